@@ -1,0 +1,946 @@
+package dev.focalsimd;
+
+import dev.focalsimd.kernels.FocalKernel;
+import dev.focalsimd.kernels.KernelProvider;
+import dev.focalsimd.kernels.LossParams;
+import dev.focalsimd.kernels.LossParams.Form;
+import dev.focalsimd.kernels.ScalarKernel;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.ReadOnlyBufferException;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+
+/**
+ * Focal loss (Lin et al. 2017, "Focal Loss for Dense Object Detection") and its gradient over flat
+ * row-major float arrays, computed by a SIMD kernel ({@code jdk.incubator.vector}) or a scalar
+ * one. Three forms:
+ *
+ * <ul>
+ *   <li>{@link #oneVsAll()}: the one-vs-all focal loss on probabilities of the original design
+ *       note, with class weights that may be derived from class counts;
+ *   <li>{@link #softmax()}: the multi-class focal loss on logits through a softmax (mmcv's
+ *       softmax_focal_loss, kornia, Keras CategoricalFocalCrossentropy);
+ *   <li>{@link #sigmoid()}: the RetinaNet focal loss on logits, one sigmoid per element
+ *       (torchvision.ops.sigmoid_focal_loss).
+ * </ul>
+ *
+ * <p>Shapes: {@code input} is N x C row-major ({@code input[i * C + c]}), with C = {@code classes}
+ * given at each call and N = {@code input.length / classes}. Targets are either dense, N x C values
+ * in [0, 1] (one-hot, smoothed or soft), or N class indices. {@code gradInput} is N x C and
+ * receives d(reduced loss)/d(input); {@code lossPerSample} has N entries, the unreduced row
+ * losses (sum over the C classes).
+ *
+ * <p>Every method validates its arguments before it writes anything: on an exception, the
+ * caller's arrays and buffers hold what they held before, and no buffer position or limit moves.
+ * Null arguments throw {@link NullPointerException}; wrong lengths, class indices out of range,
+ * NaN or infinite inputs and dense targets outside [0, 1] throw {@link IllegalArgumentException}
+ * naming the argument, the index and the value.
+ *
+ * <p>Instances are immutable and thread-safe: one instance may serve any number of threads, each
+ * with its own output arrays. Results do not depend on {@link Builder#parallelism(int)}: the
+ * reduced loss and the gradient are bitwise identical for every parallelism.
+ */
+public final class FocalLoss {
+
+  /**
+   * Rows are processed in blocks of about this many elements; the reduced loss is the sum, in
+   * block order, of per-block sums in double, whatever the parallelism.
+   */
+  static final int BLOCK_ELEMENTS = 1 << 14;
+
+  /**
+   * Batches of at least this many elements (N x C) are split across threads when {@link
+   * Builder#parallelism(int)} is above 1; smaller ones run on the calling thread.
+   */
+  public static final int PARALLEL_THRESHOLD = 1 << 18;
+
+  private static final ConcurrentHashMap<Integer, ForkJoinPool> POOLS = new ConcurrentHashMap<>();
+
+  private final LossParams params;
+  private final Reduction reduction;
+  private final FocalKernel kernel;
+  private final int parallelism;
+
+  private FocalLoss(LossParams params, Reduction reduction, FocalKernel kernel, int parallelism) {
+    this.params = params;
+    this.reduction = reduction;
+    this.kernel = kernel;
+    this.parallelism = parallelism;
+  }
+
+  // ------------------------------------------------------------------ factories
+
+  /**
+   * The one-vs-all focal loss on probabilities of the design note. Per element, with {@code p'} =
+   * clip(p, epsilon, 1 - epsilon) (bounds rounded to float), {@code p_t = y p' + (1 - y)(1 - p')}:
+   * {@code l = -alpha_c (1 - p_t)^gamma ln p_t}; the per-sample loss sums the C classes. The
+   * gradient is d/dp, and 0 where the clip is active. With {@link OneVsAllBuilder#fromLogits}
+   * the input holds logits and p = softmax(logits) per row.
+   */
+  public static OneVsAllBuilder oneVsAll() {
+    return new OneVsAllBuilder();
+  }
+
+  /**
+   * Softmax focal loss on logits (mmcv softmax_focal_loss, kornia; Keras
+   * CategoricalFocalCrossentropy for dense targets): with p = softmax(z) per row, {@code l =
+   * -sum_c alpha_c y_c (1 - p_c)^gamma ln p_c}, which for a class index t is {@code -alpha_t (1 -
+   * p_t)^gamma ln p_t}. ln p comes from a max-subtracted log-softmax, so no loss is capped.
+   */
+  public static SoftmaxBuilder softmax() {
+    return new SoftmaxBuilder();
+  }
+
+  /**
+   * Sigmoid (RetinaNet) focal loss on logits, elementwise, with the semantics of
+   * torchvision.ops.sigmoid_focal_loss: p = sigmoid(x), ce = binary cross-entropy with logits,
+   * {@code p_t = p y + (1 - p)(1 - y)}, {@code l = alpha_t ce (1 - p_t)^gamma}, {@code alpha_t =
+   * alpha y + (1 - alpha)(1 - y)}. ln p and ln(1 - p) come from softplus, so nothing is clamped.
+   */
+  public static SigmoidBuilder sigmoid() {
+    return new SigmoidBuilder();
+  }
+
+  /** The Vector API support of this JVM and what {@link Kernel#AUTO} resolves to. */
+  public static Platform platform() {
+    return Platform.current();
+  }
+
+  /** The kernel this instance uses: {@link Kernel#SCALAR} or {@link Kernel#VECTOR}. */
+  public Kernel kernel() {
+    return Kernel.valueOf(kernel.name());
+  }
+
+  public Reduction reduction() {
+    return reduction;
+  }
+
+  public float gamma() {
+    return params.gamma;
+  }
+
+  public int parallelism() {
+    return parallelism;
+  }
+
+  @Override
+  public String toString() {
+    return "FocalLoss[" + params.form + ", gamma=" + params.gamma + ", reduction=" + reduction
+        + ", kernel=" + kernel.name() + ", parallelism=" + parallelism + "]";
+  }
+
+  // ------------------------------------------------------------------ array API
+
+  /**
+   * The reduced loss for dense targets.
+   *
+   * @param input N x C probabilities (one-vs-all) or logits, row-major
+   * @param targets N x C target values in [0, 1]
+   * @param classes C, at least 1
+   * @return the loss reduced by {@link #reduction()}
+   * @throws NullPointerException if an array is null
+   * @throws IllegalArgumentException on wrong lengths or non-finite or out-of-range values
+   */
+  public float forward(float[] input, float[] targets, int classes) {
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(targets, "targets");
+    int n = rowsOf(input.length, classes);
+    checkLength("targets", targets.length, input.length);
+    return run(input, 0, targets, 0, null, 0, n, classes, null, 0, null, 0);
+  }
+
+  /**
+   * The reduced loss for class-index targets ({@code t[i]} in [0, C); the softmax and sigmoid
+   * forms also take the ignore index, and the sigmoid form C for background).
+   *
+   * @param input N x C probabilities (one-vs-all) or logits, row-major
+   * @param targets N class indices
+   * @param classes C, at least 1
+   * @return the loss reduced by {@link #reduction()}
+   * @throws NullPointerException if an array is null
+   * @throws IllegalArgumentException on wrong lengths, non-finite input or a bad class index
+   */
+  public float forward(float[] input, int[] targets, int classes) {
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(targets, "targets");
+    int n = rowsOf(input.length, classes);
+    checkLength("targets", targets.length, n);
+    return run(input, 0, null, 0, targets, 0, n, classes, null, 0, null, 0);
+  }
+
+  /**
+   * The reduced loss and its gradient, for dense targets.
+   *
+   * @param input N x C probabilities (one-vs-all) or logits, row-major
+   * @param targets N x C target values in [0, 1]
+   * @param classes C, at least 1
+   * @param gradInput N x C, overwritten with d(reduced loss)/d(input)
+   * @return the loss reduced by {@link #reduction()}
+   * @throws NullPointerException if an array is null
+   * @throws IllegalArgumentException on wrong lengths or non-finite or out-of-range values
+   */
+  public float forwardBackward(float[] input, float[] targets, int classes, float[] gradInput) {
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(targets, "targets");
+    Objects.requireNonNull(gradInput, "gradInput");
+    int n = rowsOf(input.length, classes);
+    checkLength("targets", targets.length, input.length);
+    checkLength("gradInput", gradInput.length, input.length);
+    return run(input, 0, targets, 0, null, 0, n, classes, gradInput, 0, null, 0);
+  }
+
+  /**
+   * The reduced loss and its gradient, for class-index targets.
+   *
+   * @param input N x C probabilities (one-vs-all) or logits, row-major
+   * @param targets N class indices
+   * @param classes C, at least 1
+   * @param gradInput N x C, overwritten with d(reduced loss)/d(input)
+   * @return the loss reduced by {@link #reduction()}
+   * @throws NullPointerException if an array is null
+   * @throws IllegalArgumentException on wrong lengths, non-finite input or a bad class index
+   */
+  public float forwardBackward(float[] input, int[] targets, int classes, float[] gradInput) {
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(targets, "targets");
+    Objects.requireNonNull(gradInput, "gradInput");
+    int n = rowsOf(input.length, classes);
+    checkLength("targets", targets.length, n);
+    checkLength("gradInput", gradInput.length, input.length);
+    return run(input, 0, null, 0, targets, 0, n, classes, gradInput, 0, null, 0);
+  }
+
+  /**
+   * The N unreduced row losses (sum over the C classes of each row), for dense targets.
+   *
+   * @param input N x C probabilities (one-vs-all) or logits, row-major
+   * @param targets N x C target values in [0, 1]
+   * @param classes C, at least 1
+   * @param lossPerSample N entries, overwritten with the row losses
+   * @throws NullPointerException if an array is null
+   * @throws IllegalArgumentException on wrong lengths or non-finite or out-of-range values
+   */
+  public void perSample(float[] input, float[] targets, int classes, float[] lossPerSample) {
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(targets, "targets");
+    Objects.requireNonNull(lossPerSample, "lossPerSample");
+    int n = rowsOf(input.length, classes);
+    checkLength("targets", targets.length, input.length);
+    checkLength("lossPerSample", lossPerSample.length, n);
+    run(input, 0, targets, 0, null, 0, n, classes, null, 0, lossPerSample, 0);
+  }
+
+  /**
+   * The N unreduced row losses, for class-index targets; ignored rows get 0.
+   *
+   * @param input N x C probabilities (one-vs-all) or logits, row-major
+   * @param targets N class indices
+   * @param classes C, at least 1
+   * @param lossPerSample N entries, overwritten with the row losses
+   * @throws NullPointerException if an array is null
+   * @throws IllegalArgumentException on wrong lengths, non-finite input or a bad class index
+   */
+  public void perSample(float[] input, int[] targets, int classes, float[] lossPerSample) {
+    Objects.requireNonNull(input, "input");
+    Objects.requireNonNull(targets, "targets");
+    Objects.requireNonNull(lossPerSample, "lossPerSample");
+    int n = rowsOf(input.length, classes);
+    checkLength("targets", targets.length, n);
+    checkLength("lossPerSample", lossPerSample.length, n);
+    run(input, 0, null, 0, targets, 0, n, classes, null, 0, lossPerSample, 0);
+  }
+
+  // ------------------------------------------------------------------ buffer API
+
+  /**
+   * {@link #forward(float[], float[], int)} over buffers. Each buffer's view is position..limit;
+   * no position or limit is moved. Heap buffers run at array speed; direct buffers are staged
+   * through per-thread scratch arrays, block by block.
+   */
+  public float forward(FloatBuffer input, FloatBuffer targets, int classes) {
+    return runBuffers(input, targets, null, classes, null, null);
+  }
+
+  /** {@link #forward(float[], int[], int)} over buffers (see {@link #forward(FloatBuffer, FloatBuffer, int)}). */
+  public float forward(FloatBuffer input, IntBuffer targets, int classes) {
+    return runBuffers(input, null, Objects.requireNonNull(targets, "targets"), classes, null,
+        null);
+  }
+
+  /** {@link #forwardBackward(float[], float[], int, float[])} over buffers. */
+  public float forwardBackward(FloatBuffer input, FloatBuffer targets, int classes,
+      FloatBuffer gradInput) {
+    return runBuffers(input, Objects.requireNonNull(targets, "targets"), null, classes,
+        Objects.requireNonNull(gradInput, "gradInput"), null);
+  }
+
+  /** {@link #forwardBackward(float[], int[], int, float[])} over buffers. */
+  public float forwardBackward(FloatBuffer input, IntBuffer targets, int classes,
+      FloatBuffer gradInput) {
+    return runBuffers(input, null, Objects.requireNonNull(targets, "targets"), classes,
+        Objects.requireNonNull(gradInput, "gradInput"), null);
+  }
+
+  /** {@link #perSample(float[], float[], int, float[])} over buffers. */
+  public void perSample(FloatBuffer input, FloatBuffer targets, int classes,
+      FloatBuffer lossPerSample) {
+    runBuffers(input, Objects.requireNonNull(targets, "targets"), null, classes, null,
+        Objects.requireNonNull(lossPerSample, "lossPerSample"));
+  }
+
+  /** {@link #perSample(float[], int[], int, float[])} over buffers. */
+  public void perSample(FloatBuffer input, IntBuffer targets, int classes,
+      FloatBuffer lossPerSample) {
+    runBuffers(input, null, Objects.requireNonNull(targets, "targets"), classes, null,
+        Objects.requireNonNull(lossPerSample, "lossPerSample"));
+  }
+
+  private float runBuffers(FloatBuffer input, FloatBuffer y, IntBuffer t, int classes,
+      FloatBuffer grad, FloatBuffer ps) {
+    Objects.requireNonNull(input, "input");
+    if (y == null && t == null) {
+      throw new NullPointerException("targets");
+    }
+    int len = input.remaining();
+    int n = rowsOf(len, classes);
+    if (y != null) {
+      checkLength("targets", y.remaining(), len);
+    } else {
+      checkLength("targets", t.remaining(), n);
+    }
+    if (grad != null) {
+      checkLength("gradInput", grad.remaining(), len);
+      if (grad.isReadOnly()) {
+        throw new ReadOnlyBufferException();
+      }
+    }
+    if (ps != null) {
+      checkLength("lossPerSample", ps.remaining(), n);
+      if (ps.isReadOnly()) {
+        throw new ReadOnlyBufferException();
+      }
+    }
+    boolean heap = input.hasArray() && (y == null || y.hasArray()) && (t == null || t.hasArray())
+        && (grad == null || grad.hasArray()) && (ps == null || ps.hasArray());
+    if (heap) {
+      return run(input.array(), input.arrayOffset() + input.position(),
+          y == null ? null : y.array(), y == null ? 0 : y.arrayOffset() + y.position(),
+          t == null ? null : t.array(), t == null ? 0 : t.arrayOffset() + t.position(),
+          n, classes,
+          grad == null ? null : grad.array(), grad == null ? 0 : grad.arrayOffset() + grad.position(),
+          ps == null ? null : ps.array(), ps == null ? 0 : ps.arrayOffset() + ps.position());
+    }
+    return Staged.run(this, input, y, t, n, classes, grad, ps);
+  }
+
+  // ------------------------------------------------------------------ the engine
+
+  private static int rowsOf(int length, int classes) {
+    if (classes < 1) {
+      throw new IllegalArgumentException("classes = " + classes + ", must be at least 1");
+    }
+    if (length % classes != 0) {
+      throw new IllegalArgumentException("input.length = " + length
+          + " is not a multiple of classes = " + classes);
+    }
+    return length / classes;
+  }
+
+  private static void checkLength(String name, int actual, int expected) {
+    if (actual != expected) {
+      throw new IllegalArgumentException(name + " has length " + actual + ", expected "
+          + expected);
+    }
+  }
+
+  /** Rows per block for C classes: whole rows, about BLOCK_ELEMENTS elements. */
+  static int blockRows(int classes) {
+    return Math.max(1, BLOCK_ELEMENTS / classes);
+  }
+
+  /**
+   * Validates values, computes the reduction's denominator, then runs the kernel block by block.
+   * Every check happens before the first output is written.
+   */
+  float run(float[] x, int xOff, float[] y, int yOff, int[] t, int tOff, int n, int classes,
+      float[] grad, int gOff, float[] ps, int psOff) {
+    checkClassParams(classes);
+    int len = n * classes;
+    int bad = kernel.firstNonFinite(x, xOff, len);
+    if (bad >= 0) {
+      throw new IllegalArgumentException("input[" + (bad - xOff) + "] = " + x[bad]
+          + " is not finite");
+    }
+    double denominator;
+    if (y != null) {
+      bad = kernel.firstOutsideUnit(y, yOff, len);
+      if (bad >= 0) {
+        throw new IllegalArgumentException("targets[" + (bad - yOff) + "] = " + y[bad]
+            + " is not in [0, 1]");
+      }
+      denominator = denominatorDense(y, yOff, n, classes);
+    } else {
+      denominator = denominatorIndices(t, tOff, n, classes);
+    }
+    float gradScale = denominator == 0 ? 0f : (float) (1.0 / denominator);
+    double sum = runBlocks(x, xOff, y, yOff, t, tOff, n, classes, grad, gOff, gradScale, ps,
+        psOff);
+    return denominator == 0 ? 0f : (float) (sum / denominator);
+  }
+
+  private void checkClassParams(int classes) {
+    if (params.alpha != null && params.alpha.length != classes) {
+      throw new IllegalArgumentException("alpha has " + params.alpha.length
+          + " values but classes = " + classes);
+    }
+    if (params.classWeights != null && params.classWeights.length != classes) {
+      throw new IllegalArgumentException("classWeights has " + params.classWeights.length
+          + " values but classes = " + classes);
+    }
+  }
+
+  private double denominatorDense(float[] y, int yOff, int n, int classes) {
+    switch (reduction) {
+      case SUM:
+        return 1.0;
+      case MEAN:
+        return params.form == Form.SIGMOID ? (double) n * classes : n;
+      default: // POSITIVES
+        return Math.max(1, countPositiveRows(y, yOff, n, classes));
+    }
+  }
+
+  /** Rows with at least one target above 0. */
+  static long countPositiveRows(float[] y, int yOff, int n, int classes) {
+    long positives = 0;
+    for (int r = 0; r < n; r++) {
+      int row = yOff + r * classes;
+      for (int c = 0; c < classes; c++) {
+        if (y[row + c] > 0f) {
+          positives++;
+          break;
+        }
+      }
+    }
+    return positives;
+  }
+
+  private double denominatorIndices(int[] t, int tOff, int n, int classes) {
+    long counted = 0;
+    long positives = 0;
+    boolean ignorable = params.form != Form.ONE_VS_ALL;
+    int upper = params.form == Form.SIGMOID ? classes : classes - 1; // sigmoid: C = background
+    for (int r = 0; r < n; r++) {
+      int v = t[tOff + r];
+      if (ignorable && v == params.ignoreIndex) {
+        continue;
+      }
+      if (v < 0 || v > upper) {
+        throw new IllegalArgumentException("targets[" + r + "] = " + v + " is not a class index"
+            + " in [0, " + classes + ")"
+            + (params.form == Form.SIGMOID ? ", the background index " + classes : "")
+            + (ignorable ? " or the ignore index " + params.ignoreIndex : ""));
+      }
+      counted++;
+      if (v < classes) {
+        positives++;
+      }
+    }
+    switch (reduction) {
+      case SUM:
+        return 1.0;
+      case MEAN:
+        return params.form == Form.SIGMOID ? (double) counted * classes : counted;
+      default:
+        return Math.max(1, positives);
+    }
+  }
+
+  private double runBlocks(float[] x, int xOff, float[] y, int yOff, int[] t, int tOff, int n,
+      int classes, float[] grad, int gOff, float gradScale, float[] ps, int psOff) {
+    int blockRows = blockRows(classes);
+    int blocks = (n + blockRows - 1) / blockRows;
+    if (parallelism > 1 && blocks > 1 && (long) n * classes >= PARALLEL_THRESHOLD) {
+      double[] sums = new double[blocks];
+      BlockTask task = new BlockTask(this, sums, 0, blocks, blockRows, x, xOff, y, yOff, t, tOff,
+          n, classes, grad, gOff, gradScale, ps, psOff);
+      POOLS.computeIfAbsent(parallelism, ForkJoinPool::new).invoke(task);
+      double total = 0;
+      for (double s : sums) {
+        total += s;
+      }
+      return total;
+    }
+    double total = 0;
+    for (int b = 0; b < blocks; b++) {
+      total += block(b, blockRows, x, xOff, y, yOff, t, tOff, n, classes, grad, gOff, gradScale,
+          ps, psOff);
+    }
+    return total;
+  }
+
+  private double block(int b, int blockRows, float[] x, int xOff, float[] y, int yOff, int[] t,
+      int tOff, int n, int classes, float[] grad, int gOff, float gradScale, float[] ps,
+      int psOff) {
+    int r0 = b * blockRows;
+    int rows = Math.min(blockRows, n - r0);
+    int e0 = r0 * classes;
+    return call(x, xOff + e0, y, yOff + e0, t, tOff + r0, rows, classes, grad, gOff + e0,
+        gradScale, ps, psOff + r0);
+  }
+
+  /** One kernel call on rows that were validated; y or t is null. */
+  double call(float[] x, int xOff, float[] y, int yOff, int[] t, int tOff, int rows, int classes,
+      float[] grad, int gOff, float gradScale, float[] ps, int psOff) {
+    LossParams p = params;
+    switch (p.form) {
+      case ONE_VS_ALL:
+        return y != null
+            ? kernel.oneVsAll(p, x, xOff, y, yOff, rows, classes, grad, gOff, gradScale, ps, psOff)
+            : kernel.oneVsAll(p, x, xOff, t, tOff, rows, classes, grad, gOff, gradScale, ps, psOff);
+      case SOFTMAX:
+        return y != null
+            ? kernel.softmax(p, x, xOff, y, yOff, rows, classes, grad, gOff, gradScale, ps, psOff)
+            : kernel.softmax(p, x, xOff, t, tOff, rows, classes, grad, gOff, gradScale, ps, psOff);
+      default:
+        return y != null
+            ? kernel.sigmoid(p, x, xOff, y, yOff, rows, classes, grad, gOff, gradScale, ps, psOff)
+            : kernel.sigmoid(p, x, xOff, t, tOff, rows, classes, grad, gOff, gradScale, ps, psOff);
+    }
+  }
+
+  /** Splits a range of blocks in halves until one block is left; each block's sum goes to sums[b]. */
+  private static final class BlockTask extends RecursiveAction {
+    private static final long serialVersionUID = 1L;
+    private final transient FocalLoss loss;
+    private final transient double[] sums;
+    private final int from;
+    private final int to;
+    private final int blockRows;
+    private final transient float[] x;
+    private final int xOff;
+    private final transient float[] y;
+    private final int yOff;
+    private final transient int[] t;
+    private final int tOff;
+    private final int n;
+    private final int classes;
+    private final transient float[] grad;
+    private final int gOff;
+    private final float gradScale;
+    private final transient float[] ps;
+    private final int psOff;
+
+    BlockTask(FocalLoss loss, double[] sums, int from, int to, int blockRows, float[] x, int xOff,
+        float[] y, int yOff, int[] t, int tOff, int n, int classes, float[] grad, int gOff,
+        float gradScale, float[] ps, int psOff) {
+      this.loss = loss;
+      this.sums = sums;
+      this.from = from;
+      this.to = to;
+      this.blockRows = blockRows;
+      this.x = x;
+      this.xOff = xOff;
+      this.y = y;
+      this.yOff = yOff;
+      this.t = t;
+      this.tOff = tOff;
+      this.n = n;
+      this.classes = classes;
+      this.grad = grad;
+      this.gOff = gOff;
+      this.gradScale = gradScale;
+      this.ps = ps;
+      this.psOff = psOff;
+    }
+
+    private BlockTask part(int lo, int hi) {
+      return new BlockTask(loss, sums, lo, hi, blockRows, x, xOff, y, yOff, t, tOff, n, classes,
+          grad, gOff, gradScale, ps, psOff);
+    }
+
+    @Override
+    protected void compute() {
+      if (to - from <= 2) {
+        for (int b = from; b < to; b++) {
+          sums[b] = loss.block(b, blockRows, x, xOff, y, yOff, t, tOff, n, classes, grad, gOff,
+              gradScale, ps, psOff);
+        }
+        return;
+      }
+      int mid = (from + to) >>> 1;
+      invokeAll(part(from, mid), part(mid, to));
+    }
+  }
+
+  /**
+   * Direct (off-heap) and read-only buffers: validated, then computed block by block through
+   * per-thread scratch arrays, so the kernels only ever see arrays and results equal the array
+   * path's bit for bit.
+   */
+  private static final class Staged {
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() ->
+        new float[4][0]);
+    private static final ThreadLocal<int[]> SCRATCH_INT = ThreadLocal.withInitial(() -> new int[0]);
+
+    private static float[] scratch(int slot, int size) {
+      float[][] s = SCRATCH.get();
+      if (s[slot].length < size) {
+        s[slot] = new float[size];
+      }
+      return s[slot];
+    }
+
+    private static int[] scratchInt(int size) {
+      int[] s = SCRATCH_INT.get();
+      if (s.length < size) {
+        s = new int[size];
+        SCRATCH_INT.set(s);
+      }
+      return s;
+    }
+
+    static float run(FocalLoss loss, FloatBuffer input, FloatBuffer yb, IntBuffer tb, int n,
+        int classes, FloatBuffer grad, FloatBuffer ps) {
+      loss.checkClassParams(classes);
+      int blockRows = blockRows(classes);
+      int cap = blockRows * classes;
+      float[] x = scratch(0, cap);
+      float[] y = yb == null ? null : scratch(1, cap);
+      int[] t = tb == null ? null : scratchInt(n);
+      int x0 = input.position();
+      // Pass 1: validate every value and compute the reduction's denominator.
+      for (int r0 = 0; r0 < n; r0 += blockRows) {
+        int len = Math.min(blockRows, n - r0) * classes;
+        input.get(x0 + r0 * classes, x, 0, len);
+        int bad = loss.kernel.firstNonFinite(x, 0, len);
+        if (bad >= 0) {
+          throw new IllegalArgumentException("input[" + (r0 * classes + bad) + "] = " + x[bad]
+              + " is not finite");
+        }
+        if (y != null) {
+          yb.get(yb.position() + r0 * classes, y, 0, len);
+          bad = loss.kernel.firstOutsideUnit(y, 0, len);
+          if (bad >= 0) {
+            throw new IllegalArgumentException("targets[" + (r0 * classes + bad) + "] = "
+                + y[bad] + " is not in [0, 1]");
+          }
+        }
+      }
+      double denominator;
+      if (t != null) {
+        tb.get(tb.position(), t, 0, n);
+        denominator = loss.denominatorIndices(t, 0, n, classes);
+      } else if (loss.reduction == Reduction.POSITIVES) {
+        long positives = 0;
+        for (int r0 = 0; r0 < n; r0 += blockRows) {
+          int rows = Math.min(blockRows, n - r0);
+          yb.get(yb.position() + r0 * classes, y, 0, rows * classes);
+          positives += countPositiveRows(y, 0, rows, classes);
+        }
+        denominator = Math.max(1, positives);
+      } else {
+        denominator = loss.denominatorDense(y, 0, n, classes);
+      }
+      float gradScale = denominator == 0 ? 0f : (float) (1.0 / denominator);
+      // Pass 2: compute, block by block, summing block results in order as the array path does.
+      float[] g = grad == null ? null : scratch(2, cap);
+      float[] p = ps == null ? null : scratch(3, blockRows);
+      double total = 0;
+      for (int r0 = 0; r0 < n; r0 += blockRows) {
+        int rows = Math.min(blockRows, n - r0);
+        int len = rows * classes;
+        input.get(x0 + r0 * classes, x, 0, len);
+        if (y != null) {
+          yb.get(yb.position() + r0 * classes, y, 0, len);
+        }
+        total += loss.call(x, 0, y, 0, t, r0, rows, classes, g, 0, gradScale, p, 0);
+        if (g != null) {
+          grad.put(grad.position() + r0 * classes, g, 0, len);
+        }
+        if (p != null) {
+          ps.put(ps.position() + r0, p, 0, rows);
+        }
+      }
+      return denominator == 0 ? 0f : (float) (total / denominator);
+    }
+
+  }
+
+  // ------------------------------------------------------------------ builders
+
+  /** Options shared by every form. */
+  public abstract static class Builder<B extends Builder<B>> {
+    final LossParams.Builder p;
+    Reduction reduction = Reduction.MEAN;
+    Kernel kernel = Kernel.AUTO;
+    int parallelism = 1;
+
+    Builder(Form form) {
+      this.p = LossParams.builder(form);
+    }
+
+    @SuppressWarnings("unchecked")
+    private B self() {
+      return (B) this;
+    }
+
+    /**
+     * The focusing parameter gamma >= 0 (default 2); 0 gives the (weighted) cross-entropy.
+     *
+     * @throws IllegalArgumentException if gamma is negative, NaN or infinite
+     */
+    public B gamma(float gamma) {
+      if (!(gamma >= 0f) || Float.isInfinite(gamma)) {
+        throw new IllegalArgumentException("gamma = " + gamma + ", must be finite and >= 0");
+      }
+      p.gamma = gamma;
+      return self();
+    }
+
+    /** How the per-sample losses are reduced (default {@link Reduction#MEAN}). */
+    public B reduction(Reduction reduction) {
+      Objects.requireNonNull(reduction, "reduction");
+      if (reduction == Reduction.POSITIVES && p.form() != Form.SIGMOID) {
+        throw new IllegalArgumentException("reduction = POSITIVES is defined for the sigmoid "
+            + "form only");
+      }
+      this.reduction = reduction;
+      return self();
+    }
+
+    /** Which kernel computes the loss (default {@link Kernel#AUTO}). */
+    public B kernel(Kernel kernel) {
+      this.kernel = Objects.requireNonNull(kernel, "kernel");
+      return self();
+    }
+
+    /**
+     * Threads used for batches of at least {@link FocalLoss#PARALLEL_THRESHOLD} elements (default
+     * 1: the library starts no thread unless asked). Rows are split in fixed blocks, so results do
+     * not depend on this value. Worker threads are daemon threads of a pool shared by every
+     * instance with the same parallelism.
+     *
+     * @throws IllegalArgumentException if parallelism is below 1
+     */
+    public B parallelism(int parallelism) {
+      if (parallelism < 1) {
+        throw new IllegalArgumentException("parallelism = " + parallelism + ", must be >= 1");
+      }
+      this.parallelism = parallelism;
+      return self();
+    }
+
+    /**
+     * Builds the loss.
+     *
+     * @throws IllegalStateException if {@link Kernel#VECTOR} was asked for and this JVM cannot run
+     *     it; the message names the fix ({@code --add-modules jdk.incubator.vector})
+     */
+    public FocalLoss build() {
+      KernelProvider.Probe probe = KernelProvider.probe();
+      FocalKernel k;
+      switch (kernel) {
+        case SCALAR:
+          k = ScalarKernel.INSTANCE;
+          break;
+        case VECTOR:
+          if (probe.vector == null) {
+            throw new IllegalStateException("Kernel.VECTOR is unavailable: "
+                + probe.vectorUnavailableReason + " (fix: " + KernelProvider.FIX + ")");
+          }
+          k = probe.vector;
+          break;
+        default:
+          k = probe.auto;
+      }
+      return new FocalLoss(p.build(), reduction, k, parallelism);
+    }
+  }
+
+  /** Options of {@link FocalLoss#oneVsAll()}. */
+  public static final class OneVsAllBuilder extends Builder<OneVsAllBuilder> {
+    OneVsAllBuilder() {
+      super(Form.ONE_VS_ALL);
+    }
+
+    /**
+     * Per-class weights alpha_c (length C; default all 1).
+     *
+     * @throws IllegalArgumentException if a weight is negative, NaN or infinite
+     */
+    public OneVsAllBuilder alpha(float... alpha) {
+      p.alpha = checkWeights("alpha", alpha);
+      return this;
+    }
+
+    /**
+     * Class weights from class counts, as the design note derives them: {@code w_c = S / n_c}
+     * with {@code S = sum_k n_k}, then {@code alpha_c = w_c / sum_k w_k}.
+     *
+     * @throws IllegalArgumentException if a count is 0 or negative
+     */
+    public OneVsAllBuilder alphaFromClassCounts(long... counts) {
+      p.alpha = alphaFromCounts(counts);
+      return this;
+    }
+
+    /**
+     * The clip bound: probabilities are clipped to [epsilon, 1 - epsilon], both rounded to float
+     * (default 1e-7, giving 1.0e-7f and 0.99999988f).
+     *
+     * @throws IllegalArgumentException if epsilon is not in (0, 0.5)
+     */
+    public OneVsAllBuilder epsilon(float epsilon) {
+      if (!(epsilon > 0f && epsilon < 0.5f)) {
+        throw new IllegalArgumentException("epsilon = " + epsilon + ", must be in (0, 0.5)");
+      }
+      p.epsilon = epsilon;
+      return this;
+    }
+
+    /**
+     * Whether the input holds logits (default false: probabilities). With logits, p =
+     * softmax(logits) per row, then the same loss, clip included; the gradient is w.r.t. the
+     * logits.
+     */
+    public OneVsAllBuilder fromLogits(boolean fromLogits) {
+      p.fromLogits = fromLogits;
+      return this;
+    }
+  }
+
+  /** Options of {@link FocalLoss#softmax()}. */
+  public static final class SoftmaxBuilder extends Builder<SoftmaxBuilder> {
+    SoftmaxBuilder() {
+      super(Form.SOFTMAX);
+    }
+
+    /**
+     * Per-class weights alpha_c (length C; default all 1).
+     *
+     * @throws IllegalArgumentException if a weight is negative, NaN or infinite
+     */
+    public SoftmaxBuilder alpha(float... alpha) {
+      p.alpha = checkWeights("alpha", alpha);
+      return this;
+    }
+
+    /**
+     * Class weights from class counts: {@code alpha_c = (S / n_c) / sum_k (S / n_k)}.
+     *
+     * @throws IllegalArgumentException if a count is 0 or negative
+     */
+    public SoftmaxBuilder alphaFromClassCounts(long... counts) {
+      p.alpha = alphaFromCounts(counts);
+      return this;
+    }
+
+    /**
+     * Class index whose rows contribute 0 loss and 0 gradient and are not counted by MEAN
+     * (default -100, as PyTorch).
+     */
+    public SoftmaxBuilder ignoreIndex(int ignoreIndex) {
+      p.ignoreIndex = ignoreIndex;
+      return this;
+    }
+
+    /**
+     * Label smoothing ls in [0, 1): targets become {@code y (1 - ls) + ls / C} (Keras), the
+     * one-hot row built first for class indices (default 0).
+     *
+     * @throws IllegalArgumentException if ls is outside [0, 1)
+     */
+    public SoftmaxBuilder labelSmoothing(float ls) {
+      if (!(ls >= 0f && ls < 1f)) {
+        throw new IllegalArgumentException("labelSmoothing = " + ls + ", must be in [0, 1)");
+      }
+      p.labelSmoothing = ls;
+      return this;
+    }
+  }
+
+  /** Options of {@link FocalLoss#sigmoid()}. */
+  public static final class SigmoidBuilder extends Builder<SigmoidBuilder> {
+    SigmoidBuilder() {
+      super(Form.SIGMOID);
+    }
+
+    /**
+     * Weight of positives; negatives get 1 - alpha (default 0.25). A negative value turns alpha
+     * weighting off, as in torchvision.
+     *
+     * @throws IllegalArgumentException if alpha is NaN, infinite or above 1
+     */
+    public SigmoidBuilder alpha(float alpha) {
+      if (Float.isNaN(alpha) || Float.isInfinite(alpha) || alpha > 1f) {
+        throw new IllegalArgumentException("alpha = " + alpha
+            + ", must be in [0, 1], or negative for no alpha weighting");
+      }
+      p.sigmoidAlpha = alpha;
+      return this;
+    }
+
+    /**
+     * Per-class weights multiplying column c (length C; default all 1).
+     *
+     * @throws IllegalArgumentException if a weight is negative, NaN or infinite
+     */
+    public SigmoidBuilder classWeights(float... weights) {
+      p.classWeights = checkWeights("classWeights", weights);
+      return this;
+    }
+
+    /**
+     * With class-index targets: the index whose rows are skipped (0 loss, 0 gradient, not
+     * counted by MEAN); default -100. Index C marks a background row (every class negative).
+     */
+    public SigmoidBuilder ignoreIndex(int ignoreIndex) {
+      p.ignoreIndex = ignoreIndex;
+      return this;
+    }
+  }
+
+  static float[] checkWeights(String name, float[] w) {
+    Objects.requireNonNull(w, name);
+    if (w.length == 0) {
+      throw new IllegalArgumentException(name + " is empty");
+    }
+    for (int i = 0; i < w.length; i++) {
+      if (!(w[i] >= 0f) || Float.isInfinite(w[i])) {
+        throw new IllegalArgumentException(name + "[" + i + "] = " + w[i]
+            + ", must be finite and >= 0");
+      }
+    }
+    return w.clone();
+  }
+
+  static float[] alphaFromCounts(long[] counts) {
+    Objects.requireNonNull(counts, "counts");
+    if (counts.length == 0) {
+      throw new IllegalArgumentException("counts is empty");
+    }
+    double s = 0;
+    for (int i = 0; i < counts.length; i++) {
+      if (counts[i] <= 0) {
+        throw new IllegalArgumentException("counts[" + i + "] = " + counts[i] + ", must be > 0");
+      }
+      s += counts[i];
+    }
+    double[] w = new double[counts.length];
+    double wsum = 0;
+    for (int i = 0; i < counts.length; i++) {
+      w[i] = s / counts[i];
+      wsum += w[i];
+    }
+    float[] alpha = new float[counts.length];
+    for (int i = 0; i < counts.length; i++) {
+      alpha[i] = (float) (w[i] / wsum);
+    }
+    return alpha;
+  }
+
+}

@@ -1,0 +1,137 @@
+package dev.focalsimd.kernels;
+
+import java.lang.System.Logger.Level;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Chooses the kernel once per JVM, the way Apache Lucene's vectorization provider does: the vector
+ * kernel is used only on HotSpot with C2, with {@code jdk.incubator.vector} resolved in the boot
+ * layer and a preferred species of at least 128 bits. The vector class is loaded reflectively, so
+ * a JVM without the module never touches it. The system property {@value #PROPERTY} ({@code
+ * scalar} or {@code vector}) overrides the choice.
+ */
+public final class KernelProvider {
+
+  /** System property that forces the kernel AUTO resolves to: {@code scalar} or {@code vector}. */
+  public static final String PROPERTY = "dev.focalsimd.kernel";
+
+  /** The fix to name wherever the vector kernel is unavailable for want of the module. */
+  public static final String FIX = "start the JVM with --add-modules jdk.incubator.vector";
+
+  private static final String VECTOR_CLASS = "dev.focalsimd.kernels.vector.VectorKernel";
+  private static final System.Logger LOG = System.getLogger("dev.focalsimd");
+
+  private KernelProvider() {}
+
+  /** What this JVM can do; computed once. */
+  public static final class Probe {
+    /** The vector kernel, or null where it is unusable. */
+    public final FocalKernel vector;
+    /** Why the vector kernel is unusable, or null. */
+    public final String vectorUnavailableReason;
+    /** The preferred species' size in bits, or 0 where the module is not resolved. */
+    public final int vectorBitSize;
+    /** The kernel AUTO resolves to. */
+    public final FocalKernel auto;
+
+    Probe(FocalKernel vector, String reason, int bits, FocalKernel auto) {
+      this.vector = vector;
+      this.vectorUnavailableReason = reason;
+      this.vectorBitSize = bits;
+      this.auto = auto;
+    }
+  }
+
+  private static final class Holder {
+    static final Probe PROBE = detect();
+  }
+
+  /** The probe of this JVM, computed (and logged) on first use. */
+  public static Probe probe() {
+    return Holder.PROBE;
+  }
+
+  private static Probe detect() {
+    String reason = null;
+    FocalKernel vector = null;
+    int bits = 0;
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      reason = "module jdk.incubator.vector is not resolved; " + FIX;
+    } else {
+      try {
+        Class<?> cls = Class.forName(VECTOR_CLASS);
+        bits = (int) MethodHandles.publicLookup()
+            .findStatic(cls, "preferredBitSize", MethodType.methodType(int.class))
+            .invoke();
+        String jit = jitProblem();
+        if (jit != null) {
+          reason = jit;
+        } else if (bits < 128) {
+          reason = "preferred vector size is " + bits + " bits, below 128";
+        } else {
+          vector = (FocalKernel) MethodHandles.publicLookup()
+              .findStatic(cls, "create", MethodType.methodType(FocalKernel.class))
+              .invoke();
+        }
+      } catch (Throwable t) {
+        reason = "vector kernel failed to load: " + t;
+      }
+    }
+    String forced = System.getProperty(PROPERTY, "").trim().toLowerCase(Locale.ROOT);
+    FocalKernel auto;
+    switch (forced) {
+      case "scalar":
+        auto = ScalarKernel.INSTANCE;
+        LOG.log(Level.INFO, "focal-simd: kernel SCALAR (forced by -D" + PROPERTY + "=scalar)");
+        break;
+      case "vector":
+        if (vector == null) {
+          throw new IllegalStateException("-D" + PROPERTY + "=vector, but the vector kernel is "
+              + "unavailable: " + reason);
+        }
+        auto = vector;
+        LOG.log(Level.INFO, "focal-simd: kernel VECTOR (forced), " + bits + "-bit species");
+        break;
+      case "":
+        auto = vector != null ? vector : ScalarKernel.INSTANCE;
+        if (vector != null) {
+          LOG.log(Level.INFO, "focal-simd: kernel VECTOR, " + bits + "-bit species");
+        } else {
+          LOG.log(Level.WARNING, "focal-simd: vector kernel unavailable (" + reason
+              + "); using the SCALAR kernel. To enable it: " + FIX + ".");
+        }
+        break;
+      default:
+        throw new IllegalStateException("-D" + PROPERTY + "=" + forced
+            + " is not one of: scalar, vector");
+    }
+    return new Probe(vector, reason, bits, auto);
+  }
+
+  /** Why this JVM would run the vector kernel slowly, or null: interpreter only, or no C2. */
+  private static String jitProblem() {
+    String info = System.getProperty("java.vm.info", "");
+    if (info.contains("interpreted mode")) {
+      return "the JVM runs in interpreted mode (-Xint)";
+    }
+    String vm = System.getProperty("java.vm.name", "");
+    if (!vm.contains("HotSpot") && !vm.contains("OpenJDK")) {
+      return "not a HotSpot JVM (" + vm + ")";
+    }
+    try {
+      List<String> args = ManagementFactory.getRuntimeMXBean().getInputArguments();
+      for (String a : args) {
+        if (a.startsWith("-XX:TieredStopAtLevel=") && !a.endsWith("=4")) {
+          return "C2 is disabled (" + a + ")";
+        }
+      }
+    } catch (RuntimeException | LinkageError e) {
+      // java.management absent: assume the default JIT configuration.
+    }
+    return null;
+  }
+}

@@ -1,0 +1,98 @@
+package dev.focalsimd.kernels;
+
+/**
+ * The immutable options of one loss, as the kernels read them. Built once by the public builders,
+ * which have already checked every value.
+ */
+public final class LossParams {
+  /** Which loss a {@link LossParams} describes. */
+  public enum Form { ONE_VS_ALL, SOFTMAX, SIGMOID }
+
+  /** {@link #gammaKind} for a gamma that has no multiplication fast path. */
+  public static final int GAMMA_GENERAL = -1;
+
+  public final Form form;
+  /** Focusing parameter, >= 0. */
+  public final float gamma;
+  /** 0, 1, 2 or 3 where gamma is that integer (computed by multiplication), else GAMMA_GENERAL. */
+  public final int gammaKind;
+  /** One-vs-all and softmax: per-class weights, or null for all 1. */
+  public final float[] alpha;
+  /** Sigmoid: weight of positives, 1 - it for negatives; negative means no alpha weighting. */
+  public final float sigmoidAlpha;
+  /** Sigmoid: per-class weights multiplying column c, or null for all 1. */
+  public final float[] classWeights;
+  /** One-vs-all: clip bounds, epsilon and 1 - epsilon rounded to float. */
+  public final float lo;
+  public final float hi;
+  /** One-vs-all: the input holds logits, softmax is applied per row first. */
+  public final boolean fromLogits;
+  /** Softmax and sigmoid with class-index targets: rows with this target are skipped. */
+  public final int ignoreIndex;
+  /** Softmax: targets become y * (1 - ls) + ls / C. */
+  public final float labelSmoothing;
+  /** Hessian outputs are clamped to at least this value. */
+  public final float hessianFloor;
+
+  private LossParams(Builder b) {
+    this.form = b.form;
+    this.gamma = b.gamma;
+    this.gammaKind = gammaKindOf(b.gamma);
+    this.alpha = b.alpha == null ? null : b.alpha.clone();
+    this.sigmoidAlpha = b.sigmoidAlpha;
+    this.classWeights = b.classWeights == null ? null : b.classWeights.clone();
+    this.lo = b.epsilon;
+    this.hi = 1f - b.epsilon;
+    this.fromLogits = b.fromLogits;
+    this.ignoreIndex = b.ignoreIndex;
+    this.labelSmoothing = b.labelSmoothing;
+    this.hessianFloor = b.hessianFloor;
+  }
+
+  static int gammaKindOf(float gamma) {
+    if (gamma == 0f || gamma == 1f || gamma == 2f || gamma == 3f) {
+      return (int) gamma;
+    }
+    return GAMMA_GENERAL;
+  }
+
+  /** Weight of class c for the one-vs-all and softmax forms. */
+  public float alphaOf(int c) {
+    return alpha == null ? 1f : alpha[c];
+  }
+
+  /** Weight of column c for the sigmoid form. */
+  public float classWeightOf(int c) {
+    return classWeights == null ? 1f : classWeights[c];
+  }
+
+  public static Builder builder(Form form) {
+    return new Builder(form);
+  }
+
+  /** Mutable holder used by the public builders; values are trusted here. */
+  public static final class Builder {
+    private final Form form;
+    public float gamma = 2f;
+    public float[] alpha;
+    public float sigmoidAlpha = 0.25f;
+    public float[] classWeights;
+    public float epsilon = 1e-7f;
+    public boolean fromLogits;
+    public int ignoreIndex = -100;
+    public float labelSmoothing;
+    public float hessianFloor = 0f;
+
+    private Builder(Form form) {
+      this.form = form;
+    }
+
+    public Form form() {
+      return form;
+    }
+
+    public LossParams build() {
+      return new LossParams(this);
+    }
+  }
+}

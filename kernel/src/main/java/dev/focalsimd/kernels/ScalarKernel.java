@@ -1,0 +1,329 @@
+package dev.focalsimd.kernels;
+
+/**
+ * The plain-Java kernels: row-wise loops, {@link Math} functions, intermediate values in double.
+ * This is the reference the vector kernels are compared with, and the fallback on JVMs without the
+ * Vector API.
+ *
+ * <p>Numerics shared by every form, with q = 1 - p_t:
+ *
+ * <ul>
+ *   <li>q is computed directly from the probability (or from the logits), never as 1 - p_t after
+ *       p_t was rounded, and ln p_t as log1p(-q) where p_t is near 1.
+ *   <li>The factor gamma * q^(gamma - 1) * ln p_t of the gradients is evaluated as gamma * q^gamma
+ *       * (ln p_t / q), whose limit at q = 0 is 0 for every gamma >= 0: no infinity times zero.
+ * </ul>
+ */
+public final class ScalarKernel implements FocalKernel {
+
+  public static final ScalarKernel INSTANCE = new ScalarKernel();
+
+  private ScalarKernel() {}
+
+  @Override
+  public String name() {
+    return "SCALAR";
+  }
+
+  /** q^gamma with the multiplication fast paths; pow(0, 0) = 1. */
+  static double powGamma(double q, LossParams p) {
+    switch (p.gammaKind) {
+      case 0:
+        return 1.0;
+      case 1:
+        return q;
+      case 2:
+        return q * q;
+      case 3:
+        return q * q * q;
+      default:
+        return Math.pow(q, p.gamma);
+    }
+  }
+
+  // ---------------------------------------------------------------- one-vs-all
+
+  /**
+   * One element of the note's loss on a probability: returns the loss and, where {@code grad} is
+   * not null, writes {@code gradScale * dl/dprob} to {@code grad[gi]} (0 where the clip is active).
+   */
+  private static double ovaElement(LossParams p, float prob, double y, double a, float[] grad,
+      int gi, double gradScale) {
+    float pc = Math.min(Math.max(prob, p.lo), p.hi);
+    double q = y * (1.0 - pc) + (1.0 - y) * pc; // 1 - p_t, exact for hard targets
+    double pt = y * pc + (1.0 - y) * (1.0 - pc);
+    double lnpt = q < 0.5 ? Math.log1p(-q) : Math.log(pt);
+    double qg = powGamma(q, p);
+    if (grad != null) {
+      boolean clipped = prob < p.lo || prob > p.hi;
+      // q >= min(pc, 1 - pc) > 0 after the clip, so lnpt / q is finite.
+      double d = a * (p.gamma * qg * (lnpt / q) - qg / pt) * (2.0 * y - 1.0);
+      grad[gi] = clipped ? 0f : (float) (gradScale * d);
+    }
+    return -a * qg * lnpt;
+  }
+
+  @Override
+  public double oneVsAll(LossParams p, float[] x, int xOff, float[] y, int yOff, int rows,
+      int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    return ova(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale, perSample,
+        psOff);
+  }
+
+  @Override
+  public double oneVsAll(LossParams p, float[] x, int xOff, int[] t, int tOff, int rows,
+      int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    return ova(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale, perSample,
+        psOff);
+  }
+
+  private static double ova(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t,
+      int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,
+      float[] perSample, int psOff) {
+    double total = 0;
+    for (int r = 0; r < rows; r++) {
+      int row = xOff + r * classes;
+      int yRow = yOff + r * classes;
+      int gRow = gOff + r * classes;
+      int target = t == null ? -1 : t[tOff + r];
+      double rowLoss = 0;
+      if (!p.fromLogits) {
+        for (int c = 0; c < classes; c++) {
+          double yc = t == null ? y[yRow + c] : (c == target ? 1.0 : 0.0);
+          rowLoss += ovaElement(p, x[row + c], yc, p.alphaOf(c), grad, gRow + c, gradScale);
+        }
+      } else {
+        double lse = logSumExp(x, row, classes);
+        double s = 0; // sum_c p_c * dl/dp_c
+        for (int c = 0; c < classes; c++) {
+          double yc = t == null ? y[yRow + c] : (c == target ? 1.0 : 0.0);
+          double pc = Math.exp(x[row + c] - lse);
+          rowLoss += ovaElement(p, (float) pc, yc, p.alphaOf(c), grad, gRow + c, 1.0);
+          if (grad != null) {
+            s += pc * grad[gRow + c];
+          }
+        }
+        if (grad != null) {
+          // Softmax Jacobian: dL/dz_j = p_j * (dL/dp_j - sum_c p_c dL/dp_c).
+          for (int c = 0; c < classes; c++) {
+            double pc = Math.exp(x[row + c] - lse);
+            grad[gRow + c] = (float) (gradScale * pc * (grad[gRow + c] - s));
+          }
+        }
+      }
+      total += rowLoss;
+      if (perSample != null) {
+        perSample[psOff + r] = (float) rowLoss;
+      }
+    }
+    return total;
+  }
+
+  /** ln(sum_c exp(z_c)), max-subtracted. */
+  private static double logSumExp(float[] z, int row, int classes) {
+    float m = z[row];
+    for (int c = 1; c < classes; c++) {
+      m = Math.max(m, z[row + c]);
+    }
+    double s = 0;
+    for (int c = 0; c < classes; c++) {
+      s += Math.exp(z[row + c] - m);
+    }
+    return m + Math.log(s);
+  }
+
+  // ---------------------------------------------------------------- softmax
+
+  @Override
+  public double softmax(LossParams p, float[] z, int zOff, float[] y, int yOff, int rows,
+      int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    double total = 0;
+    for (int r = 0; r < rows; r++) {
+      double rowLoss = softmaxRow(p, z, zOff + r * classes, y, yOff + r * classes, -1, 0f,
+          classes, grad, gOff + r * classes, gradScale);
+      total += rowLoss;
+      if (perSample != null) {
+        perSample[psOff + r] = (float) rowLoss;
+      }
+    }
+    return total;
+  }
+
+  @Override
+  public double softmax(LossParams p, float[] z, int zOff, int[] t, int tOff, int rows,
+      int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    double total = 0;
+    float ls = p.labelSmoothing;
+    for (int r = 0; r < rows; r++) {
+      int target = t[tOff + r];
+      int row = zOff + r * classes;
+      int gRow = gOff + r * classes;
+      double rowLoss;
+      if (target == p.ignoreIndex) {
+        rowLoss = 0;
+        if (grad != null) {
+          java.util.Arrays.fill(grad, gRow, gRow + classes, 0f);
+        }
+      } else if (ls != 0f) {
+        rowLoss = softmaxRow(p, z, row, null, 0, target, ls, classes, grad, gRow, gradScale);
+      } else {
+        double lse = logSumExp(z, row, classes);
+        double lnp = z[row + target] - lse;
+        double pt = Math.exp(lnp);
+        double q = -Math.expm1(lnp);
+        double qg = powGamma(q, p);
+        double a = p.alphaOf(target);
+        rowLoss = -a * qg * lnp;
+        if (grad != null) {
+          double ratio = q > 0 ? lnp / q : -1.0; // ln p_t / (1 - p_t), -> -1 as p_t -> 1
+          double f = gradScale * a * (p.gamma * pt * qg * ratio - qg);
+          for (int c = 0; c < classes; c++) {
+            grad[gRow + c] = (float) (-f * Math.exp(z[row + c] - lse));
+          }
+          grad[gRow + target] = (float) (f * (1.0 - pt));
+        }
+      }
+      total += rowLoss;
+      if (perSample != null) {
+        perSample[psOff + r] = (float) rowLoss;
+      }
+    }
+    return total;
+  }
+
+  /**
+   * One row with a full target distribution: dense {@code y}, or (y == null) the one-hot row of
+   * {@code target} smoothed by {@code ls}.
+   */
+  private static double softmaxRow(LossParams p, float[] z, int row, float[] y, int yRow,
+      int target, float ls, int classes, float[] grad, int gRow, float gradScale) {
+    double lse = logSumExp(z, row, classes);
+    double off = ls / (double) classes;
+    double on = 1.0 - ls + off;
+    double loss = 0;
+    double s = 0; // sum_c y_c F_c
+    for (int c = 0; c < classes; c++) {
+      double yc = y != null ? y[yRow + c] : (c == target ? on : off);
+      double lnp = z[row + c] - lse;
+      double pc = Math.exp(lnp);
+      double q = -Math.expm1(lnp);
+      double qg = powGamma(q, p);
+      double a = p.alphaOf(c);
+      loss += -a * yc * qg * lnp;
+      if (grad != null) {
+        double ratio = q > 0 ? lnp / q : -1.0;
+        double yf = yc * a * (p.gamma * pc * qg * ratio - qg);
+        s += yf;
+        grad[gRow + c] = (float) yf;
+      }
+    }
+    if (grad != null) {
+      for (int c = 0; c < classes; c++) {
+        double pc = Math.exp(z[row + c] - lse);
+        grad[gRow + c] = (float) (gradScale * (grad[gRow + c] - pc * s));
+      }
+    }
+    return loss;
+  }
+
+  // ---------------------------------------------------------------- sigmoid
+
+  @Override
+  public double sigmoid(LossParams p, float[] x, int xOff, float[] y, int yOff, int rows,
+      int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    double total = 0;
+    for (int r = 0; r < rows; r++) {
+      int row = xOff + r * classes;
+      int yRow = yOff + r * classes;
+      int gRow = gOff + r * classes;
+      double rowLoss = 0;
+      for (int c = 0; c < classes; c++) {
+        rowLoss += sigmoidElement(p, x[row + c], y[yRow + c], c, grad, gRow + c, gradScale);
+      }
+      total += rowLoss;
+      if (perSample != null) {
+        perSample[psOff + r] = (float) rowLoss;
+      }
+    }
+    return total;
+  }
+
+  @Override
+  public double sigmoid(LossParams p, float[] x, int xOff, int[] t, int tOff, int rows,
+      int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    double total = 0;
+    for (int r = 0; r < rows; r++) {
+      int row = xOff + r * classes;
+      int gRow = gOff + r * classes;
+      int target = t[tOff + r];
+      double rowLoss = 0;
+      if (target == p.ignoreIndex) {
+        if (grad != null) {
+          java.util.Arrays.fill(grad, gRow, gRow + classes, 0f);
+        }
+      } else {
+        for (int c = 0; c < classes; c++) {
+          float yc = c == target ? 1f : 0f;
+          rowLoss += sigmoidElement(p, x[row + c], yc, c, grad, gRow + c, gradScale);
+        }
+      }
+      total += rowLoss;
+      if (perSample != null) {
+        perSample[psOff + r] = (float) rowLoss;
+      }
+    }
+    return total;
+  }
+
+  /**
+   * torchvision's sigmoid_focal_loss for one element, from the logit: ln p and ln(1 - p) come from
+   * softplus, so no value is clamped.
+   */
+  private static double sigmoidElement(LossParams p, float xf, double y, int c, float[] grad,
+      int gi, float gradScale) {
+    double x = xf;
+    double e = Math.exp(-Math.abs(x));
+    double inv = 1.0 / (1.0 + e);
+    double prob = x >= 0 ? inv : e * inv; // sigmoid(x)
+    double omp = x >= 0 ? e * inv : inv; // 1 - sigmoid(x), without cancellation
+    double ce = Math.max(x, 0.0) - x * y + Math.log1p(e);
+    double q = prob * (1.0 - y) + omp * y; // 1 - p_t
+    double w = p.classWeightOf(c);
+    if (p.sigmoidAlpha >= 0f) {
+      w *= p.sigmoidAlpha * y + (1.0 - p.sigmoidAlpha) * (1.0 - y);
+    }
+    double qg = powGamma(q, p);
+    if (grad != null) {
+      // d ce/dx = p - y; d q/dx = p(1-p)(1-2y); gamma q^(gamma-1) p(1-p) = gamma q^gamma (p(1-p)/q),
+      // and p(1-p)/q <= 1 for every y in [0, 1]; at q = 0 the term is 0.
+      double ratio = q > 0 ? prob * omp / q : 0.0;
+      double dce = prob * (1.0 - y) - omp * y;
+      double d = w * (dce * qg + ce * p.gamma * qg * ratio * (1.0 - 2.0 * y));
+      grad[gi] = (float) (gradScale * d);
+    }
+    return w * ce * qg;
+  }
+
+  // ---------------------------------------------------------------- validation scans
+
+  @Override
+  public int firstNonFinite(float[] a, int off, int len) {
+    for (int i = off, end = off + len; i < end; i++) {
+      if (!Float.isFinite(a[i])) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  @Override
+  public int firstOutsideUnit(float[] a, int off, int len) {
+    for (int i = off, end = off + len; i < end; i++) {
+      float v = a[i];
+      if (!(v >= 0f && v <= 1f)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}
