@@ -8,6 +8,9 @@ public final class LossParams {
   /** Which loss a {@link LossParams} describes. */
   public enum Form { ONE_VS_ALL, SOFTMAX, SIGMOID }
 
+  /** Padding of the tiled weights: the most float lanes of any vector shape (2048 bits). */
+  public static final int TILE_PAD = 64;
+
   /** {@link #gammaKind} for a gamma that has no multiplication fast path. */
   public static final int GAMMA_GENERAL = -1;
 
@@ -18,10 +21,17 @@ public final class LossParams {
   public final int gammaKind;
   /** One-vs-all and softmax: per-class weights, or null for all 1. */
   public final float[] alpha;
+  /**
+   * {@link #alpha} repeated to length C + {@link #TILE_PAD}: entry j is alpha[j mod C], so a vector
+   * of consecutive elements starting in column c reads its weights at c. Null where alpha is.
+   */
+  public final float[] alphaTiled;
   /** Sigmoid: weight of positives, 1 - it for negatives; negative means no alpha weighting. */
   public final float sigmoidAlpha;
   /** Sigmoid: per-class weights multiplying column c, or null for all 1. */
   public final float[] classWeights;
+  /** {@link #classWeights} tiled like {@link #alphaTiled}. */
+  public final float[] classWeightsTiled;
   /** One-vs-all: clip bounds, epsilon and 1 - epsilon rounded to float. */
   public final float lo;
   public final float hi;
@@ -39,14 +49,27 @@ public final class LossParams {
     this.gamma = b.gamma;
     this.gammaKind = gammaKindOf(b.gamma);
     this.alpha = b.alpha == null ? null : b.alpha.clone();
+    this.alphaTiled = tile(this.alpha);
     this.sigmoidAlpha = b.sigmoidAlpha;
     this.classWeights = b.classWeights == null ? null : b.classWeights.clone();
+    this.classWeightsTiled = tile(this.classWeights);
     this.lo = b.epsilon;
     this.hi = 1f - b.epsilon;
     this.fromLogits = b.fromLogits;
     this.ignoreIndex = b.ignoreIndex;
     this.labelSmoothing = b.labelSmoothing;
     this.hessianFloor = b.hessianFloor;
+  }
+
+  private static float[] tile(float[] w) {
+    if (w == null) {
+      return null;
+    }
+    float[] t = new float[w.length + TILE_PAD];
+    for (int j = 0; j < t.length; j++) {
+      t[j] = w[j % w.length];
+    }
+    return t;
   }
 
   static int gammaKindOf(float gamma) {

@@ -47,7 +47,7 @@ public final class ScalarKernel implements FocalKernel {
    * One element of the note's loss on a probability: returns the loss and, where {@code grad} is
    * not null, writes {@code gradScale * dl/dprob} to {@code grad[gi]} (0 where the clip is active).
    */
-  private static double ovaElement(LossParams p, float prob, double y, double a, float[] grad,
+  public static double ovaElement(LossParams p, float prob, double y, double a, float[] grad,
       int gi, double gradScale) {
     float pc = Math.min(Math.max(prob, p.lo), p.hi);
     double q = y * (1.0 - pc) + (1.0 - y) * pc; // 1 - p_t, exact for hard targets
@@ -279,7 +279,7 @@ public final class ScalarKernel implements FocalKernel {
    * torchvision's sigmoid_focal_loss for one element, from the logit: ln p and ln(1 - p) come from
    * softplus, so no value is clamped.
    */
-  private static double sigmoidElement(LossParams p, float xf, double y, int c, float[] grad,
+  public static double sigmoidElement(LossParams p, float xf, double y, int c, float[] grad,
       int gi, float gradScale) {
     double x = xf;
     double e = Math.exp(-Math.abs(x));
