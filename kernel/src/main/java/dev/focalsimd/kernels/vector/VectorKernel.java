@@ -19,17 +19,138 @@ import jdk.incubator.vector.VectorSpecies;
  * The SIMD kernels, on the preferred float species. The numerics are those of {@link ScalarKernel}
  * (see there), in float, with the elementary functions of {@link VectorMath}.
  *
- * <p>Loops run over {@code loopBound} and finish with a scalar tail, or, where recomputing an
- * element is harmless, with one last vector that ends at the row's (or block's) end and overlaps
- * the previous one; its already-counted lanes are left out of the sums. No masked loads or stores.
- * Losses are summed in float lanes for at most {@link #FLUSH} vectors, then in double.
+ * <p>How the code is shaped for C2. A method that takes or returns vectors must be inlined where
+ * it is called, or its vectors are boxed (allocation, and ~50x slower); C2 inlines nothing more
+ * once a compilation holds about 18,000 IR nodes (NodeCountInliningCutoff), which one
+ * {@link VectorMath} function plus a few dozen lane-wise operations already reach, and it does
+ * not inline a method it already compiled on its own into more than 2,500 bytes. So the work is
+ * split into passes: each pass is one small loop over a chunk of {@link #CHUNK} elements with at
+ * most one elementary function, passes hand their results over in per-thread scratch arrays that
+ * stay in L1, and vectors never cross a method boundary except into {@link VectorMath} and a few
+ * tiny helpers. The passes of a chunk are called through one call site that sees several {@link
+ * Pass} classes, which C2 does not inline, so each pass stays its own compilation.
+ *
+ * <p>Segments ({@code ovaSegment}, {@code sigmoidSegment}) cover a whole block of rows (dense
+ * targets) or one row (class indices, per-sample output). No masked loads or stores: a segment's
+ * last vector ends at the segment's end and overlaps the one before, its lanes already counted
+ * left out of the sums (recomputing them writes the same gradient); in-place passes end with a
+ * scalar tail. Rows narrower than a vector go to {@link ScalarKernel}, except the flat passes over
+ * dense targets. Losses are summed in float lanes within a chunk, then in double.
  */
 public final class VectorKernel implements FocalKernel {
 
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
-  /** Vectors summed in float lanes before the partial sum is added to a double. */
-  static final int FLUSH = 32;
+  /** Elements per pass; a multiple of every species length. */
+  static final int CHUNK = 512;
+  // Regions of the per-thread chunk scratch array.
+  private static final int Q = 0;
+  private static final int PT = CHUNK;
+  private static final int LN = 2 * CHUNK;
+  private static final int QG = 3 * CHUNK;
+  private static final int E = 4 * CHUNK;
+  private static final int SCRATCH_SIZE = 5 * CHUNK;
+
+  /** The arguments of one chunk, handed to every pass; one per thread, reused. */
+  private static final class Chunk {
+    final float[] s = new float[SCRATCH_SIZE];
+    LossParams p;
+    float[] x;
+    int xo;
+    float[] y;
+    int yo;
+    int target;
+    int col0;
+    int n;
+    int done;
+    int classes;
+    float[] grad;
+    int go;
+    float gradScale;
+    /** The loss pass's result: the chunk's summed loss. */
+    double sum;
+  }
+
+  /** One loop over a chunk. */
+  @FunctionalInterface
+  private interface Pass {
+    void run(Chunk c);
+  }
+
+  private static final ThreadLocal<Chunk> CHUNK_ARGS = ThreadLocal.withInitial(Chunk::new);
+
+  private static final Pass[] OVA = {
+      c -> ovaProbs(c.p, c.x, c.xo, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
+      c -> ovaLnPt(c.s, c.n),
+      VectorKernel::ovaLossGrad};
+  private static final Pass[] OVA_GENERAL_GAMMA = {
+      OVA[0], OVA[1],
+      c -> logInto(c.s, Q, QG, c.n),
+      c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
+      OVA[2]};
+  private static final Pass[] SIGMOID = {
+      c -> expNegAbsInto(c.x, c.xo, c.s, c.n),
+      c -> sigmoidLog1p(c.s, c.n),
+      VectorKernel::sigmoidLossGrad};
+  private static final Pass[] SIGMOID_GENERAL_GAMMA = {
+      SIGMOID[0], SIGMOID[1],
+      c -> sigmoidQ(c.x, c.xo, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
+      OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
+      SIGMOID[2]};
+
+  /**
+   * Runs the passes over {@code len} elements that start at column 0 of a row, in chunks, and a
+   * last overlapping vector where len is not a multiple of L; returns the summed loss. len >= L.
+   */
+  private static double segment(Pass[] passes, LossParams p, float[] x, int xOff, float[] y,
+      int yOff, int target, int len, int classes, float[] grad, int gOff, float gradScale) {
+    Chunk c = CHUNK_ARGS.get();
+    c.p = p;
+    c.x = x;
+    c.y = y;
+    c.target = target;
+    c.classes = classes;
+    c.grad = grad;
+    c.gradScale = gradScale;
+    int bound = S.loopBound(len);
+    int chunkStep = CHUNK % classes;
+    double total = 0;
+    int col = 0;
+    for (int c0 = 0; c0 < len; c0 += CHUNK) {
+      if (c0 < bound) {
+        c.xo = xOff + c0;
+        c.yo = yOff + c0;
+        c.go = gOff + c0;
+        c.col0 = col;
+        c.n = Math.min(CHUNK, bound - c0);
+        c.done = 0;
+      } else {
+        // One vector ending at len; its lanes below bound were counted already.
+        int at = len - L;
+        c.xo = xOff + at;
+        c.yo = yOff + at;
+        c.go = gOff + at;
+        c.col0 = at % classes;
+        c.n = L;
+        c.done = bound - at;
+      }
+      for (Pass pass : passes) {
+        pass.run(c);
+      }
+      total += c.sum;
+      if (c0 + CHUNK > bound && bound < len && c0 < bound) {
+        c0 = bound - CHUNK; // the next round is the overlapping last vector
+      }
+      col += chunkStep;
+      if (col >= classes) {
+        col -= classes;
+      }
+    }
+    c.x = null; // hold no caller array past the call
+    c.y = null;
+    c.grad = null;
+    return total;
+  }
   private static final float[] IOTA = iota();
 
   private VectorKernel() {}
@@ -89,194 +210,88 @@ public final class VectorKernel implements FocalKernel {
     return v.reduceLanes(ADD);
   }
 
-  /** A row's maximum. */
+  /** A row's maximum; classes >= L. */
   private static float rowMax(float[] z, int row, int classes) {
-    int bound = S.loopBound(classes);
-    float m = Float.NEGATIVE_INFINITY;
-    int c = 0;
-    if (bound > 0) {
-      FloatVector mv = FloatVector.fromArray(S, z, row);
-      for (c = L; c < bound; c += L) {
-        mv = mv.max(FloatVector.fromArray(S, z, row + c));
-      }
-      if (bound < classes) { // the overlapping last vector: max is idempotent
-        mv = mv.max(FloatVector.fromArray(S, z, row + classes - L));
-      }
-      return mv.reduceLanes(MAX);
+    FloatVector mv = FloatVector.fromArray(S, z, row);
+    for (int c = L; c < classes; c += L) {
+      mv = mv.max(FloatVector.fromArray(S, z, row + Math.min(c, classes - L))); // idempotent
     }
-    for (; c < classes; c++) {
-      m = Math.max(m, z[row + c]);
-    }
-    return m;
+    return mv.reduceLanes(MAX);
   }
 
-  /** sum_c exp(z_c - m) over a row. */
+  /** sum_c exp(z_c - m) over a row; classes >= L. */
   private static double rowSumExp(float[] z, int row, int classes, float m) {
-    int bound = S.loopBound(classes);
     FloatVector acc = FloatVector.zero(S);
-    int c = 0;
-    for (; c < bound; c += L) {
-      acc = acc.add(VectorMath.exp(FloatVector.fromArray(S, z, row + c).sub(m)));
+    for (int c = 0; c < classes; c += L) {
+      int at = Math.min(c, classes - L);
+      FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
+      acc = acc.add(at == c ? e : e.blend(0f, alreadyDone(at, c)));
     }
-    double s = sumLanes(acc);
-    for (; c < classes; c++) {
-      s += Math.exp(z[row + c] - m);
-    }
-    return s;
+    return sumLanes(acc);
   }
 
   // ================================================================== one-vs-all
 
-  /**
-   * The note's loss on probabilities x with targets y and weights a, lane-wise. Writes {@code
-   * gradScale * dl/dp} (0 where the clip is active) when grad is not null; returns the losses.
-   */
-  private static FloatVector ovaVec(LossParams p, FloatVector x, FloatVector y, FloatVector a,
-      float[] grad, int gi, float gradScale) {
-    FloatVector pc = x.max(p.lo).min(p.hi);
-    FloatVector omy = y.neg().add(1f);
-    FloatVector ompc = pc.neg().add(1f);
-    FloatVector q = y.fma(ompc, omy.mul(pc)); // 1 - p_t, exact for hard targets
-    FloatVector pt = y.fma(pc, omy.mul(ompc));
-    // ln p_t; where p_t > 1/2 it is log1p(-q): correct ln(pt) by ln((1 - q) / pt) ~ d (1 + q).
-    FloatVector d = q.neg().sub(pt.sub(1f));
-    FloatVector lnpt = VectorMath.log(pt).add(d.fma(q, d).blend(0f, q.compare(GE, 0.5f)));
-    FloatVector qg = powGamma(q, p);
-    if (grad != null) {
-      // dl/dp = a (2y - 1) (gamma q^(gamma-1) ln p_t - q^gamma / p_t); q >= 1 - hi > 0.
-      FloatVector inner;
-      switch (p.gammaKind) {
-        case 0:
-          inner = pt.broadcast(-1f).div(pt);
-          break;
-        case 1:
-          inner = lnpt.sub(q.div(pt));
-          break;
-        case 2:
-          inner = q.mul(lnpt.mul(2f).sub(q.div(pt)));
-          break;
-        case 3:
-          inner = q.mul(q).mul(lnpt.mul(3f).sub(q.div(pt)));
-          break;
-        default:
-          inner = qg.mul(lnpt.mul(pt).mul(p.gamma).sub(q)).div(q.mul(pt));
-      }
-      FloatVector g = inner.mul(a).mul(y.add(y).sub(1f)).mul(gradScale);
-      VectorMask<Float> clipped = x.compare(LT, p.lo).or(x.compare(GT, p.hi));
-      g.blend(0f, clipped).intoArray(grad, gi);
+  private static final ThreadLocal<float[]> ROW_SCRATCH = ThreadLocal.withInitial(() ->
+      new float[0]);
+
+  private static float[] rowScratch(int classes) {
+    float[] s = ROW_SCRATCH.get();
+    if (s.length < classes) {
+      s = new float[classes];
+      ROW_SCRATCH.set(s);
     }
-    return qg.mul(lnpt).mul(a).neg();
+    return s;
   }
 
   @Override
   public double oneVsAll(LossParams p, float[] x, int xOff, float[] y, int yOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
-    if (p.fromLogits) {
-      return ovaLogits(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale,
-          perSample, psOff);
+    int len = rows * classes;
+    if (perSample == null && !p.fromLogits && len >= L) {
+      return ovaSegment(p, x, xOff, y, yOff, -1, len, classes, grad, gOff, gradScale);
     }
-    if (perSample == null) {
-      return ovaFlat(p, x, xOff, y, yOff, rows * classes, classes, grad, gOff, gradScale);
+    if (classes < L) {
+      return ScalarKernel.INSTANCE.oneVsAll(p, x, xOff, y, yOff, rows, classes, grad, gOff,
+          gradScale, perSample, psOff);
     }
-    return ovaRows(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale,
-        perSample, psOff);
+    return ovaRows(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale, perSample,
+        psOff);
   }
 
   @Override
   public double oneVsAll(LossParams p, float[] x, int xOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
-    if (p.fromLogits) {
-      return ovaLogits(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale,
-          perSample, psOff);
+    if (classes < L) {
+      return ScalarKernel.INSTANCE.oneVsAll(p, x, xOff, t, tOff, rows, classes, grad, gOff,
+          gradScale, perSample, psOff);
     }
-    return ovaRows(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale,
-        perSample, psOff);
+    return ovaRows(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale, perSample,
+        psOff);
   }
 
-  /** Dense targets, no per-sample output: one pass over the block's elements. */
-  private static double ovaFlat(LossParams p, float[] x, int xOff, float[] y, int yOff, int len,
-      int classes, float[] grad, int gOff, float gradScale) {
-    float[] alpha = p.alphaTiled;
-    int step = L % classes;
-    int bound = S.loopBound(len);
-    FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector acc = FloatVector.zero(S);
-    double total = 0;
-    int col = 0;
-    int k = 0;
-    int i = 0;
-    for (; i < bound; i += L) {
-      FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
-      FloatVector l = ovaVec(p, FloatVector.fromArray(S, x, xOff + i),
-          FloatVector.fromArray(S, y, yOff + i), a, grad, gOff + i, gradScale);
-      acc = acc.add(l);
-      col += step;
-      if (col >= classes) {
-        col -= classes;
-      }
-      if (++k == FLUSH) {
-        total += sumLanes(acc);
-        acc = FloatVector.zero(S);
-        k = 0;
-      }
-    }
-    total += sumLanes(acc);
-    if (i < len) {
-      if (len >= L) {
-        int start = len - L;
-        FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, start % classes);
-        FloatVector l = ovaVec(p, FloatVector.fromArray(S, x, xOff + start),
-            FloatVector.fromArray(S, y, yOff + start), a, grad, gOff + start, gradScale);
-        total += sumLanes(l.blend(0f, alreadyDone(start, i)));
-      } else {
-        for (; i < len; i++) {
-          total += ScalarKernel.ovaElement(p, x[xOff + i], y[yOff + i], p.alphaOf(i % classes),
-              grad, gOff + i, gradScale);
-        }
-      }
-    }
-    return total;
-  }
-
-  /** Row by row: per-sample output, or class-index targets (y == null). */
+  /** Row by row: per-sample output, class-index targets (y == null), or logits; classes >= L. */
   private static double ovaRows(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t,
       int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,
       float[] perSample, int psOff) {
-    int bound = S.loopBound(classes);
-    FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    float[] alpha = p.alpha;
+    float[] prob = p.fromLogits ? rowScratch(classes) : null;
     double total = 0;
     for (int r = 0; r < rows; r++) {
       int row = xOff + r * classes;
       int yRow = yOff + r * classes;
       int gRow = gOff + r * classes;
       int target = t == null ? -1 : t[tOff + r];
-      FloatVector acc = zeros;
-      int c = 0;
-      for (; c < bound; c += L) {
-        FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, c);
-        FloatVector yv = t == null ? FloatVector.fromArray(S, y, yRow + c)
-            : zeros.blend(ones, isTarget(iota, c, target));
-        acc = acc.add(ovaVec(p, FloatVector.fromArray(S, x, row + c), yv, a, grad, gRow + c,
-            gradScale));
-      }
       double rowLoss;
-      if (c < classes && bound > 0) {
-        int start = classes - L;
-        FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, start);
-        FloatVector yv = t == null ? FloatVector.fromArray(S, y, yRow + start)
-            : zeros.blend(ones, isTarget(iota, start, target));
-        FloatVector l = ovaVec(p, FloatVector.fromArray(S, x, row + start), yv, a, grad,
-            gRow + start, gradScale);
-        rowLoss = sumLanes(acc.add(l.blend(0f, alreadyDone(start, c))));
+      if (prob == null) {
+        rowLoss = ovaSegment(p, x, row, y, yRow, target, classes, classes, grad, gRow, gradScale);
       } else {
-        rowLoss = sumLanes(acc);
-        for (; c < classes; c++) {
-          double yc = t == null ? y[yRow + c] : (c == target ? 1.0 : 0.0);
-          rowLoss += ScalarKernel.ovaElement(p, x[row + c], yc, p.alphaOf(c), grad, gRow + c,
-              gradScale);
+        // p = softmax(z); the loss on p writes dL/dp; then dL/dz_j = p_j (dL/dp_j - sum p dL/dp).
+        float m = rowMax(x, row, classes);
+        float lse = (float) (m + Math.log(rowSumExp(x, row, classes, m)));
+        softmaxInto(x, row, classes, lse, prob);
+        rowLoss = ovaSegment(p, prob, 0, y, yRow, target, classes, classes, grad, gRow, 1f);
+        if (grad != null) {
+          softmaxJacobian(prob, classes, grad, gRow, gradScale);
         }
       }
       total += rowLoss;
@@ -288,66 +303,149 @@ public final class VectorKernel implements FocalKernel {
   }
 
   /**
-   * From logits: p = softmax(z) per row, the note's loss on p, and the gradient through the
-   * softmax Jacobian, dL/dz_j = p_j (dL/dp_j - sum_c p_c dL/dp_c).
+   * The note's loss over {@code len} elements that start at column 0 of a row: probabilities x,
+   * dense targets y, or (y == null, len == classes) the one-hot row of {@code target}; weights
+   * from {@link LossParams#alphaTiled}. Writes {@code gradScale * dl/dp} (0 where the clip is
+   * active) when grad is not null; returns the summed loss. len >= L.
    */
-  private static double ovaLogits(LossParams p, float[] z, int zOff, float[] y, int yOff,
-      int[] t, int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,
-      float[] perSample, int psOff) {
-    int bound = S.loopBound(classes);
+  private static double ovaSegment(LossParams p, float[] x, int xOff, float[] y, int yOff,
+      int target, int len, int classes, float[] grad, int gOff, float gradScale) {
+    return segment(p.gammaKind == LossParams.GAMMA_GENERAL ? OVA_GENERAL_GAMMA : OVA, p, x, xOff,
+        y, yOff, target, len, classes, grad, gOff, gradScale);
+  }
+
+  /** Pass 1: q = 1 - p_t (exact for hard targets) and p_t of the clipped probabilities. */
+  private static void ovaProbs(LossParams p, float[] x, int xo, float[] y, int yo, int target,
+      int col0, int n, int classes, float[] s) {
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    float[] alpha = p.alpha;
-    double total = 0;
-    for (int r = 0; r < rows; r++) {
-      int row = zOff + r * classes;
-      int yRow = yOff + r * classes;
-      int gRow = gOff + r * classes;
-      int target = t == null ? -1 : t[tOff + r];
-      float m = rowMax(z, row, classes);
-      float lse = (float) (m + Math.log(rowSumExp(z, row, classes, m)));
-      FloatVector acc = zeros;
-      FloatVector sAcc = zeros; // sum_c p_c dL/dp_c
-      int c = 0;
-      for (; c < bound; c += L) {
-        FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, c);
-        FloatVector yv = t == null ? FloatVector.fromArray(S, y, yRow + c)
-            : zeros.blend(ones, isTarget(iota, c, target));
-        FloatVector pc = VectorMath.exp(FloatVector.fromArray(S, z, row + c).sub(lse));
-        acc = acc.add(ovaVec(p, pc, yv, a, grad, gRow + c, 1f));
-        if (grad != null) {
-          sAcc = FloatVector.fromArray(S, grad, gRow + c).fma(pc, sAcc);
-        }
-      }
-      double rowLoss = sumLanes(acc);
-      double s = sumLanes(sAcc);
-      for (; c < classes; c++) {
-        double yc = t == null ? y[yRow + c] : (c == target ? 1.0 : 0.0);
-        double pc = Math.exp(z[row + c] - lse);
-        rowLoss += ScalarKernel.ovaElement(p, (float) pc, yc, p.alphaOf(c), grad, gRow + c, 1f);
-        if (grad != null) {
-          s += pc * grad[gRow + c];
-        }
-      }
-      if (grad != null) {
-        float sf = (float) s;
-        for (c = 0; c < bound; c += L) {
-          FloatVector pc = VectorMath.exp(FloatVector.fromArray(S, z, row + c).sub(lse));
-          FloatVector g = FloatVector.fromArray(S, grad, gRow + c);
-          pc.mul(g.sub(sf)).mul(gradScale).intoArray(grad, gRow + c);
-        }
-        for (; c < classes; c++) {
-          double pc = Math.exp(z[row + c] - lse);
-          grad[gRow + c] = (float) (gradScale * pc * (grad[gRow + c] - s));
-        }
-      }
-      total += rowLoss;
-      if (perSample != null) {
-        perSample[psOff + r] = (float) rowLoss;
+    int step = L % classes;
+    int col = col0;
+    for (int i = 0; i < n; i += L) {
+      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+          : zeros.blend(ones, isTarget(iota, col, target));
+      FloatVector pc = FloatVector.fromArray(S, x, xo + i).max(p.lo).min(p.hi);
+      FloatVector omy = ones.sub(yv);
+      FloatVector ompc = ones.sub(pc);
+      yv.fma(ompc, omy.mul(pc)).intoArray(s, Q + i);
+      yv.fma(pc, omy.mul(ompc)).intoArray(s, PT + i);
+      col += step;
+      if (col >= classes) {
+        col -= classes;
       }
     }
-    return total;
+  }
+
+  /** Pass 2: ln p_t; where p_t > 1/2 it is log1p(-q), ln(pt) corrected by ln((1 - q)/pt) ~ d (1 + q). */
+  private static void ovaLnPt(float[] s, int n) {
+    for (int i = 0; i < n; i += L) {
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector pt = FloatVector.fromArray(S, s, PT + i);
+      FloatVector d = q.neg().sub(pt.sub(1f));
+      VectorMath.log(pt).add(d.fma(q, d).blend(0f, q.compare(GE, 0.5f))).intoArray(s, LN + i);
+    }
+  }
+
+  /** Pass 3: the loss, summed, and gradScale * dl/dp = a (2y - 1) (gamma q^(gamma-1) ln p_t - q^gamma / p_t). */
+  private static void ovaLossGrad(Chunk c) {
+    LossParams p = c.p;
+    float[] x = c.x;
+    int xo = c.xo;
+    float[] y = c.y;
+    int yo = c.yo;
+    int target = c.target;
+    int n = c.n;
+    int done = c.done;
+    int classes = c.classes;
+    float[] grad = c.grad;
+    int go = c.go;
+    float gradScale = c.gradScale;
+    float[] s = c.s;
+    float[] alpha = p.alphaTiled;
+    int kind = p.gammaKind;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    FloatVector acc = zeros;
+    int step = L % classes;
+    int col = c.col0;
+    for (int i = 0; i < n; i += L) {
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector lnpt = FloatVector.fromArray(S, s, LN + i);
+      FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
+      FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
+          : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
+      if (grad != null) {
+        FloatVector pt = FloatVector.fromArray(S, s, PT + i);
+        FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+            : zeros.blend(ones, isTarget(iota, col, target));
+        FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+        // q >= 1 - hi > 0 after the clip, so no division by zero.
+        FloatVector inner;
+        if (kind == LossParams.GAMMA_GENERAL) {
+          inner = qg.mul(lnpt.mul(pt).mul(p.gamma).sub(q)).div(q.mul(pt));
+        } else { // q^(gamma-1) by multiplication; its factor gamma is 0 for gamma 0
+          FloatVector qg1 = kind == 2 ? q : kind == 3 ? q.mul(q) : ones;
+          inner = qg1.mul(lnpt).mul(p.gamma).sub(qg.div(pt));
+        }
+        VectorMask<Float> clipped = xv.compare(LT, p.lo).or(xv.compare(GT, p.hi));
+        inner.mul(a).mul(yv.add(yv).sub(1f)).mul(gradScale).blend(0f, clipped)
+            .intoArray(grad, go + i);
+      }
+      FloatVector l = qg.mul(lnpt).mul(a).neg();
+      acc = acc.add(i >= done ? l : l.blend(0f, alreadyDone(i, done)));
+      col += step;
+      if (col >= classes) {
+        col -= classes;
+      }
+    }
+    c.sum = sumLanes(acc);
+  }
+
+  /** s[to + i] = ln s[from + i]. */
+  private static void logInto(float[] s, int from, int to, int n) {
+    for (int i = 0; i < n; i += L) {
+      VectorMath.log(FloatVector.fromArray(S, s, from + i)).intoArray(s, to + i);
+    }
+  }
+
+  /** s[to + i] = exp(k * s[from + i]). */
+  private static void expScaledInto(float[] s, int from, int to, int n, float k) {
+    for (int i = 0; i < n; i += L) {
+      VectorMath.exp(FloatVector.fromArray(S, s, from + i).mul(k)).intoArray(s, to + i);
+    }
+  }
+
+  /** prob[c] = exp(z_c - lse) for one row; classes >= L. */
+  private static void softmaxInto(float[] z, int row, int classes, float lse, float[] prob) {
+    for (int c = 0; c < classes; c += L) {
+      int at = Math.min(c, classes - L);
+      VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(lse)).intoArray(prob, at);
+    }
+  }
+
+  /** grad_j = gradScale * p_j (g_j - sum_c p_c g_c), in place over one row's dL/dp. */
+  private static void softmaxJacobian(float[] prob, int classes, float[] grad, int gRow,
+      float gradScale) {
+    int bound = S.loopBound(classes);
+    FloatVector acc = FloatVector.zero(S);
+    int c = 0;
+    for (; c < bound; c += L) {
+      acc = FloatVector.fromArray(S, prob, c).fma(FloatVector.fromArray(S, grad, gRow + c), acc);
+    }
+    double s = sumLanes(acc);
+    for (; c < classes; c++) {
+      s += (double) prob[c] * grad[gRow + c];
+    }
+    float sf = (float) s;
+    for (c = 0; c < bound; c += L) {
+      FloatVector g = FloatVector.fromArray(S, grad, gRow + c);
+      FloatVector.fromArray(S, prob, c).mul(g.sub(sf)).mul(gradScale).intoArray(grad, gRow + c);
+    }
+    for (; c < classes; c++) {
+      grad[gRow + c] = (float) (gradScale * prob[c] * (grad[gRow + c] - s));
+    }
   }
 
   // ================================================================== softmax
@@ -355,6 +453,10 @@ public final class VectorKernel implements FocalKernel {
   @Override
   public double softmax(LossParams p, float[] z, int zOff, float[] y, int yOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    if (classes < L) {
+      return ScalarKernel.INSTANCE.softmax(p, z, zOff, y, yOff, rows, classes, grad, gOff,
+          gradScale, perSample, psOff);
+    }
     double total = 0;
     for (int r = 0; r < rows; r++) {
       double rowLoss = softmaxDistRow(p, z, zOff + r * classes, y, yOff + r * classes, -1, 0f,
@@ -370,6 +472,10 @@ public final class VectorKernel implements FocalKernel {
   @Override
   public double softmax(LossParams p, float[] z, int zOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    if (classes < L) {
+      return ScalarKernel.INSTANCE.softmax(p, z, zOff, t, tOff, rows, classes, grad, gOff,
+          gradScale, perSample, psOff);
+    }
     int bound = S.loopBound(classes);
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
@@ -392,24 +498,19 @@ public final class VectorKernel implements FocalKernel {
         // e_c = exp(z_c - m), kept in grad for the last pass; the sum leaves out the target so
         // that 1 - p_t = (sum of the others) / s keeps its precision when p_t is near 1.
         FloatVector acc = zeros;
-        int c = 0;
-        for (; c < bound; c += L) {
-          FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + c).sub(m));
+        for (int c = 0; c < classes; c += L) {
+          int at = Math.min(c, classes - L);
+          FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
           if (grad != null) {
-            e.intoArray(grad, gRow + c);
+            e.intoArray(grad, gRow + at);
           }
-          acc = acc.add(e.blend(0f, isTarget(iota, c, target)));
+          VectorMask<Float> skip = isTarget(iota, at, target);
+          if (at != c) {
+            skip = skip.or(alreadyDone(at, c));
+          }
+          acc = acc.add(e.blend(0f, skip));
         }
         double others = sumLanes(acc);
-        for (; c < classes; c++) {
-          float e = (float) Math.exp(z[row + c] - m);
-          if (grad != null) {
-            grad[gRow + c] = e;
-          }
-          if (c != target) {
-            others += e;
-          }
-        }
         double et = grad != null ? grad[gRow + target] : (float) Math.exp(z[row + target] - m);
         double s = others + et;
         double lnp = z[row + target] - (m + Math.log(s));
@@ -422,7 +523,8 @@ public final class VectorKernel implements FocalKernel {
           double ratio = q > 0 ? lnp / q : -1.0;
           double f = gradScale * a * (p.gamma * pt * qg * ratio - qg);
           float coef = (float) (-f / s);
-          for (c = 0; c < bound; c += L) {
+          int c = 0;
+          for (; c < bound; c += L) {
             FloatVector.fromArray(S, grad, gRow + c).mul(coef).intoArray(grad, gRow + c);
           }
           for (; c < classes; c++) {
@@ -457,7 +559,7 @@ public final class VectorKernel implements FocalKernel {
   /**
    * One row with a full target distribution: dense y, or (y == null) the one-hot row of target
    * smoothed by ls. F_c = alpha_c (gamma p_c q_c^gamma (ln p_c / q_c) - q_c^gamma), and dl/dz_j =
-   * y_j F_j - p_j sum_c y_c F_c.
+   * y_j F_j - p_j sum_c y_c F_c; classes >= L.
    */
   private static double softmaxDistRow(LossParams p, float[] z, int row, float[] y, int yRow,
       int target, float ls, int classes, float[] grad, int gRow, float gradScale) {
@@ -472,44 +574,37 @@ public final class VectorKernel implements FocalKernel {
     float lse = (float) (m + Math.log(rowSumExp(z, row, classes, m)));
     FloatVector lossAcc = zeros;
     FloatVector sAcc = zeros;
-    int c = 0;
-    for (; c < bound; c += L) {
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yRow + c)
-          : FloatVector.broadcast(S, off).blend(on, isTarget(iota, c, target));
-      FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, c);
-      FloatVector lnp = FloatVector.fromArray(S, z, row + c).sub(lse);
-      FloatVector pc = VectorMath.exp(lnp);
+    for (int c = 0; c < classes; c += L) {
+      int at = Math.min(c, classes - L);
+      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yRow + at)
+          : FloatVector.broadcast(S, off).blend(on, isTarget(iota, at, target));
+      FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, at);
+      FloatVector lnp = FloatVector.fromArray(S, z, row + at).sub(lse);
+      FloatVector ay = a.mul(yv);
       FloatVector q = VectorMath.expm1(lnp).neg();
       FloatVector qg = powGamma(q, p);
-      FloatVector ay = a.mul(yv);
-      lossAcc = lossAcc.sub(ay.mul(qg).mul(lnp));
+      FloatVector l = ay.mul(qg).mul(lnp).neg();
+      FloatVector yf = zeros;
       if (grad != null) {
+        FloatVector pc = VectorMath.exp(lnp);
         FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f));
-        FloatVector yf = ay.mul(pc.mul(qg).mul(ratio).mul(p.gamma).sub(qg));
-        sAcc = sAcc.add(yf);
-        yf.intoArray(grad, gRow + c);
+        yf = ay.mul(pc.mul(qg).mul(ratio).mul(p.gamma).sub(qg));
+        yf.intoArray(grad, gRow + at);
       }
+      if (at != c) {
+        VectorMask<Float> done = alreadyDone(at, c);
+        l = l.blend(0f, done);
+        yf = yf.blend(0f, done);
+      }
+      lossAcc = lossAcc.add(l);
+      sAcc = sAcc.add(yf);
     }
     double loss = sumLanes(lossAcc);
-    double s = sumLanes(sAcc);
-    for (; c < classes; c++) {
-      double yc = y != null ? y[yRow + c] : (c == target ? on : off);
-      double lnp = z[row + c] - (double) lse;
-      double pc = Math.exp(lnp);
-      double q = -Math.expm1(lnp);
-      double qg = powGamma(q, p);
-      double a = p.alphaOf(c);
-      loss += -a * yc * qg * lnp;
-      if (grad != null) {
-        double ratio = q > 0 ? lnp / q : -1.0;
-        double yf = yc * a * (p.gamma * pc * qg * ratio - qg);
-        s += yf;
-        grad[gRow + c] = (float) yf;
-      }
-    }
     if (grad != null) {
+      double s = sumLanes(sAcc);
       float sf = (float) s;
-      for (c = 0; c < bound; c += L) {
+      int c = 0;
+      for (; c < bound; c += L) {
         FloatVector pc = VectorMath.exp(FloatVector.fromArray(S, z, row + c).sub(lse));
         FloatVector yf = FloatVector.fromArray(S, grad, gRow + c);
         pc.mul(-sf).add(yf).mul(gradScale).intoArray(grad, gRow + c);
@@ -524,71 +619,16 @@ public final class VectorKernel implements FocalKernel {
 
   // ================================================================== sigmoid
 
-  /**
-   * torchvision's sigmoid focal loss, lane-wise, from logits x, targets y and weights w (class
-   * weight times alpha_t). ln(1 + e^-|x|) is log(1 + e) corrected for the rounding of 1 + e, with
-   * the reciprocal the sigmoid needs anyway, so there is one division.
-   */
-  private static FloatVector sigmoidVec(LossParams p, FloatVector x, FloatVector y,
-      FloatVector cw, float[] grad, int gi, float gradScale) {
-    FloatVector e = VectorMath.exp(x.abs().neg());
-    FloatVector w1 = e.add(1f);
-    FloatVector inv = w1.broadcast(1f).div(w1);
-    FloatVector ei = e.mul(inv);
-    VectorMask<Float> pos = x.compare(GE, 0f);
-    FloatVector prob = ei.blend(inv, pos); // sigmoid(x)
-    FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
-    FloatVector l1p = VectorMath.log(w1).add(e.sub(w1.sub(1f)).mul(inv)); // log1p(e)
-    FloatVector ce = y.neg().fma(x, x.max(0f)).add(l1p);
-    FloatVector omy = y.neg().add(1f);
-    FloatVector q = y.fma(omp, omy.mul(prob)); // 1 - p_t
-    FloatVector w = cw;
-    if (p.sigmoidAlpha >= 0f) {
-      float al = p.sigmoidAlpha;
-      w = w.mul(y.fma(2f * al - 1f, 1f - al));
-    }
-    FloatVector qg;
-    FloatVector term; // gamma q^(gamma-1) p (1 - p)
-    switch (p.gammaKind) {
-      case 0:
-        qg = x.broadcast(1f);
-        term = null;
-        break;
-      case 1:
-        qg = q;
-        term = prob.mul(omp);
-        break;
-      case 2:
-        qg = q.mul(q);
-        term = q.mul(2f).mul(prob).mul(omp);
-        break;
-      case 3:
-        FloatVector q2 = q.mul(q);
-        qg = q2.mul(q);
-        term = q2.mul(3f).mul(prob).mul(omp);
-        break;
-      default:
-        qg = powGamma(q, p);
-        // p (1 - p) / q <= 1 for every y in [0, 1]; where q = 0 the term is 0.
-        FloatVector ratio = prob.mul(omp).div(q).blend(0f, q.compare(EQ, 0f));
-        term = qg.mul(ratio).mul(p.gamma);
-    }
-    if (grad != null) {
-      FloatVector dce = y.neg().fma(omp, omy.mul(prob)); // p - y
-      FloatVector g = dce.mul(qg);
-      if (term != null) {
-        g = ce.mul(term).fma(y.mul(-2f).add(1f), g);
-      }
-      g.mul(w).mul(gradScale).intoArray(grad, gi);
-    }
-    return w.mul(ce).mul(qg);
-  }
-
   @Override
   public double sigmoid(LossParams p, float[] x, int xOff, float[] y, int yOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
-    if (perSample == null) {
-      return sigmoidFlat(p, x, xOff, y, yOff, rows * classes, classes, grad, gOff, gradScale);
+    int len = rows * classes;
+    if (perSample == null && len >= L) {
+      return sigmoidSegment(p, x, xOff, y, yOff, -1, len, classes, grad, gOff, gradScale);
+    }
+    if (classes < L) {
+      return ScalarKernel.INSTANCE.sigmoid(p, x, xOff, y, yOff, rows, classes, grad, gOff,
+          gradScale, perSample, psOff);
     }
     return sigmoidRows(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale,
         perSample, psOff);
@@ -597,66 +637,21 @@ public final class VectorKernel implements FocalKernel {
   @Override
   public double sigmoid(LossParams p, float[] x, int xOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    if (classes < L) {
+      return ScalarKernel.INSTANCE.sigmoid(p, x, xOff, t, tOff, rows, classes, grad, gOff,
+          gradScale, perSample, psOff);
+    }
     return sigmoidRows(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale,
         perSample, psOff);
   }
 
-  private static double sigmoidFlat(LossParams p, float[] x, int xOff, float[] y, int yOff,
-      int len, int classes, float[] grad, int gOff, float gradScale) {
-    float[] cw = p.classWeightsTiled;
-    int step = L % classes;
-    int bound = S.loopBound(len);
-    FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector acc = FloatVector.zero(S);
-    double total = 0;
-    int col = 0;
-    int k = 0;
-    int i = 0;
-    for (; i < bound; i += L) {
-      FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
-      acc = acc.add(sigmoidVec(p, FloatVector.fromArray(S, x, xOff + i),
-          FloatVector.fromArray(S, y, yOff + i), w, grad, gOff + i, gradScale));
-      col += step;
-      if (col >= classes) {
-        col -= classes;
-      }
-      if (++k == FLUSH) {
-        total += sumLanes(acc);
-        acc = FloatVector.zero(S);
-        k = 0;
-      }
-    }
-    total += sumLanes(acc);
-    if (i < len) {
-      if (len >= L) {
-        int start = len - L;
-        FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, start % classes);
-        FloatVector l = sigmoidVec(p, FloatVector.fromArray(S, x, xOff + start),
-            FloatVector.fromArray(S, y, yOff + start), w, grad, gOff + start, gradScale);
-        total += sumLanes(l.blend(0f, alreadyDone(start, i)));
-      } else {
-        for (; i < len; i++) {
-          total += ScalarKernel.sigmoidElement(p, x[xOff + i], y[yOff + i], i % classes, grad,
-              gOff + i, gradScale);
-        }
-      }
-    }
-    return total;
-  }
-
-  /** Row by row: per-sample output, or class-index targets (y == null). */
+  /** Row by row: per-sample output, or class-index targets (y == null); classes >= L. */
   private static double sigmoidRows(LossParams p, float[] x, int xOff, float[] y, int yOff,
       int[] t, int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,
       float[] perSample, int psOff) {
-    int bound = S.loopBound(classes);
-    FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    float[] cw = p.classWeights;
     double total = 0;
     for (int r = 0; r < rows; r++) {
       int row = xOff + r * classes;
-      int yRow = yOff + r * classes;
       int gRow = gOff + r * classes;
       int target = t == null ? -1 : t[tOff + r];
       double rowLoss = 0;
@@ -665,31 +660,8 @@ public final class VectorKernel implements FocalKernel {
           java.util.Arrays.fill(grad, gRow, gRow + classes, 0f);
         }
       } else {
-        FloatVector acc = zeros;
-        int c = 0;
-        for (; c < bound; c += L) {
-          FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, c);
-          FloatVector yv = t == null ? FloatVector.fromArray(S, y, yRow + c)
-              : zeros.blend(ones, isTarget(iota, c, target));
-          acc = acc.add(sigmoidVec(p, FloatVector.fromArray(S, x, row + c), yv, w, grad,
-              gRow + c, gradScale));
-        }
-        if (c < classes && bound > 0) {
-          int start = classes - L;
-          FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, start);
-          FloatVector yv = t == null ? FloatVector.fromArray(S, y, yRow + start)
-              : zeros.blend(ones, isTarget(iota, start, target));
-          FloatVector l = sigmoidVec(p, FloatVector.fromArray(S, x, row + start), yv, w, grad,
-              gRow + start, gradScale);
-          rowLoss = sumLanes(acc.add(l.blend(0f, alreadyDone(start, c))));
-        } else {
-          rowLoss = sumLanes(acc);
-          for (; c < classes; c++) {
-            float yc = t == null ? y[yRow + c] : (c == target ? 1f : 0f);
-            rowLoss += ScalarKernel.sigmoidElement(p, x[row + c], yc, c, grad, gRow + c,
-                gradScale);
-          }
-        }
+        rowLoss = sigmoidSegment(p, x, row, y, yOff + r * classes, target, classes, classes,
+            grad, gRow, gradScale);
       }
       total += rowLoss;
       if (perSample != null) {
@@ -697,6 +669,131 @@ public final class VectorKernel implements FocalKernel {
       }
     }
     return total;
+  }
+
+  /**
+   * torchvision's sigmoid focal loss over {@code len} elements that start at column 0 of a row:
+   * logits x, dense targets y, or (y == null, len == classes) the one-hot row of {@code target}
+   * (index C: all negative); class weights from {@link LossParams#classWeightsTiled}. len >= L.
+   */
+  private static double sigmoidSegment(LossParams p, float[] x, int xOff, float[] y, int yOff,
+      int target, int len, int classes, float[] grad, int gOff, float gradScale) {
+    return segment(p.gammaKind == LossParams.GAMMA_GENERAL ? SIGMOID_GENERAL_GAMMA : SIGMOID, p,
+        x, xOff, y, yOff, target, len, classes, grad, gOff, gradScale);
+  }
+
+  /** Pass 1: e = exp(-|x|). */
+  private static void expNegAbsInto(float[] x, int xo, float[] s, int n) {
+    for (int i = 0; i < n; i += L) {
+      VectorMath.exp(FloatVector.fromArray(S, x, xo + i).abs().neg()).intoArray(s, E + i);
+    }
+  }
+
+  /**
+   * Pass 2: 1 / (1 + e) (the sigmoid's one division) and log1p(e), as log(1 + e) corrected for
+   * the rounding of 1 + e with that reciprocal.
+   */
+  private static void sigmoidLog1p(float[] s, int n) {
+    for (int i = 0; i < n; i += L) {
+      FloatVector e = FloatVector.fromArray(S, s, E + i);
+      FloatVector w1 = e.add(1f);
+      FloatVector inv = w1.broadcast(1f).div(w1);
+      inv.intoArray(s, PT + i);
+      VectorMath.log(w1).add(e.sub(w1.sub(1f)).mul(inv)).intoArray(s, LN + i);
+    }
+  }
+
+  /** For general gamma: q = 1 - p_t into s[Q], for the ln q and exp passes. */
+  private static void sigmoidQ(float[] x, int xo, float[] y, int yo, int target, int col0, int n,
+      int classes, float[] s) {
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    int step = L % classes;
+    int col = col0;
+    for (int i = 0; i < n; i += L) {
+      FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+          : zeros.blend(ones, isTarget(iota, col, target));
+      FloatVector inv = FloatVector.fromArray(S, s, PT + i);
+      FloatVector ei = FloatVector.fromArray(S, s, E + i).mul(inv);
+      VectorMask<Float> pos = xv.compare(GE, 0f);
+      FloatVector prob = ei.blend(inv, pos);
+      FloatVector omp = inv.blend(ei, pos);
+      yv.fma(omp, ones.sub(yv).mul(prob)).intoArray(s, Q + i);
+      col += step;
+      if (col >= classes) {
+        col -= classes;
+      }
+    }
+  }
+
+  /**
+   * Pass 3: l = w alpha_t ce q^gamma and its gradient w alpha_t ((p - y) q^gamma + ce gamma
+   * q^(gamma-1) p (1 - p) (1 - 2y)); for general gamma the factor q^(gamma-1) p (1 - p) is q^gamma
+   * (p (1 - p) / q), where p (1 - p) / q <= 1 for every y in [0, 1] and the term is 0 at q = 0.
+   */
+  private static void sigmoidLossGrad(Chunk c) {
+    LossParams p = c.p;
+    float[] x = c.x;
+    int xo = c.xo;
+    float[] y = c.y;
+    int yo = c.yo;
+    int target = c.target;
+    int n = c.n;
+    int done = c.done;
+    int classes = c.classes;
+    float[] grad = c.grad;
+    int go = c.go;
+    float gradScale = c.gradScale;
+    float[] s = c.s;
+    float[] cw = p.classWeightsTiled;
+    int kind = p.gammaKind;
+    boolean alphaOn = p.sigmoidAlpha >= 0f;
+    float alphaSlope = 2f * p.sigmoidAlpha - 1f;
+    float alphaNeg = 1f - p.sigmoidAlpha;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    FloatVector acc = zeros;
+    int step = L % classes;
+    int col = c.col0;
+    for (int i = 0; i < n; i += L) {
+      FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+          : zeros.blend(ones, isTarget(iota, col, target));
+      FloatVector inv = FloatVector.fromArray(S, s, PT + i);
+      FloatVector ei = FloatVector.fromArray(S, s, E + i).mul(inv);
+      VectorMask<Float> pos = xv.compare(GE, 0f);
+      FloatVector prob = ei.blend(inv, pos); // sigmoid(x)
+      FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
+      FloatVector ce = yv.neg().fma(xv, xv.max(0f)).add(FloatVector.fromArray(S, s, LN + i));
+      FloatVector omy = ones.sub(yv);
+      FloatVector q = yv.fma(omp, omy.mul(prob)); // 1 - p_t
+      FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
+      if (alphaOn) {
+        w = w.mul(yv.fma(alphaSlope, alphaNeg));
+      }
+      FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
+          : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
+      if (grad != null) {
+        FloatVector g = yv.neg().fma(omp, omy.mul(prob)).mul(qg); // (p - y) q^gamma
+        if (kind != 0) {
+          FloatVector pp = prob.mul(omp);
+          FloatVector term = kind == 2 ? q.mul(pp) : kind == 1 ? pp : kind == 3 ? q.mul(q).mul(pp)
+              : qg.mul(pp.div(q).blend(0f, q.compare(EQ, 0f)));
+          g = ce.mul(term).mul(p.gamma).fma(yv.mul(-2f).add(1f), g);
+        }
+        g.mul(w).mul(gradScale).intoArray(grad, go + i);
+      }
+      FloatVector l = w.mul(ce).mul(qg);
+      acc = acc.add(i >= done ? l : l.blend(0f, alreadyDone(i, done)));
+      col += step;
+      if (col >= classes) {
+        col -= classes;
+      }
+    }
+    c.sum = sumLanes(acc);
   }
 
   // ================================================================== validation scans
