@@ -69,6 +69,24 @@ public final class VectorKernel implements FocalKernel {
     float gradScale;
     /** The loss pass's result: the chunk's summed loss. */
     double sum;
+    /** Softmax with a target distribution: the chunk's sum_c y_c F_c, and its segment total. */
+    double sum2;
+    double total2;
+    /** Softmax: ln sum_c exp(z_c) of the row. */
+    float lse;
+    /** Softmax: the row's probabilities, indexed from the row's start; xo - rowXo + i. */
+    float[] row = new float[0];
+    int rowXo;
+    /** Softmax: label smoothing off / on values of the smoothed one-hot row. */
+    float off;
+    float on;
+
+    float[] row(int classes) {
+      if (row.length < classes) {
+        row = new float[classes];
+      }
+      return row;
+    }
   }
 
   /** One loop over a chunk. */
@@ -88,6 +106,15 @@ public final class VectorKernel implements FocalKernel {
       c -> logInto(c.s, Q, QG, c.n),
       c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
       OVA[2]};
+  private static final Pass[] SOFTMAX_DIST = {
+      c -> softmaxQ(c.x, c.xo, c.lse, c.n, c.s),
+      c -> softmaxP(c.x, c.xo, c.lse, c.n, c.s, c.row, c.xo - c.rowXo),
+      VectorKernel::softmaxDistLossGrad};
+  private static final Pass[] SOFTMAX_DIST_GENERAL_GAMMA = {
+      SOFTMAX_DIST[0], SOFTMAX_DIST[1],
+      c -> logInto(c.s, Q, QG, c.n),
+      c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
+      SOFTMAX_DIST[2]};
   private static final Pass[] SIGMOID = {
       c -> expNegAbsInto(c.x, c.xo, c.s, c.n),
       c -> sigmoidLog1p(c.s, c.n),
@@ -105,6 +132,7 @@ public final class VectorKernel implements FocalKernel {
   private static double segment(Pass[] passes, LossParams p, float[] x, int xOff, float[] y,
       int yOff, int target, int len, int classes, float[] grad, int gOff, float gradScale) {
     Chunk c = CHUNK_ARGS.get();
+    c.total2 = 0;
     c.p = p;
     c.x = x;
     c.y = y;
@@ -134,10 +162,12 @@ public final class VectorKernel implements FocalKernel {
         c.n = L;
         c.done = bound - at;
       }
+      c.sum2 = 0;
       for (Pass pass : passes) {
         pass.run(c);
       }
       total += c.sum;
+      c.total2 += c.sum2;
       if (c0 + CHUNK > bound && bound < len && c0 < bound) {
         c0 = bound - CHUNK; // the next round is the overlapping last vector
       }
@@ -180,36 +210,6 @@ public final class VectorKernel implements FocalKernel {
 
   // ================================================================== shared pieces
 
-  /** q^gamma: 1, q, q^2, q^3 by multiplication, else exp(gamma ln q) (0 at q = 0 for gamma > 0). */
-  private static FloatVector powGamma(FloatVector q, LossParams p) {
-    switch (p.gammaKind) {
-      case 0:
-        return q.broadcast(1f);
-      case 1:
-        return q;
-      case 2:
-        return q.mul(q);
-      case 3:
-        return q.mul(q).mul(q);
-      default:
-        return VectorMath.exp(VectorMath.log(q).mul(p.gamma));
-    }
-  }
-
-  /** Lanes of the overlapping last vector at {@code start} that lie below {@code done}. */
-  private static VectorMask<Float> alreadyDone(int start, int done) {
-    return S.indexInRange(start, done);
-  }
-
-  /** The one-hot row of class index t, lanes c .. c + L. */
-  private static VectorMask<Float> isTarget(FloatVector iota, int c, int t) {
-    return iota.add((float) c).compare(EQ, (float) t);
-  }
-
-  private static double sumLanes(FloatVector v) {
-    return v.reduceLanes(ADD);
-  }
-
   /** A row's maximum; classes >= L. */
   private static float rowMax(float[] z, int row, int classes) {
     FloatVector mv = FloatVector.fromArray(S, z, row);
@@ -225,9 +225,9 @@ public final class VectorKernel implements FocalKernel {
     for (int c = 0; c < classes; c += L) {
       int at = Math.min(c, classes - L);
       FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
-      acc = acc.add(at == c ? e : e.blend(0f, alreadyDone(at, c)));
+      acc = acc.add(at == c ? e : e.blend(0f, S.indexInRange(at, c)));
     }
-    return sumLanes(acc);
+    return (double) acc.reduceLanes(ADD);
   }
 
   // ================================================================== one-vs-all
@@ -286,9 +286,7 @@ public final class VectorKernel implements FocalKernel {
         rowLoss = ovaSegment(p, x, row, y, yRow, target, classes, classes, grad, gRow, gradScale);
       } else {
         // p = softmax(z); the loss on p writes dL/dp; then dL/dz_j = p_j (dL/dp_j - sum p dL/dp).
-        float m = rowMax(x, row, classes);
-        float lse = (float) (m + Math.log(rowSumExp(x, row, classes, m)));
-        softmaxInto(x, row, classes, lse, prob);
+        softmaxInto(x, row, classes, prob);
         rowLoss = ovaSegment(p, prob, 0, y, yRow, target, classes, classes, grad, gRow, 1f);
         if (grad != null) {
           softmaxJacobian(prob, classes, grad, gRow, gradScale);
@@ -324,7 +322,7 @@ public final class VectorKernel implements FocalKernel {
     int col = col0;
     for (int i = 0; i < n; i += L) {
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, isTarget(iota, col, target));
+          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
       FloatVector pc = FloatVector.fromArray(S, x, xo + i).max(p.lo).min(p.hi);
       FloatVector omy = ones.sub(yv);
       FloatVector ompc = ones.sub(pc);
@@ -379,7 +377,7 @@ public final class VectorKernel implements FocalKernel {
       if (grad != null) {
         FloatVector pt = FloatVector.fromArray(S, s, PT + i);
         FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-            : zeros.blend(ones, isTarget(iota, col, target));
+            : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
         FloatVector xv = FloatVector.fromArray(S, x, xo + i);
         // q >= 1 - hi > 0 after the clip, so no division by zero.
         FloatVector inner;
@@ -394,13 +392,13 @@ public final class VectorKernel implements FocalKernel {
             .intoArray(grad, go + i);
       }
       FloatVector l = qg.mul(lnpt).mul(a).neg();
-      acc = acc.add(i >= done ? l : l.blend(0f, alreadyDone(i, done)));
+      acc = acc.add(i >= done ? l : l.blend(0f, S.indexInRange(i, done)));
       col += step;
       if (col >= classes) {
         col -= classes;
       }
     }
-    c.sum = sumLanes(acc);
+    c.sum = (double) acc.reduceLanes(ADD);
   }
 
   /** s[to + i] = ln s[from + i]. */
@@ -417,11 +415,27 @@ public final class VectorKernel implements FocalKernel {
     }
   }
 
-  /** prob[c] = exp(z_c - lse) for one row; classes >= L. */
-  private static void softmaxInto(float[] z, int row, int classes, float lse, float[] prob) {
+  /**
+   * prob = softmax(z) for one row, as exp(z_c - max) / sum (one elementary function per
+   * compilation: see the class comment); classes >= L.
+   */
+  private static void softmaxInto(float[] z, int row, int classes, float[] prob) {
+    float m = rowMax(z, row, classes);
+    FloatVector acc = FloatVector.zero(S);
     for (int c = 0; c < classes; c += L) {
       int at = Math.min(c, classes - L);
-      VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(lse)).intoArray(prob, at);
+      FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
+      e.intoArray(prob, at);
+      acc = acc.add(at == c ? e : e.blend(0f, S.indexInRange(at, c)));
+    }
+    float inv = (float) (1.0 / acc.reduceLanes(ADD));
+    int bound = S.loopBound(classes);
+    int c = 0;
+    for (; c < bound; c += L) {
+      FloatVector.fromArray(S, prob, c).mul(inv).intoArray(prob, c);
+    }
+    for (; c < classes; c++) {
+      prob[c] *= inv;
     }
   }
 
@@ -434,7 +448,7 @@ public final class VectorKernel implements FocalKernel {
     for (; c < bound; c += L) {
       acc = FloatVector.fromArray(S, prob, c).fma(FloatVector.fromArray(S, grad, gRow + c), acc);
     }
-    double s = sumLanes(acc);
+    double s = (double) acc.reduceLanes(ADD);
     for (; c < classes; c++) {
       s += (double) prob[c] * grad[gRow + c];
     }
@@ -504,13 +518,13 @@ public final class VectorKernel implements FocalKernel {
           if (grad != null) {
             e.intoArray(grad, gRow + at);
           }
-          VectorMask<Float> skip = isTarget(iota, at, target);
+          VectorMask<Float> skip = iota.add((float) at).compare(EQ, (float) target);
           if (at != c) {
-            skip = skip.or(alreadyDone(at, c));
+            skip = skip.or(S.indexInRange(at, c));
           }
           acc = acc.add(e.blend(0f, skip));
         }
-        double others = sumLanes(acc);
+        double others = (double) acc.reduceLanes(ADD);
         double et = grad != null ? grad[gRow + target] : (float) Math.exp(z[row + target] - m);
         double s = others + et;
         double lnp = z[row + target] - (m + Math.log(s));
@@ -563,58 +577,94 @@ public final class VectorKernel implements FocalKernel {
    */
   private static double softmaxDistRow(LossParams p, float[] z, int row, float[] y, int yRow,
       int target, float ls, int classes, float[] grad, int gRow, float gradScale) {
-    int bound = S.loopBound(classes);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    float[] alpha = p.alpha;
-    float off = ls / classes;
-    float on = 1f - ls + off;
     float m = rowMax(z, row, classes);
     float lse = (float) (m + Math.log(rowSumExp(z, row, classes, m)));
+    Chunk c = CHUNK_ARGS.get();
+    float[] prob = c.row(classes);
+    c.lse = lse;
+    c.rowXo = row;
+    c.off = ls / classes;
+    c.on = 1f - ls + c.off;
+    double loss = segment(p.gammaKind == LossParams.GAMMA_GENERAL ? SOFTMAX_DIST_GENERAL_GAMMA
+        : SOFTMAX_DIST, p, z, row, y, yRow, target, classes, classes, grad, gRow, 1f);
+    if (grad != null) {
+      double s = c.total2;
+      float sf = (float) s;
+      int bound = S.loopBound(classes);
+      int i = 0;
+      for (; i < bound; i += L) {
+        FloatVector yf = FloatVector.fromArray(S, grad, gRow + i);
+        FloatVector.fromArray(S, prob, i).mul(-sf).add(yf).mul(gradScale)
+            .intoArray(grad, gRow + i);
+      }
+      for (; i < classes; i++) {
+        grad[gRow + i] = (float) (gradScale * (grad[gRow + i] - prob[i] * s));
+      }
+    }
+    return loss;
+  }
+
+  /** Softmax pass: q = 1 - p = -expm1(ln p), ln p = z - lse. */
+  private static void softmaxQ(float[] z, int zo, float lse, int n, float[] s) {
+    for (int i = 0; i < n; i += L) {
+      VectorMath.expm1(FloatVector.fromArray(S, z, zo + i).sub(lse)).neg().intoArray(s, Q + i);
+    }
+  }
+
+  /** Softmax pass: p = exp(z - lse), into the chunk scratch and the row's probabilities. */
+  private static void softmaxP(float[] z, int zo, float lse, int n, float[] s, float[] row,
+      int rowAt) {
+    for (int i = 0; i < n; i += L) {
+      FloatVector pc = VectorMath.exp(FloatVector.fromArray(S, z, zo + i).sub(lse));
+      pc.intoArray(s, PT + i);
+      pc.intoArray(row, rowAt + i);
+    }
+  }
+
+  /** Softmax pass: the loss, y_c F_c into grad (unscaled) and their sums. */
+  private static void softmaxDistLossGrad(Chunk c) {
+    LossParams p = c.p;
+    float[] s = c.s;
+    float[] z = c.x;
+    float[] y = c.y;
+    float[] alpha = p.alphaTiled;
+    float[] grad = c.grad;
+    int kind = p.gammaKind;
+    float lse = c.lse;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector offv = FloatVector.broadcast(S, c.off);
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector lossAcc = zeros;
     FloatVector sAcc = zeros;
-    for (int c = 0; c < classes; c += L) {
-      int at = Math.min(c, classes - L);
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yRow + at)
-          : FloatVector.broadcast(S, off).blend(on, isTarget(iota, at, target));
-      FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, at);
-      FloatVector lnp = FloatVector.fromArray(S, z, row + at).sub(lse);
+    int col = c.col0;
+    for (int i = 0; i < c.n; i += L, col += L) {
+      FloatVector yv = y != null ? FloatVector.fromArray(S, y, c.yo + i)
+          : offv.blend(c.on, iota.add((float) col).compare(EQ, (float) c.target));
+      FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
+      FloatVector lnp = FloatVector.fromArray(S, z, c.xo + i).sub(lse);
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
+          : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
       FloatVector ay = a.mul(yv);
-      FloatVector q = VectorMath.expm1(lnp).neg();
-      FloatVector qg = powGamma(q, p);
       FloatVector l = ay.mul(qg).mul(lnp).neg();
       FloatVector yf = zeros;
       if (grad != null) {
-        FloatVector pc = VectorMath.exp(lnp);
-        FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f));
+        FloatVector pc = FloatVector.fromArray(S, s, PT + i);
+        FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f)); // -> -1 as p -> 1
         yf = ay.mul(pc.mul(qg).mul(ratio).mul(p.gamma).sub(qg));
-        yf.intoArray(grad, gRow + at);
+        yf.intoArray(grad, c.go + i);
       }
-      if (at != c) {
-        VectorMask<Float> done = alreadyDone(at, c);
+      if (i < c.done) {
+        VectorMask<Float> done = S.indexInRange(i, c.done);
         l = l.blend(0f, done);
         yf = yf.blend(0f, done);
       }
       lossAcc = lossAcc.add(l);
       sAcc = sAcc.add(yf);
     }
-    double loss = sumLanes(lossAcc);
-    if (grad != null) {
-      double s = sumLanes(sAcc);
-      float sf = (float) s;
-      int c = 0;
-      for (; c < bound; c += L) {
-        FloatVector pc = VectorMath.exp(FloatVector.fromArray(S, z, row + c).sub(lse));
-        FloatVector yf = FloatVector.fromArray(S, grad, gRow + c);
-        pc.mul(-sf).add(yf).mul(gradScale).intoArray(grad, gRow + c);
-      }
-      for (; c < classes; c++) {
-        double pc = Math.exp(z[row + c] - (double) lse);
-        grad[gRow + c] = (float) (gradScale * (grad[gRow + c] - pc * s));
-      }
-    }
-    return loss;
+    c.sum = lossAcc.reduceLanes(ADD);
+    c.sum2 = sAcc.reduceLanes(ADD);
   }
 
   // ================================================================== sigmoid
@@ -714,7 +764,7 @@ public final class VectorKernel implements FocalKernel {
     for (int i = 0; i < n; i += L) {
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, isTarget(iota, col, target));
+          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
       FloatVector inv = FloatVector.fromArray(S, s, PT + i);
       FloatVector ei = FloatVector.fromArray(S, s, E + i).mul(inv);
       VectorMask<Float> pos = xv.compare(GE, 0f);
@@ -761,7 +811,7 @@ public final class VectorKernel implements FocalKernel {
     for (int i = 0; i < n; i += L) {
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, isTarget(iota, col, target));
+          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
       FloatVector inv = FloatVector.fromArray(S, s, PT + i);
       FloatVector ei = FloatVector.fromArray(S, s, E + i).mul(inv);
       VectorMask<Float> pos = xv.compare(GE, 0f);
@@ -787,13 +837,13 @@ public final class VectorKernel implements FocalKernel {
         g.mul(w).mul(gradScale).intoArray(grad, go + i);
       }
       FloatVector l = w.mul(ce).mul(qg);
-      acc = acc.add(i >= done ? l : l.blend(0f, alreadyDone(i, done)));
+      acc = acc.add(i >= done ? l : l.blend(0f, S.indexInRange(i, done)));
       col += step;
       if (col >= classes) {
         col -= classes;
       }
     }
-    c.sum = sumLanes(acc);
+    c.sum = (double) acc.reduceLanes(ADD);
   }
 
   // ================================================================== validation scans
