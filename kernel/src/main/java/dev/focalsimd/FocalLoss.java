@@ -63,12 +63,15 @@ public final class FocalLoss {
   private final Reduction reduction;
   private final FocalKernel kernel;
   private final int parallelism;
+  private final boolean validateValues;
 
-  private FocalLoss(LossParams params, Reduction reduction, FocalKernel kernel, int parallelism) {
+  private FocalLoss(LossParams params, Reduction reduction, FocalKernel kernel, int parallelism,
+      boolean validateValues) {
     this.params = params;
     this.reduction = reduction;
     this.kernel = kernel;
     this.parallelism = parallelism;
+    this.validateValues = validateValues;
   }
 
   // ------------------------------------------------------------------ factories
@@ -369,18 +372,11 @@ public final class FocalLoss {
       float[] grad, int gOff, float[] ps, int psOff) {
     checkClassParams(classes);
     int len = n * classes;
-    int bad = kernel.firstNonFinite(x, xOff, len);
-    if (bad >= 0) {
-      throw new IllegalArgumentException("input[" + (bad - xOff) + "] = " + x[bad]
-          + " is not finite");
+    if (validateValues) {
+      checkValues(x, xOff, y, yOff, len, 0);
     }
     double denominator;
     if (y != null) {
-      bad = kernel.firstOutsideUnit(y, yOff, len);
-      if (bad >= 0) {
-        throw new IllegalArgumentException("targets[" + (bad - yOff) + "] = " + y[bad]
-            + " is not in [0, 1]");
-      }
       denominator = denominatorDense(y, yOff, n, classes);
     } else {
       denominator = denominatorIndices(t, tOff, n, classes);
@@ -389,6 +385,22 @@ public final class FocalLoss {
     double sum = runBlocks(x, xOff, y, yOff, t, tOff, n, classes, grad, gOff, gradScale, ps,
         psOff);
     return denominator == 0 ? 0f : (float) (sum / denominator);
+  }
+
+  /** NaN or infinite input, dense targets outside [0, 1]; first is the view's index of x[xOff]. */
+  private void checkValues(float[] x, int xOff, float[] y, int yOff, int len, long first) {
+    int bad = kernel.firstNonFinite(x, xOff, len);
+    if (bad >= 0) {
+      throw new IllegalArgumentException("input[" + (first + bad - xOff) + "] = " + x[bad]
+          + " is not finite");
+    }
+    if (y != null) {
+      bad = kernel.firstOutsideUnit(y, yOff, len);
+      if (bad >= 0) {
+        throw new IllegalArgumentException("targets[" + (first + bad - yOff) + "] = " + y[bad]
+            + " is not in [0, 1]");
+      }
+    }
   }
 
   private void checkClassParams(int classes) {
@@ -612,23 +624,14 @@ public final class FocalLoss {
       float[] y = yb == null ? null : scratch(1, cap);
       int[] t = tb == null ? null : scratchInt(n);
       int x0 = input.position();
-      // Pass 1: validate every value and compute the reduction's denominator.
-      for (int r0 = 0; r0 < n; r0 += blockRows) {
+      // Pass 1: validate every value, then compute the reduction's denominator.
+      for (int r0 = 0; r0 < n && loss.validateValues; r0 += blockRows) {
         int len = Math.min(blockRows, n - r0) * classes;
         input.get(x0 + r0 * classes, x, 0, len);
-        int bad = loss.kernel.firstNonFinite(x, 0, len);
-        if (bad >= 0) {
-          throw new IllegalArgumentException("input[" + (r0 * classes + bad) + "] = " + x[bad]
-              + " is not finite");
-        }
         if (y != null) {
           yb.get(yb.position() + r0 * classes, y, 0, len);
-          bad = loss.kernel.firstOutsideUnit(y, 0, len);
-          if (bad >= 0) {
-            throw new IllegalArgumentException("targets[" + (r0 * classes + bad) + "] = "
-                + y[bad] + " is not in [0, 1]");
-          }
         }
+        loss.checkValues(x, 0, y, 0, len, (long) r0 * classes);
       }
       double denominator;
       if (t != null) {
@@ -678,6 +681,7 @@ public final class FocalLoss {
     Reduction reduction = Reduction.MEAN;
     Kernel kernel = Kernel.AUTO;
     int parallelism = 1;
+    boolean validateValues = true;
 
     Builder(Form form) {
       this.p = LossParams.builder(form);
@@ -735,6 +739,17 @@ public final class FocalLoss {
     }
 
     /**
+     * Whether every call scans the input and dense targets for NaN, infinity and targets outside
+     * [0, 1] before computing (default true). Off saves that read pass for trusted data; bad
+     * values then give NaN or wrong outputs instead of an exception. Lengths and class indices
+     * are checked either way.
+     */
+    public B validateValues(boolean validateValues) {
+      this.validateValues = validateValues;
+      return self();
+    }
+
+    /**
      * Builds the loss.
      *
      * @throws IllegalStateException if {@link Kernel#VECTOR} was asked for and this JVM cannot run
@@ -757,7 +772,7 @@ public final class FocalLoss {
         default:
           k = probe.auto;
       }
-      return new FocalLoss(p.build(), reduction, k, parallelism);
+      return new FocalLoss(p.build(), reduction, k, parallelism, validateValues);
     }
   }
 
