@@ -101,6 +101,7 @@ public final class ScalarHessianKernel implements HessianKernel {
       int classes, float[] grad, int gOff, float[] hess, int hOff) {
     double g = p.gamma;
     double floor = p.hessianFloor;
+    double[] e = new double[classes]; // exp(z_c - max) of the current row
     for (int r = 0; r < rows; r++) {
       int row = zOff + r * classes;
       int gRow = gOff + r * classes;
@@ -123,6 +124,7 @@ public final class ScalarHessianKernel implements HessianKernel {
       double others = 0; // sum of exp(z_c - m) over c != target
       for (int c = 0; c < classes; c++) {
         double ec = Math.exp((double) z[row + c] - m);
+        e[c] = ec;
         if (c != jm) {
           rest += ec;
         }
@@ -131,7 +133,7 @@ public final class ScalarHessianKernel implements HessianKernel {
         }
       }
       double sum = 1.0 + rest;
-      double et = Math.exp((double) z[row + target] - m);
+      double et = e[target];
       double u = ((double) z[row + target] - m) - Math.log1p(rest); // ln p_t
       double pt = et / sum;
       double q = others / sum; // 1 - p_t, from the other classes' terms
@@ -147,7 +149,7 @@ public final class ScalarHessianKernel implements HessianKernel {
           gc = a * fp * q;
           hc = a * (curv - fp * pt * q);
         } else {
-          double ec = Math.exp((double) z[row + c] - m);
+          double ec = e[c];
           double pc = ec / sum;
           double ompc = c == jm ? rest / sum : 1.0 - pc; // 1 - p_c without cancellation
           double dq = others > 0 ? ec / others : 0.0; // -d_c / q, in [0, 1]
