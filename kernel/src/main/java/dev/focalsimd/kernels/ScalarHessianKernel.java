@@ -120,45 +120,47 @@ public final class ScalarHessianKernel implements HessianKernel {
           jm = c;
         }
       }
-      double rest = 0; // sum of exp(z_c - m) over c != jm
-      double others = 0; // sum of exp(z_c - m) over c != target
       for (int c = 0; c < classes; c++) {
-        double ec = Math.exp((double) z[row + c] - m);
-        e[c] = ec;
-        if (c != jm) {
-          rest += ec;
-        }
-        if (c != target) {
-          others += ec;
-        }
+        e[c] = Math.exp((double) z[row + c] - m);
+      }
+      double rest = 0; // sum of exp(z_c - m) over c != jm, without the 1 of the max
+      for (int c = 0; c < jm; c++) {
+        rest += e[c];
+      }
+      for (int c = jm + 1; c < classes; c++) {
+        rest += e[c];
       }
       double sum = 1.0 + rest;
       double et = e[target];
+      // Sum over c != target: for t != jm, p_t <= 1/2, so 1 + rest - e_t loses no digits.
+      double others = target == jm ? rest : sum - et;
       double u = ((double) z[row + target] - m) - Math.log1p(rest); // ln p_t
-      double pt = et / sum;
-      double q = others / sum; // 1 - p_t, from the other classes' terms
+      double inv = 1.0 / sum;
+      double pt = et * inv;
+      double q = others * inv; // 1 - p_t, from the other classes' terms
       double ratio = q > 0 ? u / q : -1.0; // ln p_t / (1 - p_t), -> -1 as p_t -> 1
       double qg = ScalarKernel.powGamma(q, p);
       double a = p.alphaOf(target);
       double fp = g * pt * qg * ratio - qg; // f'(u)
       double curv = g * qg * pt * (q * (u + 2.0) - (g - 1.0) * pt * u); // f''(u) q^2
+      double invOthers = others > 0 ? 1.0 / others : 0.0;
+      double afp = a * fp;
       for (int c = 0; c < classes; c++) {
-        double gc;
-        double hc;
-        if (c == target) {
-          gc = a * fp * q;
-          hc = a * (curv - fp * pt * q);
-        } else {
-          double ec = e[c];
-          double pc = ec / sum;
-          double ompc = c == jm ? rest / sum : 1.0 - pc; // 1 - p_c without cancellation
-          double dq = others > 0 ? ec / others : 0.0; // -d_c / q, in [0, 1]
-          gc = -a * fp * pc;
-          hc = a * (curv * dq * dq - fp * pc * ompc);
-        }
-        grad[gRow + c] = (float) gc;
-        hess[hRow + c] = (float) Math.max(hc, floor);
+        double ec = e[c];
+        double pc = ec * inv;
+        double dq = ec * invOthers; // -d_c / q, in [0, 1]
+        grad[gRow + c] = (float) (-afp * pc);
+        hess[hRow + c] = (float) Math.max(a * (curv * dq * dq - fp * pc * (1.0 - pc)), floor);
       }
+      // The arg-max class: 1 - p_c from the other terms, without cancellation.
+      if (jm != target) {
+        double pc = inv; // e_jm = 1
+        double dq = invOthers;
+        hess[hRow + jm] = (float) Math.max(a * (curv * dq * dq - fp * pc * (rest * inv)), floor);
+      }
+      // The target class: d_t / q = 1, 1 - p_t = q.
+      grad[gRow + target] = (float) (afp * q);
+      hess[hRow + target] = (float) Math.max(a * (curv - fp * pt * q), floor);
     }
   }
 }
