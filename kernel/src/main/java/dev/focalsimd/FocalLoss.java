@@ -1,9 +1,11 @@
 package dev.focalsimd;
 
 import dev.focalsimd.kernels.FocalKernel;
+import dev.focalsimd.kernels.HessianKernel;
 import dev.focalsimd.kernels.KernelProvider;
 import dev.focalsimd.kernels.LossParams;
 import dev.focalsimd.kernels.LossParams.Form;
+import dev.focalsimd.kernels.ScalarHessianKernel;
 import dev.focalsimd.kernels.ScalarKernel;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -254,6 +256,190 @@ public final class FocalLoss {
     checkLength("targets", targets.length, n);
     checkLength("lossPerSample", lossPerSample.length, n);
     run(input, 0, null, 0, targets, 0, n, classes, null, 0, lossPerSample, 0);
+  }
+
+  // ------------------------------------------------------------------ gradient and Hessian
+
+  /**
+   * Gradient and diagonal Hessian of the unreduced loss w.r.t. the logits, for the sigmoid form
+   * with dense targets: the custom objective of a gradient booster (XGBoost's {@code
+   * binary:logistic} shape when C = 1). Element i gets {@code gradient[i] = dl_i/dx_i} and {@code
+   * hessian[i] = max(d2l_i/dx_i^2, hessianFloor)}, l_i being the element's loss {@code alpha_t ce
+   * (1 - p_t)^gamma} times its class weight; no reduction is applied. With gamma 0 and alpha off
+   * these are exactly p - y and p (1 - p). Closed forms and their numerics: docs/hessian.md.
+   *
+   * @param logits N x C logits, row-major
+   * @param targets N x C target values in [0, 1]
+   * @param classes C, at least 1
+   * @param gradient N x C, overwritten with the gradient
+   * @param hessian N x C, overwritten with the Hessian diagonal, clamped below at {@link
+   *     SigmoidBuilder#hessianFloor(float)}
+   * @throws NullPointerException if an array is null
+   * @throws IllegalArgumentException on wrong lengths, non-finite logits, targets outside [0, 1],
+   *     or output arrays that alias each other or the logits
+   * @throws UnsupportedOperationException for the one-vs-all form, and for the softmax form with
+   *     dense targets (use class indices)
+   */
+  public void gradientHessian(float[] logits, float[] targets, int classes, float[] gradient,
+      float[] hessian) {
+    Objects.requireNonNull(logits, "logits");
+    Objects.requireNonNull(targets, "targets");
+    Objects.requireNonNull(gradient, "gradient");
+    Objects.requireNonNull(hessian, "hessian");
+    if (params.form != Form.SIGMOID) {
+      throw new UnsupportedOperationException("gradientHessian with dense targets is defined for "
+          + "the sigmoid form only; this is the " + params.form + " form"
+          + (params.form == Form.SOFTMAX ? " (pass class indices)" : ""));
+    }
+    int n = rowsOf(logits.length, classes);
+    checkLength("targets", targets.length, logits.length);
+    checkHessianOutputs(logits, gradient, hessian);
+    checkClassParams(classes);
+    int bad = kernel.firstNonFinite(logits, 0, logits.length);
+    if (bad >= 0) {
+      throw new IllegalArgumentException("logits[" + bad + "] = " + logits[bad]
+          + " is not finite");
+    }
+    bad = kernel.firstOutsideUnit(targets, 0, targets.length);
+    if (bad >= 0) {
+      throw new IllegalArgumentException("targets[" + bad + "] = " + targets[bad]
+          + " is not in [0, 1]");
+    }
+    runHessian(logits, targets, null, n, classes, gradient, hessian);
+  }
+
+  /**
+   * Gradient and diagonal Hessian of the unreduced loss w.r.t. the logits, for class-index
+   * targets: the softmax form ({@code multi:softprob} shape; row loss {@code -alpha_t (1 -
+   * p_t)^gamma ln p_t}, whose Hessian diagonal is taken w.r.t. each of the row's C logits) or the
+   * sigmoid form (one-hot rows; index C is background). Rows with the ignore index get gradient 0
+   * and Hessian 0. With gamma 0 (and no alpha) the softmax values are p_j - delta_jt and p_j (1 -
+   * p_j). Closed forms and their numerics: docs/hessian.md.
+   *
+   * @param logits N x C logits, row-major
+   * @param targets N class indices
+   * @param classes C, at least 1
+   * @param gradient N x C, overwritten with the gradient
+   * @param hessian N x C, overwritten with the Hessian diagonal, clamped below at the builder's
+   *     {@code hessianFloor}
+   * @throws NullPointerException if an array is null
+   * @throws IllegalArgumentException on wrong lengths, non-finite logits, a bad class index, or
+   *     output arrays that alias each other or the logits
+   * @throws UnsupportedOperationException for the one-vs-all form, and for the softmax form with
+   *     label smoothing
+   */
+  public void gradientHessian(float[] logits, int[] targets, int classes, float[] gradient,
+      float[] hessian) {
+    Objects.requireNonNull(logits, "logits");
+    Objects.requireNonNull(targets, "targets");
+    Objects.requireNonNull(gradient, "gradient");
+    Objects.requireNonNull(hessian, "hessian");
+    if (params.form == Form.ONE_VS_ALL) {
+      throw new UnsupportedOperationException("gradientHessian is defined for the sigmoid and "
+          + "softmax forms (logits), not the one-vs-all form on probabilities");
+    }
+    if (params.form == Form.SOFTMAX && params.labelSmoothing != 0f) {
+      throw new UnsupportedOperationException("gradientHessian does not support labelSmoothing = "
+          + params.labelSmoothing + "; build the softmax loss without it");
+    }
+    int n = rowsOf(logits.length, classes);
+    checkLength("targets", targets.length, n);
+    checkHessianOutputs(logits, gradient, hessian);
+    checkClassParams(classes);
+    int bad = kernel.firstNonFinite(logits, 0, logits.length);
+    if (bad >= 0) {
+      throw new IllegalArgumentException("logits[" + bad + "] = " + logits[bad]
+          + " is not finite");
+    }
+    denominatorIndices(targets, 0, n, classes); // validates every class index
+    runHessian(logits, null, targets, n, classes, gradient, hessian);
+  }
+
+  private static void checkHessianOutputs(float[] logits, float[] gradient, float[] hessian) {
+    checkLength("gradient", gradient.length, logits.length);
+    checkLength("hessian", hessian.length, logits.length);
+    if (gradient == hessian || gradient == logits || hessian == logits) {
+      throw new IllegalArgumentException("logits, gradient and hessian must be three distinct "
+          + "arrays");
+    }
+  }
+
+  /** The Hessian kernel of this instance's kernel, or the scalar one where it has none. */
+  private HessianKernel hessianKernel() {
+    return kernel instanceof HessianKernel ? (HessianKernel) kernel
+        : ScalarHessianKernel.INSTANCE;
+  }
+
+  private void runHessian(float[] x, float[] y, int[] t, int n, int classes, float[] grad,
+      float[] hess) {
+    int blockRows = blockRows(classes);
+    int blocks = (n + blockRows - 1) / blockRows;
+    boolean split = parallelism > 1 && blocks > 1 && (long) n * classes >= PARALLEL_THRESHOLD;
+    HessianTask task = new HessianTask(hessianKernel(), params, split, 0, blocks, blockRows, x, y,
+        t, n, classes, grad, hess);
+    if (split) {
+      POOLS.computeIfAbsent(parallelism, ForkJoinPool::new).invoke(task);
+    } else {
+      task.compute();
+    }
+  }
+
+  /** Elementwise outputs, so blocks may run in any order and on any thread. */
+  private static final class HessianTask extends RecursiveAction {
+    private static final long serialVersionUID = 1L;
+    private final transient HessianKernel hk;
+    private final transient LossParams p;
+    private final boolean split;
+    private final int from;
+    private final int to;
+    private final int blockRows;
+    private final transient float[] x;
+    private final transient float[] y;
+    private final transient int[] t;
+    private final int n;
+    private final int classes;
+    private final transient float[] grad;
+    private final transient float[] hess;
+
+    HessianTask(HessianKernel hk, LossParams p, boolean split, int from, int to, int blockRows,
+        float[] x, float[] y, int[] t, int n, int classes, float[] grad, float[] hess) {
+      this.hk = hk;
+      this.p = p;
+      this.split = split;
+      this.from = from;
+      this.to = to;
+      this.blockRows = blockRows;
+      this.x = x;
+      this.y = y;
+      this.t = t;
+      this.n = n;
+      this.classes = classes;
+      this.grad = grad;
+      this.hess = hess;
+    }
+
+    @Override
+    protected void compute() {
+      if (split && to - from > 2) {
+        int mid = (from + to) >>> 1;
+        invokeAll(
+            new HessianTask(hk, p, true, from, mid, blockRows, x, y, t, n, classes, grad, hess),
+            new HessianTask(hk, p, true, mid, to, blockRows, x, y, t, n, classes, grad, hess));
+        return;
+      }
+      for (int b = from; b < to; b++) {
+        int r0 = b * blockRows;
+        int rows = Math.min(blockRows, n - r0);
+        int e0 = r0 * classes;
+        if (p.form == Form.SOFTMAX) {
+          hk.softmax(p, x, e0, t, r0, rows, classes, grad, e0, hess, e0);
+        } else if (y != null) {
+          hk.sigmoid(p, x, e0, y, e0, rows, classes, grad, e0, hess, e0);
+        } else {
+          hk.sigmoid(p, x, e0, t, r0, rows, classes, grad, e0, hess, e0);
+        }
+      }
+    }
   }
 
   // ------------------------------------------------------------------ buffer API
@@ -876,6 +1062,24 @@ public final class FocalLoss {
       p.labelSmoothing = ls;
       return this;
     }
+
+    /**
+     * Lower bound of the Hessian values written by {@code gradientHessian} (default 0). The focal
+     * Hessian is negative for badly misclassified rows (p_t below about 0.058 at gamma 2), which
+     * breaks the split gain and leaf weights of tree boosters; 0 removes only that negative
+     * curvature and keeps every other value exact. {@link Float#NEGATIVE_INFINITY} disables the
+     * clamp. See docs/hessian.md.
+     *
+     * @throws IllegalArgumentException if the floor is NaN or positive infinity
+     */
+    public SoftmaxBuilder hessianFloor(float floor) {
+      if (Float.isNaN(floor) || floor == Float.POSITIVE_INFINITY) {
+        throw new IllegalArgumentException("hessianFloor = " + floor
+            + ", must be finite or negative infinity");
+      }
+      p.hessianFloor = floor;
+      return this;
+    }
   }
 
   /** Options of {@link FocalLoss#sigmoid()}. */
@@ -915,6 +1119,24 @@ public final class FocalLoss {
      */
     public SigmoidBuilder ignoreIndex(int ignoreIndex) {
       p.ignoreIndex = ignoreIndex;
+      return this;
+    }
+
+    /**
+     * Lower bound of the Hessian values written by {@code gradientHessian} (default 0). The focal
+     * Hessian is negative for badly misclassified rows (p_t below about 0.058 at gamma 2), which
+     * breaks the split gain and leaf weights of tree boosters; 0 removes only that negative
+     * curvature and keeps every other value exact. {@link Float#NEGATIVE_INFINITY} disables the
+     * clamp. See docs/hessian.md.
+     *
+     * @throws IllegalArgumentException if the floor is NaN or positive infinity
+     */
+    public SigmoidBuilder hessianFloor(float floor) {
+      if (Float.isNaN(floor) || floor == Float.POSITIVE_INFINITY) {
+        throw new IllegalArgumentException("hessianFloor = " + floor
+            + ", must be finite or negative infinity");
+      }
+      p.hessianFloor = floor;
       return this;
     }
   }
