@@ -1,0 +1,308 @@
+package dev.focalsimd.kernels.vector;
+
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.EQ;
+import static jdk.incubator.vector.VectorOperators.GE;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LT;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+
+/**
+ * Branch-free, species-generic elementary functions on {@link FloatVector}: lane-wise arithmetic,
+ * integer bit operations and {@code compare}/{@code blend} only.
+ *
+ * <p>{@code VectorOperators.LOG}, {@code EXP}, {@code LOG1P} and {@code EXPM1} are not used: on
+ * many CPUs they fall back to per-lane scalar code. Constants are {@code static final} scalars;
+ * vectors are built from the argument's own species.
+ *
+ * <h2>Algorithms</h2>
+ *
+ * <ul>
+ *   <li>{@link #log}: positive subnormals are first scaled by 2<sup>23</sup>. Integer add, shift
+ *       and mask split the bits into {@code x = 2^k * m} with {@code m} in
+ *       [&radic;&frac12;, &radic;2); with {@code f = m - 1} (exact), {@code log(m) = f - f^2/2 +
+ *       f^3 P(f)}, {@code P} the degree-8 minimax polynomial of Cephes {@code logf}; {@code k ln2}
+ *       is added in two parts ({@code 355/512}, exact in {@code k * 355/512}, plus a
+ *       correction).
+ *   <li>{@link #exp}: {@code k = round(x / ln2)} by adding 1.5&middot;2<sup>23</sup>; {@code r = x
+ *       - k ln2} with a two-constant (Cody-Waite) ln2, the first product exact in an {@code fma};
+ *       {@code expm1(r) = r + r^2 Q(r)}, {@code Q} the degree-5 minimax polynomial of Cephes
+ *       {@code expf}, with the low part of {@code r} kept in the small term; the result is {@code
+ *       fma(expm1(r), 2^k1, 2^k1) * 2^k2}, {@code k1 + k2 = k}, the powers of two built with
+ *       integer shifts. The split keeps both factors normal, so subnormal results and overflow to
+ *       +&infin; come out right, and normal results are rounded once.
+ *   <li>{@link #expm1}: the same reduction and polynomial, then {@code 2 * (h (r + r^2 Q) + (h -
+ *       1/2))} with {@code h = 2^(k-1)}, which is {@code 2^k exp(r) - 1} with {@code h}
+ *       representable up to the overflow threshold; {@code |x| < 2^-25} returns {@code x}.
+ *   <li>{@link #log1p}: {@code u = 1 + x} rounded, {@code c = x - (u - 1)} its exact rounding
+ *       error, {@code log1p(x) = log(u) + c/u} with {@code log(u)} as in {@link #log}.
+ *   <li>{@link #softplus}: {@code max(x, 0) + log1p(e)}, {@code e = exp(-|x|)} by {@link #exp},
+ *       and {@code log1p} specialized to [0, 1]: {@code 1 + e = 2^j (1 + f)} with {@code j} 0 or 1,
+ *       {@code f = e} exactly for {@code j = 0}, else {@code f = u/2 - 1} for {@code u = 1 + e}
+ *       rounded, plus the rounding error of {@code u} as a first-order correction.
+ * </ul>
+ *
+ * <h2>Measured accuracy</h2>
+ *
+ * Error against {@link Math#log}, {@link Math#exp}, {@link Math#log1p}, {@link Math#expm1}
+ * evaluated in {@code double}, in units of {@link Math#ulp(float)} of the reference rounded to
+ * float; for subnormal results that unit is {@link Float#MIN_VALUE}, an absolute bound. Maxima over
+ * every float of the range ({@code VectorMathTest} with {@code -Dvectormath.exhaustive=true}, JDK
+ * 17, 512-bit species); the default test run sweeps every 64th float of the same ranges plus
+ * exhaustive sub-ranges and asserts the bound in brackets:
+ *
+ * <ul>
+ *   <li>{@code log}: 0.83 ulp [1] over every positive float, subnormals included;
+ *   <li>{@code exp}: 0.87 ulp [1] over [-104, 89]; subnormal results within 0.75 MIN_VALUE;
+ *   <li>{@code expm1}: 1.17 ulp [1.5] over [-104, 89];
+ *   <li>{@code log1p}: 0.85 ulp [1] over (-1, MAX_VALUE];
+ *   <li>{@code softplus}: 1.65 ulp [2] over [-200, 200], against {@code max(x, 0) +
+ *       Math.log1p(Math.exp(-|x|))} in double; subnormal results within 0.75 MIN_VALUE.
+ * </ul>
+ *
+ * Every operation is a correctly rounded IEEE operation ({@code fma} included) applied lane by
+ * lane, so the results do not depend on the species (the test checks all of them bit for bit).
+ *
+ * <h2>Inlining</h2>
+ *
+ * Each method except {@link #softplus} is a single method body (no helper calls) under C2's {@code
+ * FreqInlineSize} of 325 bytecodes, so a hot call is inlined whole or not at all; {@code
+ * softplus} calls {@link #exp} and a {@code log1p} half. But the Vector API expands every
+ * operation into hundreds of C2 nodes while parsing, and C2 stops inlining ordinary (not
+ * JDK-internal {@code @ForceInline}) methods once a compilation holds about 18,000 nodes ({@code
+ * NodeCountInliningCutoff}): one call of any of these functions uses up most of that, so in one
+ * compiled loop only the first call (plus a few dozen other vector operations) is inlined; later
+ * calls are real calls that box their vectors and allocate. Keep one call per compiled method,
+ * or call through a {@code static final MethodHandle} ({@code invokeExact} directly in the loop),
+ * which C2 inlines late without that cutoff.
+ */
+public final class VectorMath {
+
+  private VectorMath() {}
+
+  /** ln2 = LN2_HI + LN2_LO; LN2_HI = 355/512 has 9 significant bits, so k * LN2_HI is exact. */
+  private static final float LN2_HI = 0.693359375f;
+
+  private static final float LN2_LO = -2.12194440e-4f;
+
+  // ---- log
+
+  private static final float TWO_P23 = 8388608f;
+  /** Bits of sqrt(1/2) rounded down: mantissas span [this, this + 0x7fffff]. */
+  private static final int SQRT_HALF_BITS = 0x3f3504f3;
+
+  private static final int ONE_BITS = 0x3f800000;
+  private static final int MANT_MASK = 0x007fffff;
+  private static final int EXP_BIAS = 127;
+
+  // Cephes logf: log(1+f) = f - f^2/2 + f^3 P(f), f in [sqrt(1/2) - 1, sqrt(2) - 1).
+  private static final float LP0 = 7.0376836292e-2f;
+  private static final float LP1 = -1.1514610310e-1f;
+  private static final float LP2 = 1.1676998740e-1f;
+  private static final float LP3 = -1.2420140846e-1f;
+  private static final float LP4 = 1.4249322787e-1f;
+  private static final float LP5 = -1.6668057665e-1f;
+  private static final float LP6 = 2.0000714765e-1f;
+  private static final float LP7 = -2.4999993993e-1f;
+  private static final float LP8 = 3.3333331174e-1f;
+
+  // ---- exp, expm1
+
+  private static final float LOG2E = 1.44269504088896341f;
+  /** 1.5 * 2^23: adding it rounds |v| < 2^22 to an integer, which lands in the low bits. */
+  private static final float ROUND_MAGIC = 12582912f;
+
+  private static final int ROUND_MAGIC_BITS = 0x4b400000;
+  /** exp(x) rounds to 0 below about -103.97 and overflows above about 88.72. */
+  private static final float EXP_LO = -104f;
+
+  private static final float EXP_HI = 89f;
+  /** expm1(x) rounds to -1 below about -17.33. */
+  private static final float EXPM1_LO = -30f;
+  /** Below this magnitude expm1(x) rounds to x. */
+  private static final float EXPM1_TINY = 0x1p-25f;
+
+  // Cephes expf: exp(r) = 1 + r + r^2 Q(r), |r| <= ln2/2.
+  private static final float EQ0 = 1.9875691500e-4f;
+  private static final float EQ1 = 1.3981999507e-3f;
+  private static final float EQ2 = 8.3334519073e-3f;
+  private static final float EQ3 = 4.1665795894e-2f;
+  private static final float EQ4 = 1.6666665459e-1f;
+  private static final float EQ5 = 5.0000001201e-1f;
+
+  private static final float SQRT2 = 1.41421356f;
+
+  /**
+   * Natural logarithm, lane-wise. Max error 0.83 ulp (every positive float, subnormals included).
+   *
+   * <p>Domain: every float. {@code +0} and {@code -0} give {@code -Infinity}, {@code +Infinity}
+   * gives {@code +Infinity}, negative inputs and NaN give NaN.
+   */
+  public static FloatVector log(FloatVector x) {
+    VectorMask<Float> sub = x.compare(LT, Float.MIN_NORMAL);
+    IntVector ix = x.blend(x.mul(TWO_P23), sub).reinterpretAsInts().add(ONE_BITS - SQRT_HALF_BITS);
+    FloatVector f = ix.and(MANT_MASK).add(SQRT_HALF_BITS).reinterpretAsFloats().sub(1f);
+    FloatVector k =
+        ((FloatVector) ix.lanewise(ASHR, 23).sub(EXP_BIAS).convert(I2F, 0))
+            .sub(x.broadcast(0f).blend(23f, sub));
+    FloatVector z = f.mul(f);
+    FloatVector y =
+        f.fma(LP0, LP1)
+            .fma(f, x.broadcast(LP2))
+            .fma(f, x.broadcast(LP3))
+            .fma(f, x.broadcast(LP4))
+            .fma(f, x.broadcast(LP5))
+            .fma(f, x.broadcast(LP6))
+            .fma(f, x.broadcast(LP7))
+            .fma(f, x.broadcast(LP8))
+            .mul(f)
+            .mul(z);
+    y = z.fma(x.broadcast(-0.5f), k.fma(x.broadcast(LN2_LO), y));
+    return k.fma(x.broadcast(LN2_HI), f.add(y))
+        .blend(Float.NEGATIVE_INFINITY, x.compare(EQ, 0f))
+        .blend(Float.POSITIVE_INFINITY, x.compare(EQ, Float.POSITIVE_INFINITY))
+        .blend(Float.NaN, x.compare(GE, 0f).not());
+  }
+
+  /**
+   * {@code log(1 + x)}, lane-wise, accurate also for tiny |x|. Max error 0.85 ulp over
+   * (-1, MAX_VALUE].
+   *
+   * <p>Domain: every float. {@code x = -1} gives {@code -Infinity}, {@code x < -1} and NaN give
+   * NaN, {@code +Infinity} gives {@code +Infinity}; {@code ±0} and |x| below about 2^-25 give
+   * {@code x}.
+   */
+  public static FloatVector log1p(FloatVector x) {
+    FloatVector u = x.add(1f);
+    IntVector ix = u.reinterpretAsInts().add(ONE_BITS - SQRT_HALF_BITS);
+    FloatVector f = ix.and(MANT_MASK).add(SQRT_HALF_BITS).reinterpretAsFloats().sub(1f);
+    FloatVector k = (FloatVector) ix.lanewise(ASHR, 23).sub(EXP_BIAS).convert(I2F, 0);
+    FloatVector z = f.mul(f);
+    // 1 + x = u + c exactly, and log(u + c) = log(u) + c/u to far below an ulp.
+    FloatVector y =
+        f.fma(LP0, LP1)
+            .fma(f, x.broadcast(LP2))
+            .fma(f, x.broadcast(LP3))
+            .fma(f, x.broadcast(LP4))
+            .fma(f, x.broadcast(LP5))
+            .fma(f, x.broadcast(LP6))
+            .fma(f, x.broadcast(LP7))
+            .fma(f, x.broadcast(LP8))
+            .mul(f)
+            .mul(z)
+            .add(x.sub(u.sub(1f)).div(u));
+    y = z.fma(x.broadcast(-0.5f), k.fma(x.broadcast(LN2_LO), y));
+    return k.fma(x.broadcast(LN2_HI), f.add(y))
+        .blend(Float.NEGATIVE_INFINITY, u.compare(EQ, 0f))
+        .blend(Float.POSITIVE_INFINITY, u.compare(EQ, Float.POSITIVE_INFINITY))
+        .blend(Float.NaN, u.compare(LT, 0f))
+        .blend(x, x.compare(EQ, 0f)); // log1p(-0) = -0
+  }
+
+  /**
+   * Exponential, lane-wise. Max error 0.87 ulp over [-104, 89] (0.75 MIN_VALUE for subnormal
+   * results).
+   *
+   * <p>Domain: every float. {@code x <= -103.972...} and {@code -Infinity} give {@code 0}, results
+   * between about -103.97 and -87.34 are subnormal, {@code x >= 88.7228...} gives {@code
+   * +Infinity}, NaN gives NaN.
+   */
+  public static FloatVector exp(FloatVector x) {
+    FloatVector xc = x.max(EXP_LO).min(EXP_HI); // NaN propagates
+    FloatVector t = xc.fma(LOG2E, ROUND_MAGIC);
+    FloatVector kf = t.sub(ROUND_MAGIC);
+    FloatVector r1 = kf.fma(x.broadcast(-LN2_HI), xc); // exact
+    FloatVector r2 = kf.mul(-LN2_LO);
+    FloatVector r = r1.add(r2);
+    IntVector k = t.reinterpretAsInts().sub(ROUND_MAGIC_BITS);
+    IntVector k1 = k.lanewise(ASHR, 1);
+    FloatVector s1 = k1.add(EXP_BIAS).lanewise(LSHL, 23).reinterpretAsFloats();
+    return r.fma(EQ0, EQ1)
+        .fma(r, x.broadcast(EQ2))
+        .fma(r, x.broadcast(EQ3))
+        .fma(r, x.broadcast(EQ4))
+        .fma(r, x.broadcast(EQ5))
+        .fma(r.mul(r), r2)
+        .add(r1) // expm1(r1 + r2)
+        .fma(s1, s1)
+        .mul(k.sub(k1).add(EXP_BIAS).lanewise(LSHL, 23).reinterpretAsFloats());
+  }
+
+  /**
+   * {@code exp(x) - 1}, lane-wise, accurate also for tiny |x|. Max error 1.17 ulp over
+   * [-104, 89].
+   *
+   * <p>Domain: every float. {@code |x| < 2^-25} (including {@code ±0} and subnormals) gives {@code
+   * x}, {@code x <= -17.33...} and {@code -Infinity} give {@code -1}, {@code x >= 88.7228...}
+   * gives {@code +Infinity}, NaN gives NaN.
+   */
+  public static FloatVector expm1(FloatVector x) {
+    FloatVector xc = x.max(EXPM1_LO).min(EXP_HI); // NaN propagates
+    FloatVector t = xc.fma(LOG2E, ROUND_MAGIC);
+    FloatVector kf = t.sub(ROUND_MAGIC);
+    FloatVector r1 = kf.fma(x.broadcast(-LN2_HI), xc); // exact
+    FloatVector r2 = kf.mul(-LN2_LO);
+    FloatVector r = r1.add(r2);
+    // h = 2^(k-1): 2 (h (r1 + tail) + h - 1/2) = 2^k exp(r) - 1, h finite up to overflow.
+    FloatVector h =
+        t.reinterpretAsInts()
+            .sub(ROUND_MAGIC_BITS - EXP_BIAS + 1)
+            .lanewise(LSHL, 23)
+            .reinterpretAsFloats();
+    FloatVector tail = // expm1(r1 + r2) - r1
+        r.fma(EQ0, EQ1)
+            .fma(r, x.broadcast(EQ2))
+            .fma(r, x.broadcast(EQ3))
+            .fma(r, x.broadcast(EQ4))
+            .fma(r, x.broadcast(EQ5))
+            .fma(r.mul(r), r2);
+    return h.fma(tail, h.fma(r1, h.sub(0.5f)))
+        .mul(2f)
+        .blend(x, x.abs().compare(LT, EXPM1_TINY));
+  }
+
+  /**
+   * {@code log(1 + exp(x))}, lane-wise: {@code max(x, 0) + log1p(exp(-|x|))}. Max error
+   * 1.65 ulp over [-200, 200].
+   *
+   * <p>Domain: every float. {@code -Infinity} gives {@code 0}, {@code +Infinity} gives {@code
+   * +Infinity}, NaN gives NaN; below about -103.97 the result underflows to {@code 0}.
+   *
+   * <p>This is two calls' worth of C2 nodes (see the class comment); it inlines its two halves
+   * only while the compilation is small.
+   */
+  public static FloatVector softplus(FloatVector x) {
+    return log1pUnit(exp(x.abs().neg())).add(x.max(0f));
+  }
+
+  /** log1p(e) for e in [0, 1] or NaN. */
+  private static FloatVector log1pUnit(FloatVector e) {
+    // 1 + e = 2^j (1 + f + d), j = 0 or 1. For j = 0, f = e (exact, d = 0); for j = 1, f = u/2 - 1
+    // (exact) for u = 1 + e rounded, and d = (e - (u - 1))/2 the rounding error, scaled.
+    FloatVector u = e.add(1f);
+    VectorMask<Float> big = u.compare(GE, SQRT2);
+    FloatVector h = e.broadcast(0f).blend(0.5f, big); // j/2
+    FloatVector f = e.blend(u.fma(h, e.broadcast(-1f)), big);
+    FloatVector z = f.mul(f);
+    // log(1 + f + d) = log(1 + f) + d (1 - f) to well below an ulp (|f| < 0.3 where d != 0).
+    FloatVector y =
+        f.fma(LP0, LP1)
+            .fma(f, e.broadcast(LP2))
+            .fma(f, e.broadcast(LP3))
+            .fma(f, e.broadcast(LP4))
+            .fma(f, e.broadcast(LP5))
+            .fma(f, e.broadcast(LP6))
+            .fma(f, e.broadcast(LP7))
+            .fma(f, e.broadcast(LP8))
+            .mul(f)
+            .mul(z);
+    FloatVector j = h.add(h);
+    y = e.sub(u.sub(1f)).mul(h).fma(f.neg().add(1f), y);
+    y = z.fma(e.broadcast(-0.5f), j.fma(e.broadcast(LN2_LO), y));
+    return j.fma(e.broadcast(LN2_HI), f.add(y));
+  }
+}
