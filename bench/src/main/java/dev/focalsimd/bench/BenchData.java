@@ -94,6 +94,37 @@ final class BenchData {
     return new BenchData(shape[0], shape[1]);
   }
 
+  /** Elements of the slice {@link #prime} runs on: about one block of the library. */
+  static final int PRIME_ELEMENTS = 1 << 14;
+
+  /** How long {@link #prime} runs at most. */
+  static final long PRIME_NANOS = 500_000_000L;
+
+  /**
+   * Rows of the priming slice for C classes: whole rows, about {@link #PRIME_ELEMENTS} elements,
+   * at most N.
+   */
+  static int primeRows(int n, int c) {
+    return Math.max(1, Math.min(n, PRIME_ELEMENTS / c));
+  }
+
+  /**
+   * Calls {@code call} on a small slice until C2 has had a chance to compile the kernel (at most
+   * 20000 calls or {@link #PRIME_NANOS}). Until then the Vector API runs interpreted or in C1,
+   * tens of times slower than scalar code and allocating, so one call on a large batch can take
+   * seconds and a short JMH warmup would end before compilation. Priming is part of the trial
+   * setup: JMH's warmup and measurement iterations follow it. Returns the sum of the losses so
+   * that the calls are not dead code.
+   */
+  static double prime(java.util.function.DoubleSupplier call) {
+    double sink = 0;
+    long end = System.nanoTime() + PRIME_NANOS;
+    for (int i = 0; i < 20000 && System.nanoTime() < end; i++) {
+      sink += call.getAsDouble();
+    }
+    return sink;
+  }
+
   /** The input of a form: probabilities for one_vs_all, logits for softmax and sigmoid. */
   float[] input(Form form) {
     return form == Form.ONE_VS_ALL ? probabilities : logits;

@@ -294,7 +294,7 @@ public final class BenchMain {
           p = new Profile(1, 2, TimeValue.milliseconds(500), 3, TimeValue.seconds(1),
               List.of("65536x16", "16384x80", "8192x1000", "4096x21"));
       }
-      if (peers && !"smoke".equals(settings)) {
+      if (peers) {
         p = new Profile(p.forks, p.warmupIterations, p.warmupTime, p.iterations,
             p.measurementTime, Peers.SHAPES);
       }
@@ -475,6 +475,10 @@ public final class BenchMain {
       out.println("No benchmark produced a result.");
     } else {
       out.print(Reports.runTable(file));
+    }
+    if ("smoke".equals(cli.settings)) {
+      out.println("note: smoke settings do not warm the kernels up: these numbers check the"
+          + " pipeline, do not quote them");
     }
     if (peers != null) {
       out.println();
