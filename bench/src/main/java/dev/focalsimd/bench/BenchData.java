@@ -45,23 +45,23 @@ final class BenchData {
   final int c;
   /** N x C logits. */
   final float[] logits;
-  /** N x C probabilities, softmax of the logits per row. */
+  /** N x C probabilities, softmax of the logits per row (one_vs_all only, else null). */
   final float[] probabilities;
   /** N class indices. */
   final int[] classIndex;
-  /** N x C one-hot targets of {@link #classIndex}. */
+  /** N x C one-hot targets of {@link #classIndex} (dense targets only, else null). */
   final float[] oneHot;
   /** C per-class weights in [0, 1). */
   final float[] alpha;
 
-  private BenchData(int n, int c) {
+  private BenchData(int n, int c, boolean withProbabilities, boolean withOneHot) {
     this.n = n;
     this.c = c;
     int len = n * c;
     logits = new float[len];
-    probabilities = new float[len];
+    probabilities = withProbabilities ? new float[len] : null;
     classIndex = new int[n];
-    oneHot = new float[len];
+    oneHot = withOneHot ? new float[len] : null;
     alpha = new float[c];
     SplittableRandom rnd = new SplittableRandom(SEED);
     for (int k = 0; k < c; k++) {
@@ -75,52 +75,102 @@ final class BenchData {
         logits[row + k] = z;
         m = Math.max(m, z);
       }
-      double sum = 0;
-      for (int k = 0; k < c; k++) {
-        float e = (float) Math.exp(logits[row + k] - m);
-        probabilities[row + k] = e;
-        sum += e;
-      }
-      for (int k = 0; k < c; k++) {
-        probabilities[row + k] = (float) (probabilities[row + k] / sum);
+      if (probabilities != null) {
+        double sum = 0;
+        for (int k = 0; k < c; k++) {
+          float e = (float) Math.exp(logits[row + k] - m);
+          probabilities[row + k] = e;
+          sum += e;
+        }
+        for (int k = 0; k < c; k++) {
+          probabilities[row + k] = (float) (probabilities[row + k] / sum);
+        }
       }
       int t = rnd.nextInt(c);
       classIndex[i] = t;
-      oneHot[row + t] = 1f;
+      if (oneHot != null) {
+        oneHot[row + t] = 1f;
+      }
     }
   }
 
-  static BenchData generate(int[] shape) {
-    return new BenchData(shape[0], shape[1]);
+  /**
+   * The inputs of one form and target kind; the same seed gives every form the same logits,
+   * class indices and alpha.
+   *
+   * @param shape {N, C}
+   * @param form what the input is: probabilities for one_vs_all, logits otherwise
+   * @param targets "dense" (one-hot rows are built) or "index"
+   */
+  static BenchData generate(int[] shape, Form form, String targets) {
+    return new BenchData(shape[0], shape[1], form == Form.ONE_VS_ALL, targets.equals("dense"));
   }
 
-  /** Elements of the slice {@link #prime} runs on: about one block of the library. */
-  static final int PRIME_ELEMENTS = 1 << 14;
+  /** Elements of the slice {@link #prime} runs on: small, so that calls are many. */
+  static final int PRIME_ELEMENTS = 1 << 10;
 
-  /** How long {@link #prime} runs at most. */
-  static final long PRIME_NANOS = 500_000_000L;
+  /** {@link #prime} runs at least this long... */
+  static final long PRIME_MIN_NANOS = 200_000_000L;
 
-  /**
-   * Rows of the priming slice for C classes: whole rows, about {@link #PRIME_ELEMENTS} elements,
-   * at most N.
-   */
+  /** ...and at most this long. */
+  static final long PRIME_MAX_NANOS = 1_500_000_000L;
+
+  private static final long PRIME_ROUND_NANOS = 50_000_000L;
+
+  /** Rows of the priming slice for C classes: about {@link #PRIME_ELEMENTS} elements, at most N. */
   static int primeRows(int n, int c) {
     return Math.max(1, Math.min(n, PRIME_ELEMENTS / c));
   }
 
   /**
-   * Calls {@code call} on a small slice until C2 has had a chance to compile the kernel (at most
-   * 20000 calls or {@link #PRIME_NANOS}). Until then the Vector API runs interpreted or in C1,
-   * tens of times slower than scalar code and allocating, so one call on a large batch can take
-   * seconds and a short JMH warmup would end before compilation. Priming is part of the trial
-   * setup: JMH's warmup and measurement iterations follow it. Returns the sum of the losses so
-   * that the calls are not dead code.
+   * Calls {@code call} (the benchmark's operation on a small slice) until the JIT has settled:
+   * three consecutive 50 ms rounds in which the JIT compilers did no work and the call rate moved
+   * by less than 10%, after at least 0.2 s and at most 1.5 s (a fixed 1.5 s where the JVM does
+   * not report compilation time).
+   *
+   * <p>Why: until C2 compiles it, Vector API code runs in the interpreter or in C1, tens of times
+   * slower than scalar code and allocating, and it takes thousands of calls to get there. On a
+   * large batch that is seconds of wall time, more than a short JMH warmup; small calls reach the
+   * compilation thresholds quickly. Priming is part of the trial setup; JMH's own warmup and
+   * measurement iterations follow on the full batch.
+   *
+   * @return the sum of the losses, to be kept in a field so that the calls are not dead code
    */
   static double prime(java.util.function.DoubleSupplier call) {
+    java.lang.management.CompilationMXBean jit =
+        java.lang.management.ManagementFactory.getCompilationMXBean();
+    boolean monitored = jit != null && jit.isCompilationTimeMonitoringSupported();
+    long start = System.nanoTime();
+    long jitBefore = monitored ? jit.getTotalCompilationTime() : 0;
+    double previousRate = 0;
+    int settledRounds = 0;
+    long calls = 0;
     double sink = 0;
-    long end = System.nanoTime() + PRIME_NANOS;
-    for (int i = 0; i < 20000 && System.nanoTime() < end; i++) {
-      sink += call.getAsDouble();
+    long now;
+    while (true) {
+      long roundStart = System.nanoTime();
+      long roundCalls = 0;
+      do {
+        sink += call.getAsDouble();
+        roundCalls++;
+        now = System.nanoTime();
+      } while (now - roundStart < PRIME_ROUND_NANOS);
+      calls += roundCalls;
+      double rate = roundCalls / (double) (now - roundStart);
+      long jitNow = monitored ? jit.getTotalCompilationTime() : jitBefore + 1;
+      boolean settled = jitNow == jitBefore && previousRate > 0
+          && Math.abs(rate - previousRate) <= 0.1 * previousRate;
+      settledRounds = settled ? settledRounds + 1 : 0;
+      jitBefore = jitNow;
+      previousRate = rate;
+      long elapsed = now - start;
+      if (elapsed >= PRIME_MAX_NANOS || elapsed >= PRIME_MIN_NANOS && settledRounds >= 3) {
+        break;
+      }
+    }
+    if (Boolean.getBoolean("focalsimd.bench.showPriming")) {
+      System.out.printf(java.util.Locale.ROOT, "[primed: %d calls in %.0f ms] ", calls,
+          (now - start) / 1e6);
     }
     return sink;
   }

@@ -52,7 +52,7 @@ public final class BenchMain {
       "on 4 shapes (about 3 minutes), a table, and a JSON results file.",
       "",
       "Bench options:",
-      "  --quick            quick profile (the default): 1 fork, 2 x 0.5 s warmup, 3 x 1 s measurement,",
+      "  --quick            quick profile (the default): 1 fork, 2 x 0.5 s warmup, 3 x 0.8 s measurement,",
       "                     shapes 65536x16 16384x80 8192x1000 4096x21",
       "  --full             full profile: 3 forks, 5 x 1 s warmup, 5 x 1 s measurement,",
       "                     shapes 4096x16 65536x16 8192x1000 16384x80 4096x21",
@@ -76,8 +76,11 @@ public final class BenchMain {
       "Add JVM flags to the forks with -jvmArgsAppend: -jvmArgsPrepend on the command line",
       "replaces the benchmarks' --add-modules=jdk.incubator.vector.");
 
-  /** Per-fork overhead (JVM start, input generation) used for the first time estimate. */
-  static final double FORK_OVERHEAD_SECONDS = 1.5;
+  /**
+   * Per-fork overhead (JVM start, input generation, priming) used for the time estimate until
+   * the first benchmark has finished.
+   */
+  static final double FORK_OVERHEAD_SECONDS = 2.0;
 
   private BenchMain() {}
 
@@ -291,7 +294,7 @@ public final class BenchMain {
               List.of("512x16", "256x21"));
           break;
         default:
-          p = new Profile(1, 2, TimeValue.milliseconds(500), 3, TimeValue.seconds(1),
+          p = new Profile(1, 2, TimeValue.milliseconds(500), 3, TimeValue.milliseconds(800),
               List.of("65536x16", "16384x80", "8192x1000", "4096x21"));
       }
       if (peers) {

@@ -28,8 +28,9 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * shared/peers/focal_ref.c}: one_vs_all on probabilities with dense one-hot targets and per-class
  * alpha; softmax on logits with class indices and per-class alpha; sigmoid on logits with alpha
  * 0.25 and dense targets; gamma 2, MEAN. One operation is one call over the whole N x C batch:
- * elements per second = ops/s x N x C. The trial setup primes the kernel on a slice of about 16k
- * elements for up to 0.5 s (see {@link BenchData#prime}) before JMH's warmup.
+ * elements per second = ops/s x N x C. The trial setup primes the kernel on a slice of about 1k
+ * elements until the JIT has settled (0.2 to 1.5 s, see {@link BenchData#prime}) before JMH's
+ * warmup.
  *
  * <p>The annotation settings are the {@code --full} profile's, so a plain JMH command line gets
  * numbers worth publishing. The forks get {@code --add-modules=jdk.incubator.vector} through
@@ -74,7 +75,7 @@ public class ForwardBackwardBench {
   public void setup(BenchmarkParams params) {
     f = Form.parse(form);
     int[] nc = BenchData.parseShape(shape);
-    BenchData data = BenchData.generate(nc);
+    BenchData data = BenchData.generate(nc, f, f.refTargets());
     classes = nc[1];
     loss = BenchData.loss(f, Kernel.valueOf(kernel), data.alpha);
     input = data.input(f);

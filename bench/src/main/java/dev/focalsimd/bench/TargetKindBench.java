@@ -58,7 +58,7 @@ public class TargetKindBench {
   public void setup() {
     Form f = Form.parse(form);
     int[] nc = BenchData.parseShape(shape);
-    BenchData data = BenchData.generate(nc);
+    BenchData data = BenchData.generate(nc, f, targets);
     classes = nc[1];
     loss = BenchData.loss(f, Kernel.valueOf(kernel), data.alpha);
     input = data.input(f);
