@@ -327,6 +327,8 @@ public final class BenchMain {
         || jmh.shouldListProfilers() || jmh.shouldListResultFormats()) {
       return jmhInfo(jmh, out);
     }
+    checkWritable("--out", cli.out);
+    checkWritable("--chart", cli.chart);
     String profileName = cli.profileName();
     boolean plainJmh = profileName.equals("jmh");
     Profile profile = plainJmh ? null : Profile.of(cli.settings, cli.peers);
@@ -379,7 +381,8 @@ public final class BenchMain {
     List<String> notes = new ArrayList<>();
     if (!info.vectorAvailable()) {
       notes.add("note: the vector kernel is unavailable in the benchmark JVMs ("
-          + info.vectorUnavailableReason() + "); running SCALAR only");
+          + info.vectorUnavailableReason() + ")" + (kernelGiven
+              ? "; VECTOR benchmarks will fail" : "; running SCALAR only"));
     }
     specs.add(new RunSpec(base.build(), null, info));
 
@@ -474,9 +477,7 @@ public final class BenchMain {
     ResultFile file = new ResultFile(ResultFile.SCHEMA, header, entries, peers);
 
     out.println();
-    if (entries.isEmpty()) {
-      out.println("No benchmark produced a result.");
-    } else {
+    if (!entries.isEmpty()) {
       out.print(Reports.runTable(file));
     }
     if ("smoke".equals(cli.settings)) {
@@ -500,7 +501,12 @@ public final class BenchMain {
       Charts.runChart(file, Path.of(cli.chart));
       out.println("chart written to " + cli.chart);
     }
-    return entries.isEmpty() ? 1 : 0;
+    if (entries.size() < total) {
+      out.println("warning: " + (total - entries.size()) + " of " + total
+          + " benchmarks produced no result" + (compact ? " (see FAILED above)" : ""));
+      return 1;
+    }
+    return 0;
   }
 
   /**
@@ -518,6 +524,26 @@ public final class BenchMain {
     } finally {
       System.setOut(savedOut);
       System.setErr(savedErr);
+    }
+  }
+
+  /** Fails before any benchmark runs where an output file could not be written afterwards. */
+  private static void checkWritable(String option, String file) {
+    if (file == null) {
+      return;
+    }
+    Path p = Path.of(file).toAbsolutePath();
+    if (java.nio.file.Files.isDirectory(p)) {
+      throw new BenchException(option + " " + file + " is a directory");
+    }
+    Path parent = p.getParent();
+    try {
+      java.nio.file.Files.createDirectories(parent);
+    } catch (IOException | RuntimeException e) {
+      throw new BenchException(option + " " + file + ": cannot create " + parent);
+    }
+    if (!java.nio.file.Files.isWritable(parent)) {
+      throw new BenchException(option + " " + file + ": " + parent + " is not writable");
     }
   }
 

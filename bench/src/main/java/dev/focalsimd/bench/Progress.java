@@ -83,6 +83,10 @@ final class Progress implements OutputFormat {
     if (!pending) {
       return;
     }
+    if (result == null) { // every fork failed: JMH reports no result
+      finishPending();
+      return;
+    }
     pending = false;
     finished++;
     Result<?> r = result.getPrimaryResult();

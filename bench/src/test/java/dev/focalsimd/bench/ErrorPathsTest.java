@@ -85,6 +85,14 @@ class ErrorPathsTest {
   }
 
   @Test
+  void outputThatCannotBeWrittenFailsBeforeRunning(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("plain-file"), "x");
+    oneLineError(Fixtures.run("--smoke", "--out", file.resolve("r.json").toString()),
+        "cannot create");
+    oneLineError(Fixtures.run("--smoke", "--out", dir.toString()), "is a directory");
+  }
+
+  @Test
   void chartNeedsPngOrSvg(@TempDir Path dir) {
     oneLineError(Fixtures.run("--compare", Fixtures.path("results-a.json").toString(), "--chart",
         dir.resolve("c.gif").toString()), "must end in .png or .svg");
