@@ -113,7 +113,7 @@ final class BenchData {
   static final long PRIME_MIN_NANOS = 200_000_000L;
 
   /** ...and at most this long. */
-  static final long PRIME_MAX_NANOS = 1_500_000_000L;
+  static final long PRIME_MAX_NANOS = 1_200_000_000L;
 
   private static final long PRIME_ROUND_NANOS = 50_000_000L;
 
@@ -125,7 +125,7 @@ final class BenchData {
   /**
    * Calls {@code call} (the benchmark's operation on a small slice) until the JIT has settled:
    * three consecutive 50 ms rounds in which the JIT compilers did no work and the call rate moved
-   * by less than 10%, after at least 0.2 s and at most 1.5 s (a fixed 1.5 s where the JVM does
+   * by less than 10%, after at least 0.2 s and at most 1.2 s (a fixed 1.2 s where the JVM does
    * not report compilation time).
    *
    * <p>Why: until C2 compiles it, Vector API code runs in the interpreter or in C1, tens of times

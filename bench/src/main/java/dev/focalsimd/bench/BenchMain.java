@@ -52,7 +52,7 @@ public final class BenchMain {
       "on 4 shapes (about 3 minutes), a table, and a JSON results file.",
       "",
       "Bench options:",
-      "  --quick            quick profile (the default): 1 fork, 2 x 0.5 s warmup, 3 x 0.8 s measurement,",
+      "  --quick            quick profile (the default): 1 fork, 3 x 0.4 s warmup, 3 x 0.8 s measurement,",
       "                     shapes 65536x16 16384x80 8192x1000 4096x21",
       "  --full             full profile: 3 forks, 5 x 1 s warmup, 5 x 1 s measurement,",
       "                     shapes 4096x16 65536x16 8192x1000 16384x80 4096x21",
@@ -294,7 +294,7 @@ public final class BenchMain {
               List.of("512x16", "256x21"));
           break;
         default:
-          p = new Profile(1, 2, TimeValue.milliseconds(500), 3, TimeValue.milliseconds(800),
+          p = new Profile(1, 3, TimeValue.milliseconds(400), 3, TimeValue.milliseconds(800),
               List.of("65536x16", "16384x80", "8192x1000", "4096x21"));
       }
       if (peers) {

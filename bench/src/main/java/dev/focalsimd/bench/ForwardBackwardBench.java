@@ -29,7 +29,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * alpha; softmax on logits with class indices and per-class alpha; sigmoid on logits with alpha
  * 0.25 and dense targets; gamma 2, MEAN. One operation is one call over the whole N x C batch:
  * elements per second = ops/s x N x C. The trial setup primes the kernel on a slice of about 1k
- * elements until the JIT has settled (0.2 to 1.5 s, see {@link BenchData#prime}) before JMH's
+ * elements until the JIT has settled (0.2 to 1.2 s, see {@link BenchData#prime}) before JMH's
  * warmup.
  *
  * <p>The annotation settings are the {@code --full} profile's, so a plain JMH command line gets
