@@ -1,0 +1,246 @@
+package dev.focalsimd.bench;
+
+import dev.focalsimd.bench.Reports.RowKey;
+import dev.focalsimd.bench.ResultFile.Entry;
+import dev.focalsimd.bench.ResultFile.Peer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The reference implementations of shared/peers: focal_ref.c, built here with gcc with and
+ * without -ffast-math and run in the same session, and the PyTorch numbers its README quotes.
+ * Where gcc or the source is missing, the C numbers come from the README too, marked so.
+ */
+final class Peers {
+
+  static final String C_FAST = "C -ffast-math";
+  static final String C_STRICT = "C strict";
+  static final String TORCH = "PyTorch";
+
+  /** The shapes focal_ref.c measures. */
+  static final List<String> SHAPES = List.of("4096x16", "65536x16", "8192x1000", "16384x80");
+
+  private static final Pattern OUTPUT_LINE =
+      Pattern.compile("^(one_vs_all|softmax|sigmoid)\\s+(\\d+)\\s+(\\d+)\\s+([0-9.]+)\\s*$");
+  private static final Pattern README_ROW = Pattern.compile(
+      "^\\|\\s*(one_vs_all|softmax|sigmoid)\\s*\\|\\s*(\\d+)\\s*x\\s*(\\d+)\\s*\\|\\s*([0-9.]+)\\s*"
+          + "\\|\\s*([0-9.]+)\\s*\\|\\s*([0-9.]+)\\s*\\|.*$");
+
+  private Peers() {}
+
+  /** Finds the peers directory: the given one, else ../shared/peers or shared/peers. */
+  static Path locate(String dir) {
+    if (dir != null) {
+      return Path.of(dir);
+    }
+    for (String d : List.of("../shared/peers", "shared/peers")) {
+      if (Files.isDirectory(Path.of(d))) {
+        return Path.of(d);
+      }
+    }
+    return Path.of("../shared/peers");
+  }
+
+  /**
+   * Measures focal_ref.c where gcc and the source are present, and adds the README's numbers for
+   * whatever was not measured (PyTorch always). Progress goes to {@code log}.
+   */
+  static List<Peer> collect(Path dir, PrintStream log) {
+    List<Peer> peers = new ArrayList<>();
+    Path src = dir.resolve("focal_ref.c");
+    boolean measured = false;
+    if (!Files.isRegularFile(src)) {
+      log.println("peers: " + src + " not found; quoting the README's C numbers (--peers-dir DIR)");
+    } else if (!gccWorks()) {
+      log.println("peers: gcc not found; quoting the README's C numbers");
+    } else {
+      try {
+        Path tmp = Files.createTempDirectory("focal_ref");
+        try {
+          peers.addAll(buildAndRun(src, tmp, true, log));
+          peers.addAll(buildAndRun(src, tmp, false, log));
+          measured = true;
+        } finally {
+          for (String f : List.of("focal_ref_fast", "focal_ref_strict")) {
+            Files.deleteIfExists(tmp.resolve(f));
+          }
+          Files.deleteIfExists(tmp);
+        }
+      } catch (IOException | BenchException e) {
+        log.println("peers: " + e.getMessage() + "; quoting the README's C numbers");
+        peers.clear();
+      }
+    }
+    Path readme = dir.resolve("README.md");
+    List<Peer> quoted = readme(readme);
+    if (quoted.isEmpty()) {
+      log.println("peers: no reference table in " + readme);
+    }
+    for (Peer p : quoted) {
+      if (p.peer().equals(TORCH) || !measured) {
+        peers.add(p);
+      }
+    }
+    return peers;
+  }
+
+  private static boolean gccWorks() {
+    try {
+      return run(List.of("gcc", "--version"), 30, null).exit == 0;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static List<Peer> buildAndRun(Path src, Path tmp, boolean fast, PrintStream log)
+      throws IOException {
+    String name = fast ? C_FAST : C_STRICT;
+    Path exe = tmp.resolve(fast ? "focal_ref_fast" : "focal_ref_strict");
+    List<String> cc = new ArrayList<>(List.of("gcc", "-O3", "-march=native"));
+    if (fast) {
+      cc.add("-ffast-math");
+    }
+    cc.addAll(List.of("-o", exe.toString(), src.toString(), "-lm"));
+    log.println("peers: " + String.join(" ", cc));
+    Result build = run(cc, 120, null);
+    if (build.exit != 0) {
+      throw new BenchException("gcc failed (" + build.exit + "): " + firstLine(build.output));
+    }
+    log.println("peers: running " + name + " (12 measurements, up to a minute)");
+    Result r = run(List.of(exe.toString()), 600, null);
+    if (r.exit != 0) {
+      throw new BenchException(name + " exited with " + r.exit + ": " + firstLine(r.output));
+    }
+    List<Peer> out = new ArrayList<>();
+    for (String line : r.output.split("\\R")) {
+      Matcher m = OUTPUT_LINE.matcher(line.trim());
+      if (m.matches()) {
+        out.add(new Peer(name, m.group(1), Integer.parseInt(m.group(2)),
+            Integer.parseInt(m.group(3)), Double.parseDouble(m.group(4)), "measured"));
+      }
+    }
+    if (out.isEmpty()) {
+      throw new BenchException(name + " printed no results: " + firstLine(r.output));
+    }
+    return out;
+  }
+
+  /** The README's table: form | N x C | C -ffast-math | C strict | PyTorch. */
+  static List<Peer> readme(Path readme) {
+    List<Peer> out = new ArrayList<>();
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(readme, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return out;
+    }
+    for (String line : lines) {
+      Matcher m = README_ROW.matcher(line.trim());
+      if (m.matches()) {
+        String form = m.group(1);
+        int n = Integer.parseInt(m.group(2));
+        int c = Integer.parseInt(m.group(3));
+        out.add(new Peer(C_FAST, form, n, c, Double.parseDouble(m.group(4)), "README"));
+        out.add(new Peer(C_STRICT, form, n, c, Double.parseDouble(m.group(5)), "README"));
+        out.add(new Peer(TORCH, form, n, c, Double.parseDouble(m.group(6)), "README"));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Our scalar and vector numbers beside the peers', with the ratios issue 4 sets goals on:
+   * vector / C -ffast-math (goal 1.25), vector / PyTorch (goal 15), scalar / C strict (goal 0.8).
+   */
+  static String table(ResultFile file) {
+    List<Peer> peers = file.peers() == null ? List.of() : file.peers();
+    Map<RowKey, Map<String, Entry>> rows = Reports.byRow(file.results());
+    List<String> head = List.of("form", "N", "C", "scalar", "vector", C_FAST, C_STRICT,
+        TORCH, "vector/C-fast", "vector/PyTorch", "scalar/C-strict");
+    TextTable t = new TextTable(1, head);
+    List<RowKey> keys = new ArrayList<>();
+    for (Peer p : peers) {
+      RowKey k = new RowKey(p.form(), p.form(), p.n(), p.c());
+      if (!keys.contains(k)) {
+        keys.add(k);
+      }
+    }
+    keys.sort(Reports.ROW_ORDER);
+    for (RowKey k : keys) {
+      Map<String, Entry> ours = rows.getOrDefault(k, Map.of());
+      Double scalar = Reports.melem(ours.get("SCALAR"));
+      Double vector = Reports.melem(ours.get("VECTOR"));
+      Double fast = peer(peers, C_FAST, k);
+      Double strict = peer(peers, C_STRICT, k);
+      Double torch = peer(peers, TORCH, k);
+      t.add(List.of(k.form(), Integer.toString(k.n()), Integer.toString(k.c()),
+          TextTable.melem(scalar), TextTable.melem(vector), TextTable.melem(fast),
+          TextTable.melem(strict), TextTable.melem(torch), TextTable.ratio(vector, fast),
+          TextTable.ratio(vector, torch), TextTable.ratio(scalar, strict)));
+    }
+    StringBuilder sb = new StringBuilder(t.render());
+    for (String name : List.of(C_FAST, C_STRICT, TORCH)) {
+      String source = peers.stream().filter(p -> p.peer().equals(name)).map(Peer::source)
+          .findFirst().orElse("none");
+      sb.append(String.format(Locale.ROOT, "%-14s %s%n", name + ":",
+          source.equals("measured") ? "measured in this run on this machine"
+              : source.equals("README") ? "quoted from the peers README (another day, maybe another machine)"
+              : "not available"));
+    }
+    sb.append("Goals (issue 4): vector/C-fast >= 1.25, vector/PyTorch >= 15, scalar/C-strict >= 0.8\n");
+    return sb.toString();
+  }
+
+  private static Double peer(List<Peer> peers, String name, RowKey k) {
+    return peers.stream()
+        .filter(p -> p.peer().equals(name) && p.form().equals(k.form()) && p.n() == k.n()
+            && p.c() == k.c())
+        .max(Comparator.comparing(p -> p.source().equals("measured") ? 1 : 0))
+        .map(Peer::melemPerSec).orElse(null);
+  }
+
+  private record Result(int exit, String output) {}
+
+  private static Result run(List<String> cmd, int timeoutSeconds, Path dir) throws IOException {
+    Path log = Files.createTempFile("focal_ref", ".out");
+    try {
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+          .redirectOutput(log.toFile());
+      if (dir != null) {
+        pb.directory(dir.toFile());
+      }
+      Process p = pb.start();
+      p.getOutputStream().close();
+      try {
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          throw new BenchException(cmd.get(0) + " did not finish in " + timeoutSeconds + " s");
+        }
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+        Thread.currentThread().interrupt();
+        throw new BenchException("interrupted");
+      }
+      return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    } finally {
+      Files.deleteIfExists(log);
+    }
+  }
+
+  private static String firstLine(String s) {
+    String t = s.strip();
+    int nl = t.indexOf('\n');
+    return nl < 0 ? t : t.substring(0, nl);
+  }
+}

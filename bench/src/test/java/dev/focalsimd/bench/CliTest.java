@@ -1,0 +1,82 @@
+package dev.focalsimd.bench;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CliTest {
+
+  @Test
+  void jmhArgumentsPassThroughUnchanged() {
+    BenchMain.Cli c = BenchMain.Cli.parse(new String[] {"-f", "1", "Forward", "-prof", "gc",
+        "--out", "x.json", "-jvmArgsAppend", "--enable-preview", "-p", "shape=4096x21"});
+    assertEquals(List.of("-f", "1", "Forward", "-prof", "gc", "-jvmArgsAppend",
+        "--enable-preview", "-p", "shape=4096x21"), c.jmh);
+    assertEquals("x.json", c.out);
+    assertEquals("jmh", c.profileName());
+  }
+
+  @Test
+  void profiles() {
+    assertEquals("quick", BenchMain.Cli.parse(new String[0]).profileName());
+    assertEquals("full+peers+widths", BenchMain.Cli.parse(
+        new String[] {"--widths", "--full", "--peers"}).profileName());
+    assertEquals("smoke", BenchMain.Cli.parse(new String[] {"--smoke", "-f", "2"}).profileName());
+  }
+
+  @Test
+  void equalsFormAndCompareFiles() {
+    BenchMain.Cli c = BenchMain.Cli.parse(new String[] {"--compare", "a.json", "b.json",
+        "--chart=c.svg"});
+    assertEquals(List.of("a.json", "b.json"), c.compare);
+    assertEquals("c.svg", c.chart);
+    assertNull(c.out);
+    assertThrows(BenchException.class, () -> BenchMain.Cli.parse(new String[] {"--full=yes"}));
+  }
+
+  @Test
+  void helpPrintsUsage() {
+    Fixtures.Run r = Fixtures.run("--help");
+    assertEquals(0, r.status());
+    assertTrue(r.out().contains("-jvmArgsAppend"), r.out());
+    assertTrue(r.out().contains("--compare"), r.out());
+  }
+
+  @Test
+  void melemPerSecondFromJmhUnits() {
+    // 5 ops/s of 1000 x 10 elements = 0.05 Melem/s
+    assertEquals(0.05, BenchMain.melemPerSec(5, "ops/s", "1000x10"), 1e-12);
+    // 5 ops/ms = 5000 ops/s
+    assertEquals(50.0, BenchMain.melemPerSec(5, "ops/ms", "1000x10"), 1e-9);
+    // 2 ms/op of 1000 x 1000 = 500 ops/s = 500 Melem/s
+    assertEquals(500.0, BenchMain.melemPerSec(2, "ms/op", "1000x1000"), 1e-9);
+    assertEquals(0.0, BenchMain.melemPerSec(2, "furlongs", "1000x1000"));
+    assertEquals(0.0, BenchMain.melemPerSec(2, "ops/s", null));
+  }
+
+  @Test
+  void shapes() {
+    assertArrayEquals(new int[] {4096, 21}, BenchData.parseShape("4096x21"));
+    assertArrayEquals(new int[] {8192, 1000}, BenchData.parseShape("8192 x 1000"));
+    assertThrows(IllegalArgumentException.class, () -> BenchData.parseShape("4096"));
+    assertThrows(IllegalArgumentException.class, () -> BenchData.parseShape("0x16"));
+    assertThrows(IllegalArgumentException.class, () -> BenchData.parseShape("100000x100000"));
+  }
+
+  @Test
+  void defaultFileNameIsMadeOfCpuJdkAndDate() {
+    HostInfo host = new HostInfo("Intel(R) Xeon(R) Platinum 8488C CPU @ 2.40GHz", "GenuineIntel",
+        2, List.of(), "Linux", "amd64");
+    PlatformProbe.Info info = new PlatformProbe.Info(true, 512, 16, "VECTOR", "Eclipse Adoptium",
+        "25.0.3+9-LTS", "OpenJDK 64-Bit Server VM", 64, 3, null);
+    String name = BenchMain.defaultFileName(host, info, Instant.parse("2025-11-29T09:30:00Z"));
+    assertTrue(name.matches("bench-results/intel-xeon-platinum-8488c-2.40ghz_jdk25.0.3_2025112\\d-"
+        + "\\d{6}\\.json"), name);
+  }
+}

@@ -1,0 +1,38 @@
+package dev.focalsimd.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.focalsimd.bench.ResultFile.Peer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PeersTest {
+
+  @Test
+  void readsTheReadmeTable() {
+    List<Peer> peers = Peers.readme(Fixtures.path("peers-README.md"));
+    assertEquals(6, peers.size());
+    assertEquals(new Peer(Peers.C_FAST, "one_vs_all", 65536, 16, 1500, "README"), peers.get(0));
+    assertEquals(new Peer(Peers.TORCH, "softmax", 65536, 16, 300, "README"), peers.get(5));
+  }
+
+  @Test
+  void tablePutsOurNumbersBesideThePeers() {
+    ResultFile a = ResultFile.read(Fixtures.path("results-a.json"));
+    List<Peer> peers = new ArrayList<>(Peers.readme(Fixtures.path("peers-README.md")));
+    peers.add(new Peer(Peers.C_FAST, "softmax", 65536, 16, 640, "measured"));
+    String t = Peers.table(new ResultFile(a.schema(), a.header(), a.results(), peers));
+    String ova = Arrays.stream(t.split("\\R")).filter(l -> l.startsWith("one_vs_all"))
+        .findFirst().orElseThrow();
+    // ours 100 / 1000; C fast 1500, strict 120, torch 100
+    assertEquals(List.of("one_vs_all", "65536", "16", "100", "1000", "1500", "120", "100",
+        "0.67x", "10.0x", "0.83x"), Arrays.asList(ova.trim().split("\\s+")));
+    String softmax = Arrays.stream(t.split("\\R")).filter(l -> l.startsWith("softmax"))
+        .findFirst().orElseThrow();
+    // the measured C number wins over the README's: 800 / 640 = 1.25
+    assertTrue(softmax.contains(" 640 ") && softmax.contains("1.25x"), softmax);
+  }
+}
