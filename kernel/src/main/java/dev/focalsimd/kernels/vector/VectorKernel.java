@@ -341,7 +341,8 @@ public final class VectorKernel implements FocalKernel {
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector pt = FloatVector.fromArray(S, s, PT + i);
       FloatVector d = q.neg().sub(pt.sub(1f));
-      VectorMath.log(pt).add(d.fma(q, d).blend(0f, q.compare(GE, 0.5f))).intoArray(s, LN + i);
+      VectorMath.logNormal(pt).add(d.fma(q, d).blend(0f, q.compare(GE, 0.5f)))
+          .intoArray(s, LN + i);
     }
   }
 
@@ -749,7 +750,7 @@ public final class VectorKernel implements FocalKernel {
       FloatVector w1 = e.add(1f);
       FloatVector inv = w1.broadcast(1f).div(w1);
       inv.intoArray(s, PT + i);
-      VectorMath.log(w1).add(e.sub(w1.sub(1f)).mul(inv)).intoArray(s, LN + i);
+      VectorMath.logNormal(w1).add(e.sub(w1.sub(1f)).mul(inv)).intoArray(s, LN + i);
     }
   }
 

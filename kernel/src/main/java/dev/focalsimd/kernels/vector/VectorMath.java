@@ -169,6 +169,32 @@ public final class VectorMath {
   }
 
   /**
+   * {@link #log} for positive normal finite inputs only (the kernels' probabilities after the
+   * clip, and 1 + e^-|x|): the same algorithm and the same bits there, without the lanes for
+   * subnormals, zero, infinity and NaN, so about a quarter fewer operations. Other inputs give
+   * unspecified results.
+   */
+  public static FloatVector logNormal(FloatVector x) {
+    IntVector ix = x.reinterpretAsInts().add(ONE_BITS - SQRT_HALF_BITS);
+    FloatVector f = ix.and(MANT_MASK).add(SQRT_HALF_BITS).reinterpretAsFloats().sub(1f);
+    FloatVector k = (FloatVector) ix.lanewise(ASHR, 23).sub(EXP_BIAS).convert(I2F, 0);
+    FloatVector z = f.mul(f);
+    FloatVector y =
+        f.fma(LP0, LP1)
+            .fma(f, x.broadcast(LP2))
+            .fma(f, x.broadcast(LP3))
+            .fma(f, x.broadcast(LP4))
+            .fma(f, x.broadcast(LP5))
+            .fma(f, x.broadcast(LP6))
+            .fma(f, x.broadcast(LP7))
+            .fma(f, x.broadcast(LP8))
+            .mul(f)
+            .mul(z);
+    y = z.fma(x.broadcast(-0.5f), k.fma(x.broadcast(LN2_LO), y));
+    return k.fma(x.broadcast(LN2_HI), f.add(y));
+  }
+
+  /**
    * {@code log(1 + x)}, lane-wise, accurate also for tiny |x|. Max error 0.85 ulp over
    * (-1, MAX_VALUE].
    *

@@ -218,6 +218,29 @@ class VectorMathTest {
     s.finish().assertBounds(MAX_ULP_LOG);
   }
 
+  /** logNormal is log without the special lanes: the same bits on every positive normal float. */
+  @Test
+  void logNormalMatchesLogOnNormalFloats() {
+    float[] in = new float[CHUNK];
+    float[] a = new float[CHUNK];
+    float[] b = new float[CHUNK];
+    int n = 0;
+    for (long bits = Float.floatToRawIntBits(Float.MIN_NORMAL); bits <= 0x7f7fffffL; bits += 997) {
+      in[n++] = Float.intBitsToFloat((int) bits);
+      if (n == CHUNK || bits + 997 > 0x7f7fffffL) {
+        java.util.Arrays.fill(in, n, CHUNK, 1f);
+        Vec.log(in, a);
+        Vec.logNormal(in, b);
+        for (int i = 0; i < n; i++) {
+          if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i])) {
+            fail("logNormal(" + in[i] + ") = " + b[i] + ", log gives " + a[i]);
+          }
+        }
+        n = 0;
+      }
+    }
+  }
+
   @Test
   void expAccuracy() {
     Sweep s = new Sweep("exp", Vec::exp, Math::exp);
@@ -463,6 +486,12 @@ class VectorMathTest {
     static void log(float[] in, float[] out) {
       for (int i = 0; i < in.length; i += S.length()) {
         VectorMath.log(load(in, i)).intoArray(out, i);
+      }
+    }
+
+    static void logNormal(float[] in, float[] out) {
+      for (int i = 0; i < in.length; i += S.length()) {
+        VectorMath.logNormal(load(in, i)).intoArray(out, i);
       }
     }
 
