@@ -49,7 +49,15 @@ public final class VectorKernel implements FocalKernel {
   private static final int LN = 2 * CHUNK;
   private static final int QG = 3 * CHUNK;
   private static final int E = 4 * CHUNK;
-  private static final int SCRATCH_SIZE = 5 * CHUNK;
+  // Softmax with class indices: per-row values of a group of L rows.
+  private static final int D = 5 * CHUNK;
+  private static final int OTHERS = D + 64;
+  private static final int ET = OTHERS + 64;
+  private static final int ALPHA = ET + 64;
+  private static final int LOSS = ALPHA + 64;
+  private static final int COEF = LOSS + 64;
+  private static final int AT_TARGET = COEF + 64;
+  private static final int SCRATCH_SIZE = AT_TARGET + 64;
 
   /** The arguments of one chunk, handed to every pass; one per thread, reused. */
   private static final class Chunk {
@@ -67,6 +75,9 @@ public final class VectorKernel implements FocalKernel {
     float[] grad;
     int go;
     float gradScale;
+    /** Softmax: the class indices and the group's first. */
+    int[] tArr;
+    int to;
     /** The loss pass's result: the chunk's summed loss. */
     double sum;
     /** Softmax with a target distribution: the chunk's sum_c y_c F_c, and its segment total. */
@@ -115,6 +126,16 @@ public final class VectorKernel implements FocalKernel {
       c -> logInto(c.s, Q, QG, c.n),
       c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
       SOFTMAX_DIST[2]};
+  private static final Pass[] SOFTMAX = {
+      VectorKernel::softmaxGroupExp,
+      VectorKernel::softmaxGroupLog,
+      VectorKernel::softmaxGroupTerms,
+      VectorKernel::softmaxGroupScale};
+  private static final Pass[] SOFTMAX_GENERAL_GAMMA = {
+      SOFTMAX[0], SOFTMAX[1],
+      c -> logInto(c.s, Q, QG, L),
+      c -> expScaledInto(c.s, QG, QG, L, c.p.gamma),
+      SOFTMAX[2], SOFTMAX[3]};
   private static final Pass[] SIGMOID = {
       c -> expNegAbsInto(c.x, c.xo, c.s, c.n),
       c -> sigmoidLog1p(c.s, c.n),
@@ -491,83 +512,166 @@ public final class VectorKernel implements FocalKernel {
       return ScalarKernel.INSTANCE.softmax(p, z, zOff, t, tOff, rows, classes, grad, gOff,
           gradScale, perSample, psOff);
     }
-    int bound = S.loopBound(classes);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    double total = 0;
-    for (int r = 0; r < rows; r++) {
-      int target = t[tOff + r];
-      int row = zOff + r * classes;
-      int gRow = gOff + r * classes;
-      double rowLoss;
-      if (target == p.ignoreIndex) {
-        rowLoss = 0;
-        if (grad != null) {
-          java.util.Arrays.fill(grad, gRow, gRow + classes, 0f);
-        }
-      } else if (p.labelSmoothing != 0f) {
-        rowLoss = softmaxDistRow(p, z, row, null, 0, target, p.labelSmoothing, classes, grad,
-            gRow, gradScale);
-      } else {
-        float m = rowMax(z, row, classes);
-        // e_c = exp(z_c - m), kept in grad for the last pass; the sum leaves out the target so
-        // that 1 - p_t = (sum of the others) / s keeps its precision when p_t is near 1.
-        FloatVector acc = zeros;
-        for (int c = 0; c < classes; c += L) {
-          int at = Math.min(c, classes - L);
-          FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
+    if (p.labelSmoothing != 0f) {
+      double total = 0;
+      for (int r = 0; r < rows; r++) {
+        int target = t[tOff + r];
+        int gRow = gOff + r * classes;
+        double rowLoss = 0;
+        if (target == p.ignoreIndex) {
           if (grad != null) {
-            e.intoArray(grad, gRow + at);
+            java.util.Arrays.fill(grad, gRow, gRow + classes, 0f);
           }
-          VectorMask<Float> skip = iota.add((float) at).compare(EQ, (float) target);
-          if (at != c) {
-            skip = skip.or(S.indexInRange(at, c));
-          }
-          acc = acc.add(e.blend(0f, skip));
+        } else {
+          rowLoss = softmaxDistRow(p, z, zOff + r * classes, null, 0, target, p.labelSmoothing,
+              classes, grad, gRow, gradScale);
         }
-        double others = (double) acc.reduceLanes(ADD);
-        double et = grad != null ? grad[gRow + target] : (float) Math.exp(z[row + target] - m);
-        double s = others + et;
-        double lnp = z[row + target] - (m + Math.log(s));
-        double q = others / s; // 1 - p_t
-        double pt = et / s;
-        double qg = powGamma(q, p);
-        double a = p.alphaOf(target);
-        rowLoss = -a * qg * lnp;
-        if (grad != null) {
-          double ratio = q > 0 ? lnp / q : -1.0;
-          double f = gradScale * a * (p.gamma * pt * qg * ratio - qg);
-          float coef = (float) (-f / s);
-          int c = 0;
-          for (; c < bound; c += L) {
-            FloatVector.fromArray(S, grad, gRow + c).mul(coef).intoArray(grad, gRow + c);
-          }
-          for (; c < classes; c++) {
-            grad[gRow + c] *= coef;
-          }
-          grad[gRow + target] = (float) (f * q);
+        total += rowLoss;
+        if (perSample != null) {
+          perSample[psOff + r] = (float) rowLoss;
         }
       }
-      total += rowLoss;
-      if (perSample != null) {
-        perSample[psOff + r] = (float) rowLoss;
+      return total;
+    }
+    // Groups of L rows: per row the max, exp(z - max) (kept in grad) and the sum of the others;
+    // then the per-row focal terms for the whole group as one vector; then each row is scaled.
+    Chunk c = CHUNK_ARGS.get();
+    c.p = p;
+    c.x = z;
+    c.grad = grad;
+    c.gradScale = gradScale;
+    c.classes = classes;
+    c.tArr = t;
+    Pass[] passes = p.gammaKind == LossParams.GAMMA_GENERAL ? SOFTMAX_GENERAL_GAMMA : SOFTMAX;
+    double total = 0;
+    for (int r0 = 0; r0 < rows; r0 += L) {
+      c.xo = zOff + r0 * classes;
+      c.go = gOff + r0 * classes;
+      c.to = tOff + r0;
+      c.n = Math.min(L, rows - r0);
+      for (Pass pass : passes) {
+        pass.run(c);
+      }
+      float[] loss = c.s;
+      for (int r = 0; r < c.n; r++) {
+        total += loss[LOSS + r];
+        if (perSample != null) {
+          perSample[psOff + r0 + r] = loss[LOSS + r];
+        }
       }
     }
+    c.x = null;
+    c.grad = null;
+    c.tArr = null;
     return total;
   }
 
-  private static double powGamma(double q, LossParams p) {
-    switch (p.gammaKind) {
-      case 0:
-        return 1.0;
-      case 1:
-        return q;
-      case 2:
-        return q * q;
-      case 3:
-        return q * q * q;
-      default:
-        return Math.pow(q, p.gamma);
+  /**
+   * Softmax pass, row by row over a group: exp(z_c - max) into grad (when there is one), and
+   * into the group's lanes z_t - max, the target's exp and the sum of the other classes' (so that
+   * 1 - p_t = others / s keeps its precision when p_t is near 1), and alpha_t (0 for ignored rows).
+   */
+  private static void softmaxGroupExp(Chunk c) {
+    LossParams p = c.p;
+    float[] z = c.x;
+    float[] grad = c.grad;
+    float[] s = c.s;
+    int classes = c.classes;
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    for (int r = 0; r < L; r++) {
+      int target = r < c.n ? c.tArr[c.to + r] : p.ignoreIndex;
+      int row = c.xo + r * classes;
+      int gRow = c.go + r * classes;
+      if (target == p.ignoreIndex) { // a neutral lane: loss 0, gradient 0
+        s[D + r] = 0f;
+        s[OTHERS + r] = 1f;
+        s[ET + r] = 1f;
+        s[ALPHA + r] = 0f;
+        if (grad != null && r < c.n) {
+          java.util.Arrays.fill(grad, gRow, gRow + classes, 0f);
+        }
+        continue;
+      }
+      float m = rowMax(z, row, classes);
+      FloatVector acc = FloatVector.zero(S);
+      for (int col = 0; col < classes; col += L) {
+        int at = Math.min(col, classes - L);
+        FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
+        if (grad != null) {
+          e.intoArray(grad, gRow + at);
+        }
+        VectorMask<Float> skip = iota.add((float) at).compare(EQ, (float) target);
+        if (at != col) {
+          skip = skip.or(S.indexInRange(at, col));
+        }
+        acc = acc.add(e.blend(0f, skip));
+      }
+      s[D + r] = z[row + target] - m;
+      s[OTHERS + r] = acc.reduceLanes(ADD);
+      s[ET + r] = grad != null ? grad[gRow + target] : (float) Math.exp(z[row + target] - m);
+      s[ALPHA + r] = p.alphaOf(target);
+    }
+  }
+
+  /** Softmax pass over a group's lanes: s, ln p_t = z_t - max - ln s, q = others / s, p_t. */
+  private static void softmaxGroupLog(Chunk c) {
+    float[] s = c.s;
+    FloatVector others = FloatVector.fromArray(S, s, OTHERS);
+    FloatVector et = FloatVector.fromArray(S, s, ET);
+    FloatVector sum = others.add(et);
+    FloatVector.fromArray(S, s, D).sub(VectorMath.logNormal(sum)).intoArray(s, LN);
+    others.div(sum).intoArray(s, Q);
+    et.div(sum).intoArray(s, PT);
+  }
+
+  /**
+   * Softmax pass over a group's lanes: the loss -alpha_t q^gamma ln p_t, and F = alpha_t (gamma
+   * p_t q^gamma (ln p_t / q) - q^gamma) as the row's gradient factors: grad_c = -F p_c = -F e_c / s,
+   * and F q at the target.
+   */
+  private static void softmaxGroupTerms(Chunk c) {
+    LossParams p = c.p;
+    float[] s = c.s;
+    int kind = p.gammaKind;
+    FloatVector q = FloatVector.fromArray(S, s, Q);
+    FloatVector lnp = FloatVector.fromArray(S, s, LN);
+    FloatVector a = FloatVector.fromArray(S, s, ALPHA);
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
+        : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG);
+    a.mul(qg).mul(lnp).neg().intoArray(s, LOSS);
+    FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f)); // -> -1 as p_t -> 1
+    FloatVector pt = FloatVector.fromArray(S, s, PT);
+    FloatVector f = a.mul(pt.mul(qg).mul(ratio).mul(p.gamma).sub(qg)).mul(c.gradScale);
+    FloatVector sum = FloatVector.fromArray(S, s, OTHERS).add(FloatVector.fromArray(S, s, ET));
+    f.neg().div(sum).intoArray(s, COEF);
+    f.mul(q).intoArray(s, AT_TARGET);
+  }
+
+  /** Softmax pass, row by row over a group: grad_c = coef * e_c, and the target's own value. */
+  private static void softmaxGroupScale(Chunk c) {
+    if (c.grad == null) {
+      return;
+    }
+    float[] grad = c.grad;
+    float[] s = c.s;
+    int classes = c.classes;
+    int bound = S.loopBound(classes);
+    for (int r = 0; r < c.n; r++) {
+      int target = c.tArr[c.to + r];
+      if (target == c.p.ignoreIndex) {
+        continue;
+      }
+      int gRow = c.go + r * classes;
+      float coef = s[COEF + r];
+      int i = 0;
+      for (; i < bound; i += L) {
+        FloatVector.fromArray(S, grad, gRow + i).mul(coef).intoArray(grad, gRow + i);
+      }
+      for (; i < classes; i++) {
+        grad[gRow + i] *= coef;
+      }
+      grad[gRow + target] = s[AT_TARGET + r];
     }
   }
 
