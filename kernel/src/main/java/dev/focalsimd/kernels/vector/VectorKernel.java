@@ -57,7 +57,9 @@ public final class VectorKernel implements FocalKernel {
   private static final int LOSS = ALPHA + 64;
   private static final int COEF = LOSS + 64;
   private static final int AT_TARGET = COEF + 64;
-  private static final int SCRATCH_SIZE = AT_TARGET + 64;
+  /** One-hot targets of a chunk, from class indices. */
+  private static final int YS = AT_TARGET + 64;
+  private static final int SCRATCH_SIZE = YS + CHUNK;
 
   /** The arguments of one chunk, handed to every pass; one per thread, reused. */
   private static final class Chunk {
@@ -147,41 +149,52 @@ public final class VectorKernel implements FocalKernel {
       SIGMOID[2]};
 
   /**
-   * Runs the passes over {@code len} elements that start at column 0 of a row, in chunks, and a
-   * last overlapping vector where len is not a multiple of L; returns the summed loss. len >= L.
+   * Runs the passes over {@code len} elements that start at column 0 of a row, in chunks, then
+   * one last vector ending at len where len is not a multiple of L (its lanes below the chunks'
+   * end were counted already); returns the summed loss. Targets: dense y; or, with class indices
+   * t over whole rows, each chunk's one-hot targets written to the scratch first (a chunk at a
+   * time, in L1: no dense target array is built); or (both null) the one-hot row of {@code
+   * target} for a single row. len >= L.
    */
   private static double segment(Pass[] passes, LossParams p, float[] x, int xOff, float[] y,
-      int yOff, int target, int len, int classes, float[] grad, int gOff, float gradScale) {
+      int yOff, int[] t, int tOff, int target, int len, int classes, float[] grad, int gOff,
+      float gradScale) {
     Chunk c = CHUNK_ARGS.get();
     c.total2 = 0;
     c.p = p;
     c.x = x;
-    c.y = y;
+    c.y = t != null ? c.s : y;
     c.target = target;
     c.classes = classes;
     c.grad = grad;
     c.gradScale = gradScale;
     int bound = S.loopBound(len);
+    int chunks = (bound + CHUNK - 1) / CHUNK;
     int chunkStep = CHUNK % classes;
     double total = 0;
     int col = 0;
-    for (int c0 = 0; c0 < len; c0 += CHUNK) {
-      if (c0 < bound) {
-        c.xo = xOff + c0;
-        c.yo = yOff + c0;
-        c.go = gOff + c0;
-        c.col0 = col;
-        c.n = Math.min(CHUNK, bound - c0);
+    for (int k = 0; k <= chunks; k++) {
+      int start;
+      if (k < chunks) {
+        start = k * CHUNK;
+        c.n = Math.min(CHUNK, bound - start);
         c.done = 0;
-      } else {
-        // One vector ending at len; its lanes below bound were counted already.
-        int at = len - L;
-        c.xo = xOff + at;
-        c.yo = yOff + at;
-        c.go = gOff + at;
-        c.col0 = at % classes;
+        c.col0 = col;
+      } else if (bound < len) {
+        start = len - L;
         c.n = L;
-        c.done = bound - at;
+        c.done = bound - start;
+        c.col0 = start % classes;
+      } else {
+        break;
+      }
+      c.xo = xOff + start;
+      c.go = gOff + start;
+      if (t != null) {
+        oneHotInto(c.s, start, c.n, classes, t, tOff);
+        c.yo = YS;
+      } else {
+        c.yo = yOff + start;
       }
       c.sum2 = 0;
       for (Pass pass : passes) {
@@ -189,9 +202,6 @@ public final class VectorKernel implements FocalKernel {
       }
       total += c.sum;
       c.total2 += c.sum2;
-      if (c0 + CHUNK > bound && bound < len && c0 < bound) {
-        c0 = bound - CHUNK; // the next round is the overlapping last vector
-      }
       col += chunkStep;
       if (col >= classes) {
         col -= classes;
@@ -202,6 +212,22 @@ public final class VectorKernel implements FocalKernel {
     c.grad = null;
     return total;
   }
+
+  /**
+   * The one-hot targets of elements [start, start + n) of whole rows with class indices t (an
+   * index outside [0, classes), the sigmoid form's background, has no positive).
+   */
+  private static void oneHotInto(float[] s, int start, int n, int classes, int[] t, int tOff) {
+    java.util.Arrays.fill(s, YS, YS + n, 0f);
+    for (int r = start / classes, last = (start + n - 1) / classes; r <= last; r++) {
+      int target = t[tOff + r];
+      int at = r * classes + target - start;
+      if (target >= 0 && target < classes && at >= 0 && at < n) {
+        s[YS + at] = 1f;
+      }
+    }
+  }
+
   private static final float[] IOTA = iota();
 
   private VectorKernel() {}
@@ -270,7 +296,7 @@ public final class VectorKernel implements FocalKernel {
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
     int len = rows * classes;
     if (perSample == null && !p.fromLogits && len >= L) {
-      return ovaSegment(p, x, xOff, y, yOff, -1, len, classes, grad, gOff, gradScale);
+      return ovaSegment(p, x, xOff, y, yOff, null, 0, -1, len, classes, grad, gOff, gradScale);
     }
     if (classes < L) {
       return ScalarKernel.INSTANCE.oneVsAll(p, x, xOff, y, yOff, rows, classes, grad, gOff,
@@ -283,6 +309,10 @@ public final class VectorKernel implements FocalKernel {
   @Override
   public double oneVsAll(LossParams p, float[] x, int xOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    int len = rows * classes;
+    if (perSample == null && !p.fromLogits && len >= L) {
+      return ovaSegment(p, x, xOff, null, 0, t, tOff, -1, len, classes, grad, gOff, gradScale);
+    }
     if (classes < L) {
       return ScalarKernel.INSTANCE.oneVsAll(p, x, xOff, t, tOff, rows, classes, grad, gOff,
           gradScale, perSample, psOff);
@@ -304,11 +334,13 @@ public final class VectorKernel implements FocalKernel {
       int target = t == null ? -1 : t[tOff + r];
       double rowLoss;
       if (prob == null) {
-        rowLoss = ovaSegment(p, x, row, y, yRow, target, classes, classes, grad, gRow, gradScale);
+        rowLoss = ovaSegment(p, x, row, y, yRow, null, 0, target, classes, classes, grad, gRow,
+            gradScale);
       } else {
         // p = softmax(z); the loss on p writes dL/dp; then dL/dz_j = p_j (dL/dp_j - sum p dL/dp).
         softmaxInto(x, row, classes, prob);
-        rowLoss = ovaSegment(p, prob, 0, y, yRow, target, classes, classes, grad, gRow, 1f);
+        rowLoss = ovaSegment(p, prob, 0, y, yRow, null, 0, target, classes, classes, grad, gRow,
+            1f);
         if (grad != null) {
           softmaxJacobian(prob, classes, grad, gRow, gradScale);
         }
@@ -328,9 +360,10 @@ public final class VectorKernel implements FocalKernel {
    * active) when grad is not null; returns the summed loss. len >= L.
    */
   private static double ovaSegment(LossParams p, float[] x, int xOff, float[] y, int yOff,
-      int target, int len, int classes, float[] grad, int gOff, float gradScale) {
+      int[] t, int tOff, int target, int len, int classes, float[] grad, int gOff,
+      float gradScale) {
     return segment(p.gammaKind == LossParams.GAMMA_GENERAL ? OVA_GENERAL_GAMMA : OVA, p, x, xOff,
-        y, yOff, target, len, classes, grad, gOff, gradScale);
+        y, yOff, t, tOff, target, len, classes, grad, gOff, gradScale);
   }
 
   /** Pass 1: q = 1 - p_t (exact for hard targets) and p_t of the clipped probabilities. */
@@ -691,7 +724,7 @@ public final class VectorKernel implements FocalKernel {
     c.off = ls / classes;
     c.on = 1f - ls + c.off;
     double loss = segment(p.gammaKind == LossParams.GAMMA_GENERAL ? SOFTMAX_DIST_GENERAL_GAMMA
-        : SOFTMAX_DIST, p, z, row, y, yRow, target, classes, classes, grad, gRow, 1f);
+        : SOFTMAX_DIST, p, z, row, y, yRow, null, 0, target, classes, classes, grad, gRow, 1f);
     if (grad != null) {
       double s = c.total2;
       float sf = (float) s;
@@ -779,7 +812,8 @@ public final class VectorKernel implements FocalKernel {
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
     int len = rows * classes;
     if (perSample == null && len >= L) {
-      return sigmoidSegment(p, x, xOff, y, yOff, -1, len, classes, grad, gOff, gradScale);
+      return sigmoidSegment(p, x, xOff, y, yOff, null, 0, -1, len, classes, grad, gOff,
+          gradScale);
     }
     if (classes < L) {
       return ScalarKernel.INSTANCE.sigmoid(p, x, xOff, y, yOff, rows, classes, grad, gOff,
@@ -792,12 +826,26 @@ public final class VectorKernel implements FocalKernel {
   @Override
   public double sigmoid(LossParams p, float[] x, int xOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    int len = rows * classes;
+    if (perSample == null && len >= L && !hasIndex(t, tOff, rows, p.ignoreIndex)) {
+      return sigmoidSegment(p, x, xOff, null, 0, t, tOff, -1, len, classes, grad, gOff,
+          gradScale);
+    }
     if (classes < L) {
       return ScalarKernel.INSTANCE.sigmoid(p, x, xOff, t, tOff, rows, classes, grad, gOff,
           gradScale, perSample, psOff);
     }
     return sigmoidRows(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale,
         perSample, psOff);
+  }
+
+  private static boolean hasIndex(int[] t, int tOff, int rows, int index) {
+    for (int r = 0; r < rows; r++) {
+      if (t[tOff + r] == index) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Row by row: per-sample output, or class-index targets (y == null); classes >= L. */
@@ -815,7 +863,8 @@ public final class VectorKernel implements FocalKernel {
           java.util.Arrays.fill(grad, gRow, gRow + classes, 0f);
         }
       } else {
-        rowLoss = sigmoidSegment(p, x, row, y, yOff + r * classes, target, classes, classes,
+        rowLoss = sigmoidSegment(p, x, row, y, yOff + r * classes, null, 0, target, classes,
+            classes,
             grad, gRow, gradScale);
       }
       total += rowLoss;
@@ -832,9 +881,10 @@ public final class VectorKernel implements FocalKernel {
    * (index C: all negative); class weights from {@link LossParams#classWeightsTiled}. len >= L.
    */
   private static double sigmoidSegment(LossParams p, float[] x, int xOff, float[] y, int yOff,
-      int target, int len, int classes, float[] grad, int gOff, float gradScale) {
+      int[] t, int tOff, int target, int len, int classes, float[] grad, int gOff,
+      float gradScale) {
     return segment(p.gammaKind == LossParams.GAMMA_GENERAL ? SIGMOID_GENERAL_GAMMA : SIGMOID, p,
-        x, xOff, y, yOff, target, len, classes, grad, gOff, gradScale);
+        x, xOff, y, yOff, t, tOff, target, len, classes, grad, gOff, gradScale);
   }
 
   /** Pass 1: e = exp(-|x|). */
