@@ -223,26 +223,33 @@ public final class ScalarKernel implements FocalKernel {
     for (int c = 0; c < classes; c++) {
       double yc = y != null ? y[yRow + c] : (c == target ? on : off);
       double lnp = z[row + c] - lse;
-      double pc = Math.exp(lnp);
       double q = -Math.expm1(lnp);
       double qg = powGamma(q, p);
-      double a = p.alphaOf(c);
-      loss += -a * yc * qg * lnp;
+      loss += -p.alphaOf(c) * yc * qg * lnp;
       if (grad != null) {
-        double ratio = q > 0 ? lnp / q : -1.0;
-        double yf = yc * a * (p.gamma * pc * qg * ratio - qg);
-        s += yf;
-        grad[gRow + c] = (float) yf;
+        s += yF(p, yc, lnp, q, qg, c);
       }
     }
     if (grad != null) {
+      // y_j F_j - p_j s, with y_j F_j recomputed in double rather than read back from the float
+      // gradient: the two terms cancel when the gradient is near 0 (with one class, exactly).
       for (int c = 0; c < classes; c++) {
-        double pc = Math.exp(z[row + c] - lse);
-        grad[gRow + c] = (float) (gradScale * (grad[gRow + c] - pc * s));
+        double yc = y != null ? y[yRow + c] : (c == target ? on : off);
+        double lnp = z[row + c] - lse;
+        double q = -Math.expm1(lnp);
+        double yf = yF(p, yc, lnp, q, powGamma(q, p), c);
+        grad[gRow + c] = (float) (gradScale * (yf - Math.exp(lnp) * s));
       }
     }
     return loss;
   }
+
+  /** y_c F_c = y_c alpha_c (gamma p_c q_c^gamma (ln p_c / q_c) - q_c^gamma). */
+  private static double yF(LossParams p, double yc, double lnp, double q, double qg, int c) {
+    double ratio = q > 0 ? lnp / q : -1.0; // -> -1 as p_c -> 1
+    return yc * p.alphaOf(c) * (p.gamma * Math.exp(lnp) * qg * ratio - qg);
+  }
+
 
   // ---------------------------------------------------------------- sigmoid
 
