@@ -623,7 +623,12 @@ class ValidationTest {
         Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
       assertIae(() -> FocalLoss.oneVsAll().epsilon(v), "epsilon", String.valueOf(v));
     }
-    for (float v : new float[] {Float.MIN_VALUE, 1e-7f, 0.49999997f}) {
+    // 1 - epsilon must stay below 1 in float, or p = 1 would give ln(0) despite the clip.
+    for (float v : new float[] {Float.MIN_VALUE, 1e-30f, 1e-8f, 0x1p-25f}) {
+      assertIae(() -> FocalLoss.oneVsAll().epsilon(v), "epsilon", String.valueOf(v),
+          "rounds to 1");
+    }
+    for (float v : new float[] {Math.nextUp(0x1p-25f), 0x1p-24f, 1e-7f, 0.49999997f}) {
       assertNotNull(FocalLoss.oneVsAll().epsilon(v).kernel(Kernel.SCALAR).build());
     }
   }
