@@ -46,6 +46,12 @@ final class Scenario {
 
   Scenario(RefLoss.Form form, boolean indices, int n, int classes, float gamma,
       int reductionChoice, long seed, Container container) {
+    this(form, indices, n, classes, gamma, reductionChoice, seed, container, seed);
+  }
+
+  /** Options (and pad) drawn from seed, input and targets from dataSeed. */
+  Scenario(RefLoss.Form form, boolean indices, int n, int classes, float gamma,
+      int reductionChoice, long seed, Container container, long dataSeed) {
     this.form = form;
     this.indices = indices;
     this.n = n;
@@ -60,6 +66,9 @@ final class Scenario {
     SplittableRandom rnd = new SplittableRandom(seed);
     this.pad = rnd.nextInt(40);
     drawOptions(rnd);
+    if (dataSeed != seed) {
+      rnd = new SplittableRandom(dataSeed);
+    }
     x = new float[n * classes];
     boolean probabilities = form == RefLoss.Form.ONE_VS_ALL;
     for (int i = 0; i < x.length; i++) {
@@ -226,6 +235,10 @@ final class Scenario {
   // ------------------------------------------------------------------ the loss under test
 
   FocalLoss build(Kernel kernel, Reduction r) {
+    return build(kernel, r, 1);
+  }
+
+  FocalLoss build(Kernel kernel, Reduction r, int parallelism) {
     switch (form) {
       case ONE_VS_ALL:
       case ONE_VS_ALL_LOGITS: {
@@ -236,7 +249,7 @@ final class Scenario {
         } else if (classCounts != null) {
           b.alphaFromClassCounts(classCounts);
         }
-        return b.reduction(r).kernel(kernel).build();
+        return b.reduction(r).kernel(kernel).parallelism(parallelism).build();
       }
       case SOFTMAX: {
         FocalLoss.SoftmaxBuilder b = FocalLoss.softmax().gamma(gamma).ignoreIndex(ignoreIndex)
@@ -246,7 +259,7 @@ final class Scenario {
         } else if (classCounts != null) {
           b.alphaFromClassCounts(classCounts);
         }
-        return b.reduction(r).kernel(kernel).build();
+        return b.reduction(r).kernel(kernel).parallelism(parallelism).build();
       }
       default: {
         FocalLoss.SigmoidBuilder b = FocalLoss.sigmoid().gamma(gamma).alpha(sigmoidAlpha)
@@ -254,7 +267,7 @@ final class Scenario {
         if (classWeights != null) {
           b.classWeights(classWeights);
         }
-        return b.reduction(r).kernel(kernel).build();
+        return b.reduction(r).kernel(kernel).parallelism(parallelism).build();
       }
     }
   }
