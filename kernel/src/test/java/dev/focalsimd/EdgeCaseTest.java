@@ -195,12 +195,18 @@ class EdgeCaseTest {
       for (int i = 0; i < 6; i++) {
         assertEquals(gs[i], gp[i], 0f, k + " gradient[" + i + "]");
       }
-      // Class indices: every row background (index C).
+      // Class indices: every row background (index C). Same bits as SUM on the same path; the
+      // dense path's gradient within float rounding.
       float[] gi = nanFilled(6);
+      float[] gsi = nanFilled(6);
       float li = positives.forwardBackward(x, new int[] {3, 3}, 3, gi);
+      float lsi = sum.forwardBackward(x, new int[] {3, 3}, 3, gsi);
       assertRelative(expected, li, 2e-6, k + " POSITIVES, all background");
+      assertEquals(lsi, li, 0f, k + " POSITIVES == SUM / 1, indices");
       for (int i = 0; i < 6; i++) {
-        assertEquals(gs[i], gi[i], 0f, k + " index gradient[" + i + "]");
+        assertEquals(gsi[i], gi[i], 0f, k + " index gradient[" + i + "]");
+        assertEquals(gs[i], gi[i], 1e-6f * Math.abs(gs[i]), k + " index vs dense gradient[" + i
+            + "]");
       }
     }
   }

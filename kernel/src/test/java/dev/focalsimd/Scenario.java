@@ -347,6 +347,34 @@ final class Scenario {
     return row;
   }
 
+  /**
+   * False for the rows where one-vs-all from logits puts a probability within 1e-4 (relative) of
+   * a clip bound, p near epsilon or 1 - p near the float gap 1 - (1 - epsilon): there the
+   * gradient jumps from 0 to its unclipped value, and which side a kernel lands on depends on
+   * rounding. True for every row of the other forms.
+   */
+  boolean[] rowsOffTheClipBounds() {
+    boolean[] keep = new boolean[n];
+    java.util.Arrays.fill(keep, true);
+    if (form != RefLoss.Form.ONE_VS_ALL_LOGITS) {
+      return keep;
+    }
+    double lo = epsilon;
+    double gap = 1.0 - (double) (1f - epsilon);
+    for (int r = 0; r < n; r++) {
+      double[] lnp = RefLoss.logSoftmax(inputRow(r));
+      for (double l : lnp) {
+        double p = Math.exp(l);
+        double q = -Math.expm1(l);
+        if (Math.abs(p - lo) <= 1e-4 * lo || Math.abs(q - gap) <= 1e-4 * gap) {
+          keep[r] = false;
+          break;
+        }
+      }
+    }
+    return keep;
+  }
+
   /** The reference row losses (0 for ignored rows). */
   double[] refPerSample() {
     RefLoss ref = reference();
