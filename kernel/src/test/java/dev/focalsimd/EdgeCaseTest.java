@@ -230,4 +230,25 @@ class EdgeCaseTest {
       assertRelative(expected, l, 2e-6, k + " loss");
     }
   }
+
+  /**
+   * Not one of issue 3's inputs: a reproducer for a precision defect PropertyTest found (about 1%
+   * of one-class dense softmax scenarios; rows whose gradient cancels to near 0 in general). With
+   * one class, softmax is constant 1, so the loss and gradient are exactly 0. The SCALAR kernel
+   * stores y_c F_c in the float gradient array before subtracting p_c * sum(y F) in double, so the
+   * float rounding of y_c F_c (here 3e-9) is what is left; the golden measure allows 2e-9 for an
+   * all-zero gradient (2e-5 x the 1e-4 floor). Enable once the dense softmax gradient keeps y_c F_c
+   * in double.
+   */
+  @Test
+  @Disabled("known issue: dense softmax gradient rounds y_c F_c to float before the cancellation")
+  void softmaxOneClassDenseGradientIsZero() {
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.softmax().gamma(0f).alpha(0.09633861f).reduction(Reduction.SUM)
+          .kernel(k).build();
+      float[] g = nanFilled(1);
+      assertEquals(0f, loss.forwardBackward(new float[] {0f}, new float[] {0.7742824f}, 1, g), 0f);
+      assertEquals(0f, g[0], 2e-9f, k + " gradient of a constant loss");
+    }
+  }
 }
