@@ -993,11 +993,18 @@ public final class FocalLoss {
      * The clip bound: probabilities are clipped to [epsilon, 1 - epsilon], both rounded to float
      * (default 1e-7, giving 1.0e-7f and 0.99999988f).
      *
-     * @throws IllegalArgumentException if epsilon is not in (0, 0.5)
+     * @throws IllegalArgumentException if epsilon is not in (0, 0.5), or so small that 1 -
+     *     epsilon rounds to 1 in float (epsilon <= 2^-25: the upper clip would then let p = 1
+     *     give an infinite loss)
      */
     public OneVsAllBuilder epsilon(float epsilon) {
       if (!(epsilon > 0f && epsilon < 0.5f)) {
         throw new IllegalArgumentException("epsilon = " + epsilon + ", must be in (0, 0.5)");
+      }
+      if (1f - epsilon == 1f) {
+        throw new IllegalArgumentException("epsilon = " + epsilon + " is too small: 1 - epsilon "
+            + "rounds to 1 in float, so the clip would not keep ln(1 - p) finite; use at least "
+            + Math.ulp(0.5f));
       }
       p.epsilon = epsilon;
       return this;

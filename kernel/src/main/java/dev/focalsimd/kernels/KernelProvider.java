@@ -64,7 +64,7 @@ public final class KernelProvider {
     } else {
       try {
         Class<?> cls = Class.forName(VECTOR_CLASS);
-        bits = (int) MethodHandles.publicLookup()
+        bits = (int) MethodHandles.lookup()
             .findStatic(cls, "preferredBitSize", MethodType.methodType(int.class))
             .invoke();
         String jit = jitProblem();
@@ -73,7 +73,7 @@ public final class KernelProvider {
         } else if (bits < 128) {
           reason = "preferred vector size is " + bits + " bits, below 128";
         } else {
-          vector = (FocalKernel) MethodHandles.publicLookup()
+          vector = (FocalKernel) MethodHandles.lookup()
               .findStatic(cls, "create", MethodType.methodType(FocalKernel.class))
               .invoke();
         }

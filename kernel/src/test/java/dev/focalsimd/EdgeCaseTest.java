@@ -1,0 +1,254 @@
+package dev.focalsimd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The inputs of issue 3 ("Finite and exact everywhere") that broke other implementations, with the
+ * values the issue gives, on every kernel this JVM has. Expected values are the issue's numbers
+ * and closed forms evaluated here in double, never outputs of the code under test.
+ */
+class EdgeCaseTest {
+
+  private static double softplus(double x) {
+    return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+  }
+
+  private static double sigmoid(double x) {
+    return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+  }
+
+  private static float[] nanFilled(int n) {
+    float[] a = new float[n];
+    Arrays.fill(a, Float.NaN);
+    return a;
+  }
+
+  private static void assertRelative(double expected, double actual, double rel, String what) {
+    assertTrue(Math.abs(actual - expected) <= rel * Math.abs(expected),
+        () -> what + ": expected " + expected + " got " + actual + " (relative tolerance " + rel
+            + ")");
+  }
+
+  @Test
+  void sigmoidFiftyBothSidesGammaPointThree() {
+    // x = [-50, 50], y = [0, 1]: both elements are easy, each loss is about 1e-29, and
+    // (1 - p_t)^(gamma - 1) would overflow if evaluated on its own.
+    float[] x = {-50f, 50f};
+    double gamma = 0.3;
+    double q = sigmoid(-50); // 1 - p_t of both elements
+    double ce = softplus(-50);
+    double expectedLoss = 0.75 * ce * Math.pow(q, gamma) + 0.25 * ce * Math.pow(q, gamma);
+    // d/dx of 0.75 softplus(x) sigmoid(x)^g at -50, and of 0.25 softplus(-x) sigmoid(-x)^g at 50.
+    double s = sigmoid(-50);
+    double d0 = 0.75 * (s * Math.pow(s, gamma) + ce * gamma * Math.pow(s, gamma) * (1 - s));
+    double d1 = -0.25 * (s * Math.pow(s, gamma) + ce * gamma * Math.pow(s, gamma) * (1 - s));
+    assertEquals(5.9e-29, expectedLoss, 0.05e-29, "issue 3's value");
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.sigmoid().gamma(0.3f).alpha(0.25f).reduction(Reduction.SUM)
+          .kernel(k).build();
+      float[] gDense = nanFilled(2);
+      float[] gIdx = nanFilled(2);
+      float lDense = loss.forwardBackward(x, new float[] {0f, 1f}, 2, gDense);
+      float lIdx = loss.forwardBackward(x, new int[] {1}, 2, gIdx);
+      for (float[] g : new float[][] {gDense, gIdx}) {
+        assertTrue(Float.isFinite(g[0]) && Float.isFinite(g[1]), k + " gradient finite "
+            + Arrays.toString(g));
+        assertRelative(d0, g[0], 1e-5, k + " gradient[0]");
+        assertRelative(d1, g[1], 1e-5, k + " gradient[1]");
+      }
+      assertRelative(expectedLoss, lDense, 1e-5, k + " dense loss");
+      assertRelative(expectedLoss, lIdx, 1e-5, k + " index loss");
+    }
+  }
+
+  @Test
+  void softmaxLogitsZeroEightyTargetZero() {
+    // Uncapped: -ln p_0 = 80 (a clamp at 1e-7 would give 16.1, at FLT_MIN 87.3 or inf).
+    float[] z = {0f, 80f};
+    for (Kernel k : GoldenTest.kernels()) {
+      for (FocalLoss loss : new FocalLoss[] {
+          FocalLoss.softmax().gamma(2f).reduction(Reduction.SUM).kernel(k).build(),
+          FocalLoss.softmax().gamma(2f).alpha(1f, 1f).reduction(Reduction.SUM).kernel(k)
+              .build()}) {
+        float[] g = nanFilled(2);
+        float l = loss.forwardBackward(z, new int[] {0}, 2, g);
+        assertEquals(80.0f, l, 80.0f * 1e-6f, k + " loss, class index");
+        assertEquals(-1f, g[0], 1e-6f, k + " gradient[0]");
+        assertEquals(1f, g[1], 1e-6f, k + " gradient[1]");
+        float[] gd = nanFilled(2);
+        float ld = loss.forwardBackward(z, new float[] {1f, 0f}, 2, gd);
+        assertEquals(80.0f, ld, 80.0f * 1e-6f, k + " loss, one-hot");
+        assertEquals(-1f, gd[0], 1e-6f, k + " one-hot gradient[0]");
+        assertEquals(1f, gd[1], 1e-6f, k + " one-hot gradient[1]");
+      }
+    }
+  }
+
+  @Test
+  void sigmoidAlphaWeighsPositivesAndNegatives() {
+    // x = 1, gamma 0, alpha 0.25: alpha on positives, 1 - alpha on negatives.
+    assertEquals(0.0783154, 0.25 * softplus(-1), 5e-8, "closed form, y = 1");
+    assertEquals(0.9849463, 0.75 * softplus(1), 5e-8, "closed form, y = 0");
+    float[] x = {1f};
+    for (Kernel k : GoldenTest.kernels()) {
+      for (Reduction r : new Reduction[] {Reduction.SUM, Reduction.MEAN}) {
+        FocalLoss loss = FocalLoss.sigmoid().gamma(0f).alpha(0.25f).reduction(r).kernel(k)
+            .build();
+        assertEquals(0.0783154f, loss.forward(x, new float[] {1f}, 1), 1e-7f, k + " " + r
+            + " y = 1");
+        assertEquals(0.9849463f, loss.forward(x, new float[] {0f}, 1), 1e-7f, k + " " + r
+            + " y = 0");
+        // Class indices: 0 is the positive class, 1 = C is background.
+        assertEquals(0.0783154f, loss.forward(x, new int[] {0}, 1), 1e-7f, k + " " + r
+            + " t = 0");
+        assertEquals(0.9849463f, loss.forward(x, new int[] {1}, 1), 1e-7f, k + " " + r
+            + " t = background");
+      }
+    }
+  }
+
+  @Test
+  void oneVsAllProbabilityRoundedAboveOneIsClipped() {
+    // p = [1.0000001, 0.2], y = [1, 0], gamma 0.5, SUM: the first p is clipped, not an error.
+    float[] p = {1.0000001f, 0.2f};
+    assertTrue(p[0] > 1f, "the input really is above 1 in float");
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.oneVsAll().gamma(0.5f).reduction(Reduction.SUM).kernel(k)
+          .build();
+      float[][] grads = {nanFilled(2), nanFilled(2)};
+      float[][] ps = {nanFilled(1), nanFilled(1)};
+      float l0 = loss.forwardBackward(p, new float[] {1f, 0f}, 2, grads[0]);
+      float l1 = loss.forwardBackward(p, new int[] {0}, 2, grads[1]);
+      loss.perSample(p, new float[] {1f, 0f}, 2, ps[0]);
+      loss.perSample(p, new int[] {0}, 2, ps[1]);
+      for (int i = 0; i < 2; i++) {
+        assertEquals(0.0997928f, ps[i][0], 1e-7f, k + " per-sample");
+        assertEquals(0f, grads[i][0], 0f, k + " gradient[0] (clipped)");
+        assertEquals(0.8084991f, grads[i][1], 1e-6f, k + " gradient[1]");
+      }
+      assertEquals(0.0997928f, l0, 1e-7f, k + " SUM, dense");
+      assertEquals(0.0997928f, l1, 1e-7f, k + " SUM, index");
+    }
+  }
+
+  @Test
+  void softmaxEveryRowIgnoredGivesZeroNotNaN() {
+    float[] z = {1f, 2f, 3f, -4f, 0.5f, 0f, 9f, 1f, -2f, 3f, 3f, 3f};
+    for (Kernel k : GoldenTest.kernels()) {
+      for (int ignore : new int[] {-100, 7}) {
+        for (float ls : new float[] {0f, 0.1f}) {
+          FocalLoss loss = FocalLoss.softmax().gamma(2f).ignoreIndex(ignore).labelSmoothing(ls)
+              .reduction(Reduction.MEAN).kernel(k).build();
+          int[] t = {ignore, ignore, ignore};
+          float[] g = nanFilled(z.length);
+          float l = loss.forwardBackward(z, t, 4, g);
+          assertEquals(0f, l, 0f, k + " MEAN of nothing");
+          for (float v : g) {
+            assertEquals(0f, v, 0f, k + " gradient " + Arrays.toString(g));
+          }
+          float[] ps = nanFilled(3);
+          loss.perSample(z, t, 4, ps);
+          for (float v : ps) {
+            assertEquals(0f, v, 0f, k + " per-sample " + Arrays.toString(ps));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void sigmoidEveryRowIgnoredGivesZeroNotNaN() {
+    float[] x = {1f, -2f, 3f, 0.5f, 0f, -9f};
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.sigmoid().gamma(2f).reduction(Reduction.MEAN).kernel(k).build();
+      float[] g = nanFilled(x.length);
+      assertEquals(0f, loss.forwardBackward(x, new int[] {-100, -100}, 3, g), 0f);
+      for (float v : g) {
+        assertEquals(0f, v, 0f, k + " gradient " + Arrays.toString(g));
+      }
+    }
+  }
+
+  @Test
+  void sigmoidPositivesWithoutPositivesDividesByOne() {
+    float[] x = {0.3f, -1.2f, 2.0f, 0.5f, -0.7f, 4f};
+    double expected = 0;
+    for (float v : x) {
+      // y = 0: alpha_t = 0.75, ce = softplus(x), 1 - p_t = sigmoid(x), gamma 2.
+      expected += 0.75 * softplus(v) * sigmoid(v) * sigmoid(v);
+    }
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss positives = FocalLoss.sigmoid().gamma(2f).reduction(Reduction.POSITIVES)
+          .kernel(k).build();
+      FocalLoss sum = FocalLoss.sigmoid().gamma(2f).reduction(Reduction.SUM).kernel(k).build();
+      float[] gp = nanFilled(6);
+      float[] gs = nanFilled(6);
+      float lp = positives.forwardBackward(x, new float[6], 3, gp);
+      float ls = sum.forwardBackward(x, new float[6], 3, gs);
+      assertRelative(expected, lp, 2e-6, k + " POSITIVES with no positive");
+      assertEquals(ls, lp, 0f, k + " POSITIVES == SUM / 1");
+      for (int i = 0; i < 6; i++) {
+        assertEquals(gs[i], gp[i], 0f, k + " gradient[" + i + "]");
+      }
+      // Class indices: every row background (index C). Same bits as SUM on the same path; the
+      // dense path's gradient within float rounding.
+      float[] gi = nanFilled(6);
+      float[] gsi = nanFilled(6);
+      float li = positives.forwardBackward(x, new int[] {3, 3}, 3, gi);
+      float lsi = sum.forwardBackward(x, new int[] {3, 3}, 3, gsi);
+      assertRelative(expected, li, 2e-6, k + " POSITIVES, all background");
+      assertEquals(lsi, li, 0f, k + " POSITIVES == SUM / 1, indices");
+      for (int i = 0; i < 6; i++) {
+        assertEquals(gsi[i], gi[i], 0f, k + " index gradient[" + i + "]");
+        assertEquals(gs[i], gi[i], 1e-6f * Math.abs(gs[i]), k + " index vs dense gradient[" + i
+            + "]");
+      }
+    }
+  }
+
+  /**
+   * Not one of issue 3's listed inputs: a reproducer for a defect PropertyTest found. One-vs-all
+   * from logits, logits [15.5, 0], y = [0, 1], gamma 0, alpha 1, SUM: both elements are unclipped
+   * (1 - p_0 = p_1 = sigmoid(-15.5) = 1.86e-7 > epsilon), each loss is softplus(15.5) = 15.5000002,
+   * total 31.0000004. The SCALAR kernel rounds p_0 to float (0.99999982) first, so 1 - p_0 becomes
+   * 1.79e-7 and the loss 31.037. Enable when the kernels compute the from-logits loss from the
+   * logits.
+   */
+  @Test
+  @Disabled("known issue: one-vs-all from logits rounds p to float before ln(1 - p)")
+  void oneVsAllFromLogitsNearOneIsExact() {
+    double expected = 2 * softplus(15.5);
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.oneVsAll().fromLogits(true).gamma(0f).reduction(Reduction.SUM)
+          .kernel(k).build();
+      float l = loss.forward(new float[] {15.5f, 0f}, new float[] {0f, 1f}, 2);
+      assertRelative(expected, l, 2e-6, k + " loss");
+    }
+  }
+
+  /**
+   * Not one of issue 3's inputs: a reproducer for a precision defect PropertyTest found (about 1%
+   * of one-class dense softmax scenarios; rows whose gradient cancels to near 0 in general). With
+   * one class, softmax is constant 1, so the loss and gradient are exactly 0. The SCALAR kernel
+   * stores y_c F_c in the float gradient array before subtracting p_c * sum(y F) in double, so the
+   * float rounding of y_c F_c (here 3e-9) is what is left; the golden measure allows 2e-9 for an
+   * all-zero gradient (2e-5 x the 1e-4 floor). Enable once the dense softmax gradient keeps y_c F_c
+   * in double.
+   */
+  @Test
+  @Disabled("known issue: dense softmax gradient rounds y_c F_c to float before the cancellation")
+  void softmaxOneClassDenseGradientIsZero() {
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.softmax().gamma(0f).alpha(0.09633861f).reduction(Reduction.SUM)
+          .kernel(k).build();
+      float[] g = nanFilled(1);
+      assertEquals(0f, loss.forwardBackward(new float[] {0f}, new float[] {0.7742824f}, 1, g), 0f);
+      assertEquals(0f, g[0], 2e-9f, k + " gradient of a constant loss");
+    }
+  }
+}

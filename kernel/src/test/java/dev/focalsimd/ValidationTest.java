@@ -1,0 +1,663 @@
+package dev.focalsimd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.ReadOnlyBufferException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * Every kind of bad input of issue 5, for every form, target kind, method and container (array,
+ * heap buffer at a position, direct buffer at a position): the exception type, a message naming
+ * the argument and value, and outputs, inputs and buffer positions/limits exactly as they were.
+ */
+class ValidationTest {
+
+  /** Number of distinct bad-input kinds exercised by {@link #everyBadCall()}; checked below. */
+  static final int CALL_KINDS = BadCall.values().length;
+
+  enum Form { ONE_VS_ALL, SOFTMAX, SIGMOID }
+
+  enum Method { FORWARD, FORWARD_BACKWARD, PER_SAMPLE }
+
+  enum Container { ARRAY, HEAP_BUFFER, DIRECT_BUFFER }
+
+  /** The bad-input kinds of issue 5's validation list that concern a call's arguments. */
+  enum BadCall {
+    NULL_INPUT, NULL_TARGETS, NULL_OUTPUT,
+    CLASSES_ZERO, CLASSES_NEGATIVE, INPUT_NOT_MULTIPLE,
+    TARGETS_TOO_SHORT, TARGETS_TOO_LONG, OUTPUT_TOO_SHORT, OUTPUT_TOO_LONG,
+    INDEX_NEGATIVE, INDEX_TOO_LARGE, INDEX_MAX_INT, INDEX_LATE,
+    INPUT_NAN, INPUT_POS_INF, INPUT_NEG_INF, INPUT_NAN_LATE,
+    TARGET_NAN, TARGET_INF, TARGET_BELOW_ZERO, TARGET_ABOVE_ONE, TARGET_LATE,
+    ALPHA_LENGTH, READ_ONLY_OUTPUT
+  }
+
+  private static final int N = 5;
+  private static final int C = 3;
+  /** Rows of the "late" cases: more than one block of FocalLoss.BLOCK_ELEMENTS elements. */
+  private static final int LATE_N = FocalLoss.BLOCK_ELEMENTS / C + 400;
+  private static final int PAD = 3;
+  private static final int TAIL = 2;
+
+  // ------------------------------------------------------------------ call validation
+
+  @TestFactory
+  Stream<DynamicTest> everyBadCall() {
+    List<DynamicTest> tests = new ArrayList<>();
+    for (Kernel kernel : GoldenTest.kernels()) {
+      for (Form form : Form.values()) {
+        for (boolean indices : new boolean[] {false, true}) {
+          for (Method method : Method.values()) {
+            for (Container container : Container.values()) {
+              for (BadCall bad : BadCall.values()) {
+                if (!applies(bad, indices, method, container)) {
+                  continue;
+                }
+                String name = kernel + " " + form + (indices ? " indices " : " dense ") + method
+                    + " " + container + " " + bad;
+                tests.add(DynamicTest.dynamicTest(name,
+                    () -> new Case(kernel, form, indices, method, container, bad).check()));
+              }
+            }
+          }
+        }
+      }
+    }
+    return tests.stream();
+  }
+
+  static boolean applies(BadCall bad, boolean indices, Method method, Container container) {
+    switch (bad) {
+      case NULL_OUTPUT:
+      case OUTPUT_TOO_SHORT:
+      case OUTPUT_TOO_LONG:
+        return method != Method.FORWARD;
+      case READ_ONLY_OUTPUT:
+        return method != Method.FORWARD && container != Container.ARRAY;
+      case INDEX_NEGATIVE:
+      case INDEX_TOO_LARGE:
+      case INDEX_MAX_INT:
+      case INDEX_LATE:
+        return indices;
+      case TARGET_NAN:
+      case TARGET_INF:
+      case TARGET_BELOW_ZERO:
+      case TARGET_ABOVE_ONE:
+      case TARGET_LATE:
+        return !indices;
+      default:
+        return true;
+    }
+  }
+
+  /** One bad call: its arguments, the outputs prefilled with a sentinel, and the expectation. */
+  static final class Case {
+    final Kernel kernel;
+    final Form form;
+    final boolean indices;
+    final Method method;
+    final Container container;
+    final BadCall bad;
+
+    int n = N;
+    int classes = C;
+    float[] x;
+    float[] y;
+    int[] t;
+    int outLength;
+    Class<? extends RuntimeException> expected = IllegalArgumentException.class;
+    final List<String> mustName = new ArrayList<>();
+
+    Case(Kernel kernel, Form form, boolean indices, Method method, Container container,
+        BadCall bad) {
+      this.kernel = kernel;
+      this.form = form;
+      this.indices = indices;
+      this.method = method;
+      this.container = container;
+      this.bad = bad;
+    }
+
+    FocalLoss loss() {
+      boolean wrongAlpha = bad == BadCall.ALPHA_LENGTH;
+      switch (form) {
+        case ONE_VS_ALL: {
+          FocalLoss.OneVsAllBuilder b = FocalLoss.oneVsAll().gamma(2f).reduction(Reduction.MEAN);
+          b.alpha(wrongAlpha ? new float[] {0.1f, 0.2f, 0.3f, 0.4f} : new float[] {.2f, .3f, .5f});
+          return b.kernel(kernel).build();
+        }
+        case SOFTMAX: {
+          FocalLoss.SoftmaxBuilder b = FocalLoss.softmax().gamma(0.5f).reduction(Reduction.MEAN);
+          b.alpha(wrongAlpha ? new float[] {1f, 1f} : new float[] {1f, 2f, 0.5f});
+          return b.kernel(kernel).build();
+        }
+        default: {
+          FocalLoss.SigmoidBuilder b = FocalLoss.sigmoid().gamma(2f).alpha(0.25f)
+              .reduction(Reduction.SUM);
+          b.classWeights(wrongAlpha ? new float[] {1f, 2f, 3f, 4f} : new float[] {1f, 2f, 3f});
+          return b.kernel(kernel).build();
+        }
+      }
+    }
+
+    /** Valid arguments of n x classes, then the one change this case makes. */
+    void prepare() {
+      boolean late = bad == BadCall.INDEX_LATE || bad == BadCall.INPUT_NAN_LATE
+          || bad == BadCall.TARGET_LATE;
+      if (late) {
+        n = LATE_N;
+      }
+      x = new float[n * classes];
+      for (int i = 0; i < x.length; i++) {
+        // Probabilities for one-vs-all, modest logits otherwise; both valid everywhere.
+        x[i] = form == Form.ONE_VS_ALL ? 0.05f + 0.9f * ((i * 37) % 101) / 101f
+            : ((i * 53) % 97) / 97f * 6f - 3f;
+      }
+      t = new int[n];
+      y = new float[n * classes];
+      for (int r = 0; r < n; r++) {
+        t[r] = (r * 7) % classes;
+        y[r * classes + t[r]] = 1f;
+      }
+      int outRows = method == Method.PER_SAMPLE ? 1 : classes;
+      int lastRow = n - 1;
+      switch (bad) {
+        case NULL_INPUT:
+          expected = NullPointerException.class;
+          mustName.add("input");
+          break;
+        case NULL_TARGETS:
+          expected = NullPointerException.class;
+          mustName.add("targets");
+          break;
+        case NULL_OUTPUT:
+          expected = NullPointerException.class;
+          mustName.add(outputName());
+          break;
+        case CLASSES_ZERO:
+          classes = 0;
+          mustName.add("classes = 0");
+          break;
+        case CLASSES_NEGATIVE:
+          classes = -3;
+          mustName.add("classes = -3");
+          break;
+        case INPUT_NOT_MULTIPLE:
+          x = Arrays.copyOf(x, x.length + 1);
+          mustName.add("input");
+          mustName.add(String.valueOf(x.length));
+          mustName.add("classes = " + C);
+          break;
+        case TARGETS_TOO_SHORT:
+        case TARGETS_TOO_LONG: {
+          int d = bad == BadCall.TARGETS_TOO_SHORT ? -1 : 1;
+          if (indices) {
+            t = Arrays.copyOf(t, t.length + d);
+            mustName.add("targets has length " + t.length + ", expected " + n);
+          } else {
+            y = Arrays.copyOf(y, y.length + d);
+            mustName.add("targets has length " + y.length + ", expected " + n * classes);
+          }
+          break;
+        }
+        case OUTPUT_TOO_SHORT:
+        case OUTPUT_TOO_LONG: {
+          int d = bad == BadCall.OUTPUT_TOO_SHORT ? -1 : 1;
+          outLength = n * outRows + d;
+          mustName.add(outputName() + " has length " + outLength + ", expected " + n * outRows);
+          return;
+        }
+        case INDEX_NEGATIVE:
+          t[2] = -1;
+          t[4] = -2;
+          mustName.add("targets[2] = -1");
+          break;
+        case INDEX_TOO_LARGE: {
+          // C is background for sigmoid, so C + 1 is the first bad index there.
+          int v = form == Form.SIGMOID ? C + 1 : C;
+          t[3] = v;
+          mustName.add("targets[3] = " + v);
+          break;
+        }
+        case INDEX_MAX_INT:
+          t[1] = Integer.MAX_VALUE;
+          mustName.add("targets[1] = " + Integer.MAX_VALUE);
+          break;
+        case INDEX_LATE:
+          t[lastRow] = -7;
+          mustName.add("targets[" + lastRow + "] = -7");
+          break;
+        case INPUT_NAN:
+          x[4] = Float.NaN;
+          x[7] = Float.POSITIVE_INFINITY;
+          mustName.add("input[4] = NaN");
+          break;
+        case INPUT_POS_INF:
+          x[x.length - 1] = Float.POSITIVE_INFINITY;
+          mustName.add("input[" + (x.length - 1) + "] = Infinity");
+          break;
+        case INPUT_NEG_INF:
+          x[0] = Float.NEGATIVE_INFINITY;
+          mustName.add("input[0] = -Infinity");
+          break;
+        case INPUT_NAN_LATE:
+          x[x.length - 2] = Float.NaN;
+          mustName.add("input[" + (x.length - 2) + "] = NaN");
+          break;
+        case TARGET_NAN:
+          y[5] = Float.NaN;
+          y[6] = 2f;
+          mustName.add("targets[5] = NaN");
+          break;
+        case TARGET_INF:
+          y[2] = Float.POSITIVE_INFINITY;
+          mustName.add("targets[2] = Infinity");
+          break;
+        case TARGET_BELOW_ZERO:
+          y[3] = -0.5f;
+          mustName.add("targets[3] = -0.5");
+          break;
+        case TARGET_ABOVE_ONE:
+          y[y.length - 1] = 1.5f;
+          mustName.add("targets[" + (y.length - 1) + "] = 1.5");
+          break;
+        case TARGET_LATE:
+          y[y.length - 3] = -1f;
+          mustName.add("targets[" + (y.length - 3) + "] = -1.0");
+          break;
+        case ALPHA_LENGTH:
+          mustName.add(form == Form.SIGMOID ? "classWeights" : "alpha");
+          mustName.add(String.valueOf(form == Form.SOFTMAX ? 2 : 4));
+          mustName.add("classes = " + C);
+          break;
+        case READ_ONLY_OUTPUT:
+          expected = ReadOnlyBufferException.class;
+          break;
+        default:
+          fail("unhandled " + bad);
+      }
+      int rows = classes > 0 ? x.length / classes : n;
+      outLength = (method == Method.PER_SAMPLE ? rows : x.length);
+    }
+
+    String outputName() {
+      return method == Method.PER_SAMPLE ? "lossPerSample" : "gradInput";
+    }
+
+    void check() {
+      FocalLoss loss = loss();
+      prepare();
+      float[] xCopy = x.clone();
+      float[] yCopy = y.clone();
+      int[] tCopy = t.clone();
+      float[] out = sentinel(outLength);
+      boolean nullIn = bad == BadCall.NULL_INPUT;
+      boolean nullTargets = bad == BadCall.NULL_TARGETS;
+      boolean nullOut = bad == BadCall.NULL_OUTPUT || method == Method.FORWARD;
+      Executable call;
+      Runnable after;
+      if (container == Container.ARRAY) {
+        float[] xa = nullIn ? null : x;
+        float[] ya = nullTargets ? null : y;
+        int[] ta = nullTargets ? null : t;
+        float[] oa = nullOut ? null : out;
+        call = () -> invokeArrays(loss, xa, ya, ta, oa);
+        after = () -> assertSentinel(out, 0, out.length, "output array");
+      } else {
+        boolean direct = container == Container.DIRECT_BUFFER;
+        FloatBuffer xb = floats(x, direct);
+        FloatBuffer yb = floats(y, direct);
+        IntBuffer tb = ints(t, direct);
+        FloatBuffer ob = sentinelBuffer(outLength, direct);
+        if (bad == BadCall.READ_ONLY_OUTPUT) {
+          ob = ob.asReadOnlyBuffer();
+        }
+        FloatBuffer xa = nullIn ? null : xb;
+        FloatBuffer ya = nullTargets ? null : yb;
+        IntBuffer ta = nullTargets ? null : tb;
+        FloatBuffer oa = nullOut ? null : ob;
+        FloatBuffer obFinal = ob;
+        call = () -> invokeBuffers(loss, xa, ya, ta, oa);
+        after = () -> {
+          assertView(xb, x.length, "input");
+          assertView(yb, y.length, "targets");
+          assertView(tb, t.length, "targets");
+          assertView(obFinal, outLength, outputName());
+          float[] all = new float[obFinal.capacity()];
+          obFinal.duplicate().clear().get(all);
+          assertSentinel(all, 0, all.length, "output buffer");
+          float[] xAll = new float[xb.capacity()];
+          xb.duplicate().clear().get(xAll);
+          assertArrayBits(xCopy, Arrays.copyOfRange(xAll, PAD, PAD + x.length), "input buffer");
+        };
+      }
+      RuntimeException e = assertThrows(expected, call);
+      after.run();
+      assertArrayBits(xCopy, x, "input");
+      assertArrayBits(yCopy, y, "targets");
+      assertTrue(Arrays.equals(tCopy, t), "targets (indices) unchanged");
+      if (!mustName.isEmpty()) {
+        String msg = e.getMessage();
+        assertNotNull(msg, "exception has a message");
+        for (String s : mustName) {
+          assertTrue(msg.contains(s), () -> "message \"" + msg + "\" does not name \"" + s + "\"");
+        }
+      }
+    }
+
+    void invokeArrays(FocalLoss loss, float[] xa, float[] ya, int[] ta, float[] oa) {
+      int c = classes;
+      switch (method) {
+        case FORWARD:
+          if (indices) {
+            loss.forward(xa, ta, c);
+          } else {
+            loss.forward(xa, ya, c);
+          }
+          break;
+        case FORWARD_BACKWARD:
+          if (indices) {
+            loss.forwardBackward(xa, ta, c, oa);
+          } else {
+            loss.forwardBackward(xa, ya, c, oa);
+          }
+          break;
+        default:
+          if (indices) {
+            loss.perSample(xa, ta, c, oa);
+          } else {
+            loss.perSample(xa, ya, c, oa);
+          }
+      }
+    }
+
+    void invokeBuffers(FocalLoss loss, FloatBuffer xa, FloatBuffer ya, IntBuffer ta,
+        FloatBuffer oa) {
+      int c = classes;
+      switch (method) {
+        case FORWARD:
+          if (indices) {
+            loss.forward(xa, ta, c);
+          } else {
+            loss.forward(xa, ya, c);
+          }
+          break;
+        case FORWARD_BACKWARD:
+          if (indices) {
+            loss.forwardBackward(xa, ta, c, oa);
+          } else {
+            loss.forwardBackward(xa, ya, c, oa);
+          }
+          break;
+        default:
+          if (indices) {
+            loss.perSample(xa, ta, c, oa);
+          } else {
+            loss.perSample(xa, ya, c, oa);
+          }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** A NaN with a payload that differs per index: no computed value can equal it by chance. */
+  static float sentinelAt(int i) {
+    return Float.intBitsToFloat(0x7fc00000 | (i & 0x3fffff));
+  }
+
+  static float[] sentinel(int n) {
+    float[] a = new float[Math.max(0, n)];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = sentinelAt(i);
+    }
+    return a;
+  }
+
+  static void assertSentinel(float[] a, int from, int to, String what) {
+    for (int i = from; i < to; i++) {
+      if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(sentinelAt(i))) {
+        fail(what + "[" + i + "] was written: " + a[i]);
+      }
+    }
+  }
+
+  static void assertArrayBits(float[] expected, float[] actual, String what) {
+    assertEquals(expected.length, actual.length, what + " length");
+    for (int i = 0; i < expected.length; i++) {
+      if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i])) {
+        fail(what + "[" + i + "] changed: " + expected[i] + " -> " + actual[i]);
+      }
+    }
+  }
+
+  /**
+   * A buffer of capacity PAD + values + TAIL whose view (position PAD, limit PAD + length) holds
+   * the values; the pad and tail hold the sentinel pattern, shifted so it lines up for outputs.
+   */
+  static FloatBuffer floats(float[] values, boolean direct) {
+    int cap = PAD + values.length + TAIL;
+    FloatBuffer b = direct
+        ? ByteBuffer.allocateDirect(4 * cap).order(ByteOrder.nativeOrder()).asFloatBuffer()
+        : FloatBuffer.wrap(new float[cap]);
+    for (int i = 0; i < cap; i++) {
+      b.put(i, sentinelAt(i));
+    }
+    b.put(PAD, values, 0, values.length);
+    b.limit(PAD + values.length).position(PAD);
+    return b;
+  }
+
+  /** An output buffer: every slot of its storage holds sentinelAt(slot); view PAD..PAD+length. */
+  static FloatBuffer sentinelBuffer(int length, boolean direct) {
+    int cap = PAD + Math.max(0, length) + TAIL;
+    FloatBuffer b = direct
+        ? ByteBuffer.allocateDirect(4 * cap).order(ByteOrder.nativeOrder()).asFloatBuffer()
+        : FloatBuffer.wrap(new float[cap]);
+    for (int i = 0; i < cap; i++) {
+      b.put(i, sentinelAt(i));
+    }
+    b.limit(PAD + Math.max(0, length)).position(PAD);
+    return b;
+  }
+
+  static IntBuffer ints(int[] values, boolean direct) {
+    int cap = PAD + values.length + TAIL;
+    IntBuffer b = direct
+        ? ByteBuffer.allocateDirect(4 * cap).order(ByteOrder.nativeOrder()).asIntBuffer()
+        : IntBuffer.wrap(new int[cap]);
+    b.put(PAD, values, 0, values.length);
+    b.limit(PAD + values.length).position(PAD);
+    return b;
+  }
+
+  static void assertView(java.nio.Buffer b, int length, String what) {
+    assertEquals(PAD, b.position(), what + " position moved");
+    assertEquals(PAD + length, b.limit(), what + " limit moved");
+  }
+
+  // ------------------------------------------------------------------ builder validation
+
+  private static void assertIae(Executable e, String... mustName) {
+    IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, e);
+    for (String s : mustName) {
+      assertTrue(ex.getMessage() != null && ex.getMessage().contains(s),
+          () -> "message \"" + ex.getMessage() + "\" does not name \"" + s + "\"");
+    }
+  }
+
+  private static void assertNpe(Executable e, String name) {
+    NullPointerException ex = assertThrows(NullPointerException.class, e);
+    assertEquals(name, ex.getMessage());
+  }
+
+  /** The three builders, for options every form has. */
+  private static List<Supplier<FocalLoss.Builder<?>>> builders() {
+    return List.of(FocalLoss::oneVsAll, FocalLoss::softmax, FocalLoss::sigmoid);
+  }
+
+  private static final float[] NOT_FINITE = {Float.NaN, Float.POSITIVE_INFINITY,
+      Float.NEGATIVE_INFINITY};
+
+  @Test
+  void gammaMustBeFiniteAndNonNegative() {
+    float[] bad = {-1f, -Float.MIN_VALUE, -1e-30f, Float.NaN, Float.POSITIVE_INFINITY,
+        Float.NEGATIVE_INFINITY};
+    for (Supplier<FocalLoss.Builder<?>> b : builders()) {
+      for (float g : bad) {
+        assertIae(() -> b.get().gamma(g), "gamma", String.valueOf(g));
+      }
+      for (float g : new float[] {0f, 0.25f, 0.5f, 1f, 2f, 2.5f, 3f, 5f, 1e4f}) {
+        assertEquals(g, b.get().gamma(g).kernel(Kernel.SCALAR).build().gamma(), 0f);
+      }
+    }
+  }
+
+  @Test
+  void parallelismMustBePositive() {
+    for (Supplier<FocalLoss.Builder<?>> b : builders()) {
+      for (int p : new int[] {0, -1, Integer.MIN_VALUE}) {
+        assertIae(() -> b.get().parallelism(p), "parallelism", String.valueOf(p));
+      }
+      assertEquals(3, b.get().parallelism(3).kernel(Kernel.SCALAR).build().parallelism());
+    }
+  }
+
+  @Test
+  void nullOptionsThrowNpeNamingThem() {
+    for (Supplier<FocalLoss.Builder<?>> b : builders()) {
+      assertNpe(() -> b.get().reduction(null), "reduction");
+      assertNpe(() -> b.get().kernel(null), "kernel");
+    }
+    assertNpe(() -> FocalLoss.oneVsAll().alpha((float[]) null), "alpha");
+    assertNpe(() -> FocalLoss.softmax().alpha((float[]) null), "alpha");
+    assertNpe(() -> FocalLoss.sigmoid().classWeights((float[]) null), "classWeights");
+    assertNpe(() -> FocalLoss.oneVsAll().alphaFromClassCounts((long[]) null), "counts");
+    assertNpe(() -> FocalLoss.softmax().alphaFromClassCounts((long[]) null), "counts");
+  }
+
+  @Test
+  void positivesIsSigmoidOnly() {
+    assertIae(() -> FocalLoss.oneVsAll().reduction(Reduction.POSITIVES), "POSITIVES");
+    assertIae(() -> FocalLoss.softmax().reduction(Reduction.POSITIVES), "POSITIVES");
+    assertEquals(Reduction.POSITIVES, FocalLoss.sigmoid().reduction(Reduction.POSITIVES)
+        .kernel(Kernel.SCALAR).build().reduction());
+  }
+
+  @Test
+  void perClassWeightsMustBeFiniteAndNonNegative() {
+    List<java.util.function.Function<float[], Object>> setters = List.of(
+        a -> FocalLoss.oneVsAll().alpha(a),
+        a -> FocalLoss.softmax().alpha(a),
+        a -> FocalLoss.sigmoid().classWeights(a));
+    List<String> names = List.of("alpha", "alpha", "classWeights");
+    for (int s = 0; s < setters.size(); s++) {
+      java.util.function.Function<float[], Object> set = setters.get(s);
+      String name = names.get(s);
+      for (float v : new float[] {-1f, -Float.MIN_VALUE, Float.NaN, Float.POSITIVE_INFINITY,
+          Float.NEGATIVE_INFINITY}) {
+        float[] w = {0.5f, 1f, v, 2f};
+        assertIae(() -> set.apply(w), name + "[2]", String.valueOf(v));
+      }
+      assertIae(() -> set.apply(new float[0]), name);
+      assertNotNull(set.apply(new float[] {0f, 1f, 1e6f}));
+    }
+  }
+
+  @Test
+  void weightArraysAreCopied() {
+    // A builder that kept the caller's array would change the loss when the caller reuses it.
+    float[] w = {1f, 1f};
+    FocalLoss loss = FocalLoss.softmax().alpha(w).gamma(0f).reduction(Reduction.SUM)
+        .kernel(Kernel.SCALAR).build();
+    float[] z = {0f, 0f};
+    int[] t = {0};
+    float before = loss.forward(z, t, 2);
+    w[0] = 100f;
+    assertEquals(before, loss.forward(z, t, 2), 0f);
+  }
+
+  @Test
+  void sigmoidAlphaMustBeFiniteAndAtMostOne() {
+    for (float v : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+        1.0000001f, 2f}) {
+      assertIae(() -> FocalLoss.sigmoid().alpha(v), "alpha", String.valueOf(v));
+    }
+    // A negative alpha turns alpha weighting off (torchvision), so it is accepted.
+    for (float v : new float[] {-1f, 0f, 0.25f, 1f}) {
+      assertNotNull(FocalLoss.sigmoid().alpha(v).kernel(Kernel.SCALAR).build());
+    }
+  }
+
+  @Test
+  void classCountsMustBePositive() {
+    for (long v : new long[] {0L, -1L, Long.MIN_VALUE}) {
+      assertIae(() -> FocalLoss.oneVsAll().alphaFromClassCounts(10, v, 3), "counts[1]",
+          String.valueOf(v));
+      assertIae(() -> FocalLoss.softmax().alphaFromClassCounts(v), "counts[0]",
+          String.valueOf(v));
+    }
+    assertIae(() -> FocalLoss.oneVsAll().alphaFromClassCounts(), "counts");
+    assertIae(() -> FocalLoss.softmax().alphaFromClassCounts(), "counts");
+  }
+
+  @Test
+  void epsilonMustBeInsideZeroHalf() {
+    for (float v : new float[] {0f, -0f, -1e-7f, 0.5f, 0.6f, 1f, Float.NaN,
+        Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+      assertIae(() -> FocalLoss.oneVsAll().epsilon(v), "epsilon", String.valueOf(v));
+    }
+    // 1 - epsilon must stay below 1 in float, or p = 1 would give ln(0) despite the clip.
+    for (float v : new float[] {Float.MIN_VALUE, 1e-30f, 1e-8f, 0x1p-25f}) {
+      assertIae(() -> FocalLoss.oneVsAll().epsilon(v), "epsilon", String.valueOf(v),
+          "rounds to 1");
+    }
+    for (float v : new float[] {Math.nextUp(0x1p-25f), 0x1p-24f, 1e-7f, 0.49999997f}) {
+      assertNotNull(FocalLoss.oneVsAll().epsilon(v).kernel(Kernel.SCALAR).build());
+    }
+  }
+
+  @Test
+  void labelSmoothingMustBeInZeroOne() {
+    for (float v : new float[] {-1e-7f, -1f, 1f, 1.5f, Float.NaN, Float.POSITIVE_INFINITY,
+        Float.NEGATIVE_INFINITY}) {
+      assertIae(() -> FocalLoss.softmax().labelSmoothing(v), "labelSmoothing",
+          String.valueOf(v));
+    }
+    for (float v : new float[] {0f, 0.1f, 0.99999994f}) {
+      assertNotNull(FocalLoss.softmax().labelSmoothing(v).kernel(Kernel.SCALAR).build());
+    }
+  }
+
+  @Test
+  void everyNonFiniteBuilderValueIsCovered() {
+    // Guards the lists above: each of NaN, +inf and -inf is rejected by every float option.
+    for (float v : NOT_FINITE) {
+      for (Supplier<FocalLoss.Builder<?>> b : builders()) {
+        assertThrows(IllegalArgumentException.class, () -> b.get().gamma(v));
+      }
+      assertThrows(IllegalArgumentException.class, () -> FocalLoss.oneVsAll().epsilon(v));
+      assertThrows(IllegalArgumentException.class, () -> FocalLoss.softmax().labelSmoothing(v));
+      assertThrows(IllegalArgumentException.class, () -> FocalLoss.sigmoid().alpha(v));
+      assertThrows(IllegalArgumentException.class, () -> FocalLoss.oneVsAll().alpha(v));
+      assertThrows(IllegalArgumentException.class, () -> FocalLoss.softmax().alpha(v));
+      assertThrows(IllegalArgumentException.class, () -> FocalLoss.sigmoid().classWeights(v));
+    }
+  }
+}
