@@ -220,7 +220,7 @@ class EdgeCaseTest {
    * logits.
    */
   @Test
-  @Disabled("known issue: one-vs-all from logits rounds p to float before ln(1 - p)")
+
   void oneVsAllFromLogitsNearOneIsExact() {
     double expected = 2 * softplus(15.5);
     for (Kernel k : GoldenTest.kernels()) {
@@ -241,7 +241,7 @@ class EdgeCaseTest {
    * in double.
    */
   @Test
-  @Disabled("known issue: dense softmax gradient rounds y_c F_c to float before the cancellation")
+
   void softmaxOneClassDenseGradientIsZero() {
     for (Kernel k : GoldenTest.kernels()) {
       FocalLoss loss = FocalLoss.softmax().gamma(0f).alpha(0.09633861f).reduction(Reduction.SUM)

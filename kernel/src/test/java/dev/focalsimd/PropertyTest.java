@@ -275,17 +275,26 @@ class PropertyTest {
   }
 
   /**
-   * The one-vs-all form from logits against the reference, loss and finite differences. Disabled:
-   * it fails on the SCALAR kernel, which rounds each softmax probability to float before the
-   * note's loss, so 1 - p keeps only ~6e-8 absolute accuracy and -ln(1 - p) is off by up to ~0.5
-   * where p is near 1 (reproducer: EdgeCaseTest#oneVsAllFromLogitsNearOneIsExact). The golden
-   * cases (logits within +-9) do not reach that region. Enable once the kernels compute ln p and
-   * ln(1 - p) of the from-logits form from the logits (clip still applied to p).
+   * The one-vs-all form from logits against the reference: the loss, the per-sample losses and
+   * VECTOR vs SCALAR. Both kernels compute 1 - p of a row's largest class from the logits (the
+   * others' exponentials over the sum), so -ln(1 - p) stays exact where p is near 1 (reproducer:
+   * EdgeCaseTest#oneVsAllFromLogitsNearOneIsExact).
    */
   @Property(tries = 300)
-  @net.jqwik.api.Disabled("known issue: one-vs-all from logits rounds p to float; see javadoc")
   void oneVsAllFromLogitsMatchesReference(@ForAll("oneVsAllFromLogits") Scenario s) {
     checkFiniteAndCorrect(s, true);
+  }
+
+  /**
+   * Finite differences of the from-logits form. Disabled: in about 1 scenario in 100 the
+   * difference quotient and the analytic gradient differ by up to 2.4e-5 relative (limit 2e-5) at
+   * rows whose largest probability is within ~1e-6 of 1 (seed 138200, N=2, C=24, gamma 0: the
+   * closed form p_19 - p_19 p_top / (1 - p_top) gives the kernels' -0.99999917, the quotient
+   * -0.99997); which side is off is not settled yet.
+   */
+  @Property(tries = 300)
+  @net.jqwik.api.Disabled("open: finite differences vs analytic gradient at p within 1e-6 of 1")
+  void oneVsAllFromLogitsFiniteDifferences(@ForAll("oneVsAllFromLogits") Scenario s) {
     checkFiniteDifferences(s);
   }
 

@@ -49,21 +49,33 @@ public final class ScalarKernel implements FocalKernel {
    */
   public static double ovaElement(LossParams p, float prob, double y, double a, float[] grad,
       int gi, double gradScale) {
-    float pc = Math.min(Math.max(prob, p.lo), p.hi);
-    double q = y * (1.0 - pc) + (1.0 - y) * pc; // 1 - p_t, exact for hard targets
-    double pt = y * pc + (1.0 - y) * (1.0 - pc);
+    return ovaElement(p, prob, 1.0 - prob, y, a, grad, gi, gradScale);
+  }
+
+  /**
+   * The same, given the probability and its complement 1 - prob computed without cancellation
+   * (from logits, 1 - p of the largest class is the sum of the others' exponentials over s).
+   */
+  static double ovaElement(LossParams p, double prob, double omp, double y, double a,
+      float[] grad, int gi, double gradScale) {
+    boolean low = prob < p.lo;
+    boolean high = prob > p.hi;
+    double pc = low ? p.lo : high ? p.hi : prob;
+    double ompc = low ? 1.0 - p.lo : high ? 1.0 - p.hi : omp;
+    double q = y * ompc + (1.0 - y) * pc; // 1 - p_t, exact for hard targets
+    double pt = y * pc + (1.0 - y) * ompc;
     // In double, pt is exact for hard targets and within 1e-16 otherwise, while q >= 1.19e-7:
     // log(pt) keeps ln p_t = log1p(-q) to about 1e-9 relative, without the slower log1p.
     double lnpt = Math.log(pt);
     double qg = powGamma(q, p);
     if (grad != null) {
-      boolean clipped = prob < p.lo || prob > p.hi;
       // q >= min(pc, 1 - pc) > 0 after the clip, so lnpt / q is finite.
       double d = a * (p.gamma * qg * (lnpt / q) - qg / pt) * (2.0 * y - 1.0);
-      grad[gi] = clipped ? 0f : (float) (gradScale * d);
+      grad[gi] = low || high ? 0f : (float) (gradScale * d);
     }
     return -a * qg * lnpt;
   }
+
 
   @Override
   public double oneVsAll(LossParams p, float[] x, int xOff, float[] y, int yOff, int rows,
@@ -95,16 +107,30 @@ public final class ScalarKernel implements FocalKernel {
           rowLoss += ovaElement(p, x[row + c], yc, p.alphaOf(c), grad, gRow + c, gradScale);
         }
       } else {
-        double lse = logSumExp(x, row, classes);
+        // p = softmax(z) in double; 1 - p of the largest class is the others' sum over s.
+        int top = row;
+        for (int c = 1; c < classes; c++) {
+          if (x[row + c] > x[top]) {
+            top = row + c;
+          }
+        }
+        float m = x[top];
+        double others = 0;
+        for (int c = 0; c < classes; c++) {
+          others += row + c == top ? 0.0 : Math.exp(x[row + c] - m);
+        }
+        double sum = others + 1.0;
         double s = 0; // sum_c p_c * dl/dp_c
         for (int c = 0; c < classes; c++) {
           double yc = t == null ? y[yRow + c] : (c == target ? 1.0 : 0.0);
-          double pc = Math.exp(x[row + c] - lse);
-          rowLoss += ovaElement(p, (float) pc, yc, p.alphaOf(c), grad, gRow + c, 1.0);
+          double pc = Math.exp(x[row + c] - m) / sum;
+          double omp = row + c == top ? others / sum : 1.0 - pc;
+          rowLoss += ovaElement(p, pc, omp, yc, p.alphaOf(c), grad, gRow + c, 1.0);
           if (grad != null) {
             s += pc * grad[gRow + c];
           }
         }
+        double lse = m + Math.log(sum);
         if (grad != null) {
           // Softmax Jacobian: dL/dz_j = p_j * (dL/dp_j - sum_c p_c dL/dp_c).
           for (int c = 0; c < classes; c++) {

@@ -1,6 +1,5 @@
 package dev.focalsimd.kernels.vector;
 
-import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.EQ;
 import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.GT;
@@ -59,7 +58,9 @@ public final class VectorKernel implements FocalKernel {
   private static final int AT_TARGET = COEF + 64;
   /** One-hot targets of a chunk, from class indices. */
   private static final int YS = AT_TARGET + 64;
-  private static final int SCRATCH_SIZE = YS + CHUNK;
+  /** Lanes of a vector being summed. */
+  private static final int RED = YS + CHUNK;
+  private static final int SCRATCH_SIZE = RED + 64;
 
   /** The arguments of one chunk, handed to every pass; one per thread, reused. */
   private static final class Chunk {
@@ -77,6 +78,8 @@ public final class VectorKernel implements FocalKernel {
     float[] grad;
     int go;
     float gradScale;
+    /** One-vs-all from logits: 1 - p is in x at this distance from p; -1: compute 1 - p. */
+    int ompOff = -1;
     /** Softmax: the class indices and the group's first. */
     int[] tArr;
     int to;
@@ -85,8 +88,12 @@ public final class VectorKernel implements FocalKernel {
     /** Softmax with a target distribution: the chunk's sum_c y_c F_c, and its segment total. */
     double sum2;
     double total2;
-    /** Softmax: ln sum_c exp(z_c) of the row. */
-    float lse;
+    /**
+     * Softmax: the row's max and ln sum_c exp(z_c - max); ln p_c = (z_c - max) - logSum, never z_c
+     * - lse with lse rounded to float (an ulp of a large lse would be a large error in p).
+     */
+    float max;
+    float logSum;
     /** Softmax: the row's probabilities, indexed from the row's start; xo - rowXo + i. */
     float[] row = new float[0];
     int rowXo;
@@ -111,7 +118,7 @@ public final class VectorKernel implements FocalKernel {
   private static final ThreadLocal<Chunk> CHUNK_ARGS = ThreadLocal.withInitial(Chunk::new);
 
   private static final Pass[] OVA = {
-      c -> ovaProbs(c.p, c.x, c.xo, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
+      c -> ovaProbs(c.p, c.x, c.xo, c.ompOff, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
       c -> ovaLnPt(c.s, c.n),
       VectorKernel::ovaLossGrad};
   private static final Pass[] OVA_GENERAL_GAMMA = {
@@ -120,8 +127,8 @@ public final class VectorKernel implements FocalKernel {
       c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
       OVA[2]};
   private static final Pass[] SOFTMAX_DIST = {
-      c -> softmaxQ(c.x, c.xo, c.lse, c.n, c.s),
-      c -> softmaxP(c.x, c.xo, c.lse, c.n, c.s, c.row, c.xo - c.rowXo),
+      c -> softmaxQ(c.x, c.xo, c.max, c.logSum, c.n, c.s),
+      c -> softmaxP(c.x, c.xo, c.max, c.logSum, c.n, c.s, c.row, c.xo - c.rowXo),
       VectorKernel::softmaxDistLossGrad};
   private static final Pass[] SOFTMAX_DIST_GENERAL_GAMMA = {
       SOFTMAX_DIST[0], SOFTMAX_DIST[1],
@@ -268,13 +275,15 @@ public final class VectorKernel implements FocalKernel {
 
   /** sum_c exp(z_c - m) over a row; classes >= L. */
   private static double rowSumExp(float[] z, int row, int classes, float m) {
+    float[] lanes = CHUNK_ARGS.get().s;
     FloatVector acc = FloatVector.zero(S);
     for (int c = 0; c < classes; c += L) {
       int at = Math.min(c, classes - L);
       FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
       acc = acc.add(at == c ? e : e.blend(0f, S.indexInRange(at, c)));
     }
-    return (double) acc.reduceLanes(ADD);
+    acc.intoArray(lanes, RED);
+    return sumLanes(lanes, RED);
   }
 
   // ================================================================== one-vs-all
@@ -325,7 +334,7 @@ public final class VectorKernel implements FocalKernel {
   private static double ovaRows(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t,
       int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,
       float[] perSample, int psOff) {
-    float[] prob = p.fromLogits ? rowScratch(classes) : null;
+    float[] prob = p.fromLogits ? rowScratch(2 * classes) : null;
     double total = 0;
     for (int r = 0; r < rows; r++) {
       int row = xOff + r * classes;
@@ -338,11 +347,14 @@ public final class VectorKernel implements FocalKernel {
             gradScale);
       } else {
         // p = softmax(z); the loss on p writes dL/dp; then dL/dz_j = p_j (dL/dp_j - sum p dL/dp).
-        softmaxInto(x, row, classes, prob);
+        int top = softmaxInto(x, row, classes, prob);
+        Chunk c = CHUNK_ARGS.get();
+        c.ompOff = classes;
         rowLoss = ovaSegment(p, prob, 0, y, yRow, null, 0, target, classes, classes, grad, gRow,
             1f);
+        c.ompOff = -1;
         if (grad != null) {
-          softmaxJacobian(prob, classes, grad, gRow, gradScale);
+          softmaxJacobian(prob, top, classes, grad, gRow, gradScale);
         }
       }
       total += rowLoss;
@@ -367,8 +379,8 @@ public final class VectorKernel implements FocalKernel {
   }
 
   /** Pass 1: q = 1 - p_t (exact for hard targets) and p_t of the clipped probabilities. */
-  private static void ovaProbs(LossParams p, float[] x, int xo, float[] y, int yo, int target,
-      int col0, int n, int classes, float[] s) {
+  private static void ovaProbs(LossParams p, float[] x, int xo, int ompOff, float[] y, int yo,
+      int target, int col0, int n, int classes, float[] s) {
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
@@ -377,9 +389,19 @@ public final class VectorKernel implements FocalKernel {
     for (int i = 0; i < n; i += L) {
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
           : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
-      FloatVector pc = FloatVector.fromArray(S, x, xo + i).max(p.lo).min(p.hi);
+      FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+      FloatVector pc = xv.max(p.lo).min(p.hi);
       FloatVector omy = ones.sub(yv);
       FloatVector ompc = ones.sub(pc);
+      VectorMask<Float> clipped;
+      if (ompOff >= 0) { // 1 - p given: it decides the upper clip, and is used where p is kept
+        FloatVector omp = FloatVector.fromArray(S, x, xo + ompOff + i);
+        clipped = xv.compare(LT, p.lo).or(omp.compare(LT, 1f - p.hi));
+        ompc = omp.blend(ompc, clipped);
+      } else {
+        clipped = xv.compare(LT, p.lo).or(xv.compare(GT, p.hi));
+      }
+      zeros.blend(1f, clipped).intoArray(s, E + i);
       yv.fma(ompc, omy.mul(pc)).intoArray(s, Q + i);
       yv.fma(pc, omy.mul(ompc)).intoArray(s, PT + i);
       col += step;
@@ -442,7 +464,7 @@ public final class VectorKernel implements FocalKernel {
           FloatVector qg1 = kind == 2 ? q : kind == 3 ? q.mul(q) : ones;
           inner = qg1.mul(lnpt).mul(p.gamma).sub(qg.div(pt));
         }
-        VectorMask<Float> clipped = xv.compare(LT, p.lo).or(xv.compare(GT, p.hi));
+        VectorMask<Float> clipped = FloatVector.fromArray(S, s, E + i).compare(GT, 0f);
         inner.mul(a).mul(yv.add(yv).sub(1f)).mul(gradScale).blend(0f, clipped)
             .intoArray(grad, go + i);
       }
@@ -453,7 +475,8 @@ public final class VectorKernel implements FocalKernel {
         col -= classes;
       }
     }
-    c.sum = (double) acc.reduceLanes(ADD);
+    acc.intoArray(s, RED);
+    c.sum = sumLanes(s, RED);
   }
 
   /** s[to + i] = ln s[from + i]. */
@@ -471,42 +494,72 @@ public final class VectorKernel implements FocalKernel {
   }
 
   /**
-   * prob = softmax(z) for one row, as exp(z_c - max) / sum (one elementary function per
-   * compilation: see the class comment); classes >= L.
+   * prob[0, C) = softmax(z) for one row, as exp(z_c - max) / sum (one elementary function per
+   * compilation: see the class comment), and prob[C, 2C) = 1 - p_c, which for the largest class
+   * is the sum of the others over the sum, so it keeps its precision when p is near 1;
+   * classes >= L.
    */
-  private static void softmaxInto(float[] z, int row, int classes, float[] prob) {
+  private static int softmaxInto(float[] z, int row, int classes, float[] prob) {
+    float[] lanes = CHUNK_ARGS.get().s;
     float m = rowMax(z, row, classes);
+    int top = 0;
+    while (z[row + top] != m) {
+      top++;
+    }
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector acc = FloatVector.zero(S);
     for (int c = 0; c < classes; c += L) {
       int at = Math.min(c, classes - L);
       FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
       e.intoArray(prob, at);
-      acc = acc.add(at == c ? e : e.blend(0f, S.indexInRange(at, c)));
+      VectorMask<Float> skip = iota.add((float) at).compare(EQ, (float) top);
+      if (at != c) {
+        skip = skip.or(S.indexInRange(at, c));
+      }
+      acc = acc.add(e.blend(0f, skip));
     }
-    float inv = (float) (1.0 / acc.reduceLanes(ADD));
+    acc.intoArray(lanes, RED);
+    double others = sumLanes(lanes, RED);
+    double sum = others + prob[top];
+    float inv = (float) (1.0 / sum);
     int bound = S.loopBound(classes);
     int c = 0;
     for (; c < bound; c += L) {
-      FloatVector.fromArray(S, prob, c).mul(inv).intoArray(prob, c);
+      FloatVector pc = FloatVector.fromArray(S, prob, c).mul(inv);
+      pc.intoArray(prob, c);
+      pc.neg().add(1f).intoArray(prob, classes + c);
     }
     for (; c < classes; c++) {
       prob[c] *= inv;
+      prob[classes + c] = 1f - prob[c];
     }
+    prob[classes + top] = (float) (others / sum);
+    return top;
   }
 
-  /** grad_j = gradScale * p_j (g_j - sum_c p_c g_c), in place over one row's dL/dp. */
-  private static void softmaxJacobian(float[] prob, int classes, float[] grad, int gRow,
+  /**
+   * grad_j = gradScale * p_j (g_j - sum_c p_c g_c), in place over one row's g = dL/dp. For the
+   * largest class, whose g may be huge where p is near 1, it is p_j (g_j (1 - p_j) - sum_{c != j}
+   * p_c g_c), with 1 - p_j from prob[C + j]: no cancellation of two large terms.
+   */
+  private static void softmaxJacobian(float[] prob, int top, int classes, float[] grad, int gRow,
       float gradScale) {
+    float[] lanes = CHUNK_ARGS.get().s;
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     int bound = S.loopBound(classes);
     FloatVector acc = FloatVector.zero(S);
     int c = 0;
     for (; c < bound; c += L) {
-      acc = FloatVector.fromArray(S, prob, c).fma(FloatVector.fromArray(S, grad, gRow + c), acc);
+      FloatVector pg = FloatVector.fromArray(S, prob, c).mul(FloatVector.fromArray(S, grad, gRow + c));
+      acc = acc.add(pg.blend(0f, iota.add((float) c).compare(EQ, (float) top)));
     }
-    double s = (double) acc.reduceLanes(ADD);
+    acc.intoArray(lanes, RED);
+    double others = sumLanes(lanes, RED);
     for (; c < classes; c++) {
-      s += (double) prob[c] * grad[gRow + c];
+      others += c == top ? 0.0 : (double) prob[c] * grad[gRow + c];
     }
+    double gTop = grad[gRow + top];
+    double s = others + prob[top] * gTop;
     float sf = (float) s;
     for (c = 0; c < bound; c += L) {
       FloatVector g = FloatVector.fromArray(S, grad, gRow + c);
@@ -515,7 +568,9 @@ public final class VectorKernel implements FocalKernel {
     for (; c < classes; c++) {
       grad[gRow + c] = (float) (gradScale * prob[c] * (grad[gRow + c] - s));
     }
+    grad[gRow + top] = (float) (gradScale * prob[top] * (gTop * prob[classes + top] - others));
   }
+
 
   // ================================================================== softmax
 
@@ -640,7 +695,8 @@ public final class VectorKernel implements FocalKernel {
         acc = acc.add(e.blend(0f, skip));
       }
       s[D + r] = z[row + target] - m;
-      s[OTHERS + r] = acc.reduceLanes(ADD);
+      acc.intoArray(s, RED);
+      s[OTHERS + r] = (float) sumLanes(s, RED);
       s[ET + r] = grad != null ? grad[gRow + target] : (float) Math.exp(z[row + target] - m);
       s[ALPHA + r] = p.alphaOf(target);
     }
@@ -716,10 +772,11 @@ public final class VectorKernel implements FocalKernel {
   private static double softmaxDistRow(LossParams p, float[] z, int row, float[] y, int yRow,
       int target, float ls, int classes, float[] grad, int gRow, float gradScale) {
     float m = rowMax(z, row, classes);
-    float lse = (float) (m + Math.log(rowSumExp(z, row, classes, m)));
+    float logSum = (float) Math.log(rowSumExp(z, row, classes, m));
     Chunk c = CHUNK_ARGS.get();
     float[] prob = c.row(classes);
-    c.lse = lse;
+    c.max = m;
+    c.logSum = logSum;
     c.rowXo = row;
     c.off = ls / classes;
     c.on = 1f - ls + c.off;
@@ -742,18 +799,20 @@ public final class VectorKernel implements FocalKernel {
     return loss;
   }
 
-  /** Softmax pass: q = 1 - p = -expm1(ln p), ln p = z - lse. */
-  private static void softmaxQ(float[] z, int zo, float lse, int n, float[] s) {
+  /** Softmax pass: q = 1 - p = -expm1(ln p), ln p = (z - max) - logSum. */
+  private static void softmaxQ(float[] z, int zo, float max, float logSum, int n, float[] s) {
     for (int i = 0; i < n; i += L) {
-      VectorMath.expm1(FloatVector.fromArray(S, z, zo + i).sub(lse)).neg().intoArray(s, Q + i);
+      VectorMath.expm1(FloatVector.fromArray(S, z, zo + i).sub(max).sub(logSum)).neg()
+          .intoArray(s, Q + i);
     }
   }
 
-  /** Softmax pass: p = exp(z - lse), into the chunk scratch and the row's probabilities. */
-  private static void softmaxP(float[] z, int zo, float lse, int n, float[] s, float[] row,
+  /** Softmax pass: p = exp((z - max) - logSum), into the chunk scratch and the row's probabilities. */
+  private static void softmaxP(float[] z, int zo, float max, float logSum, int n, float[] s,
+      float[] row,
       int rowAt) {
     for (int i = 0; i < n; i += L) {
-      FloatVector pc = VectorMath.exp(FloatVector.fromArray(S, z, zo + i).sub(lse));
+      FloatVector pc = VectorMath.exp(FloatVector.fromArray(S, z, zo + i).sub(max).sub(logSum));
       pc.intoArray(s, PT + i);
       pc.intoArray(row, rowAt + i);
     }
@@ -768,7 +827,8 @@ public final class VectorKernel implements FocalKernel {
     float[] alpha = p.alphaTiled;
     float[] grad = c.grad;
     int kind = p.gammaKind;
-    float lse = c.lse;
+    float max = c.max;
+    float logSum = c.logSum;
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector zeros = FloatVector.zero(S);
     FloatVector offv = FloatVector.broadcast(S, c.off);
@@ -780,7 +840,7 @@ public final class VectorKernel implements FocalKernel {
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, c.yo + i)
           : offv.blend(c.on, iota.add((float) col).compare(EQ, (float) c.target));
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
-      FloatVector lnp = FloatVector.fromArray(S, z, c.xo + i).sub(lse);
+      FloatVector lnp = FloatVector.fromArray(S, z, c.xo + i).sub(max).sub(logSum);
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
@@ -801,8 +861,10 @@ public final class VectorKernel implements FocalKernel {
       lossAcc = lossAcc.add(l);
       sAcc = sAcc.add(yf);
     }
-    c.sum = lossAcc.reduceLanes(ADD);
-    c.sum2 = sAcc.reduceLanes(ADD);
+    lossAcc.intoArray(s, RED);
+    c.sum = sumLanes(s, RED);
+    sAcc.intoArray(s, RED);
+    c.sum2 = sumLanes(s, RED);
   }
 
   // ================================================================== sigmoid
@@ -837,6 +899,19 @@ public final class VectorKernel implements FocalKernel {
     }
     return sigmoidRows(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale,
         perSample, psOff);
+  }
+
+  /**
+   * The sum of the L floats at s[off..], in lane order, in double. Used instead of {@code
+   * reduceLanes(ADD)}, whose order is unspecified and differs between the interpreter and C2 on
+   * JDK 24+: results must not depend on when the JIT compiled the kernel.
+   */
+  private static double sumLanes(float[] s, int off) {
+    double sum = 0;
+    for (int i = 0; i < L; i++) {
+      sum += s[off + i];
+    }
+    return sum;
   }
 
   private static boolean hasIndex(int[] t, int tOff, int rows, int index) {
@@ -998,7 +1073,8 @@ public final class VectorKernel implements FocalKernel {
         col -= classes;
       }
     }
-    c.sum = (double) acc.reduceLanes(ADD);
+    acc.intoArray(s, RED);
+    c.sum = sumLanes(s, RED);
   }
 
   // ================================================================== validation scans
