@@ -206,16 +206,22 @@ final class BenchData {
 
   /** The loss focal_ref.c computes for a form: gamma 2, MEAN, its alpha. */
   static FocalLoss loss(Form form, Kernel kernel, float[] alpha) {
+    return loss(form, kernel, alpha, 1, true);
+  }
+
+  /** The same loss with a parallelism and the value checks on or off. */
+  static FocalLoss loss(Form form, Kernel kernel, float[] alpha, int parallelism,
+      boolean validateValues) {
     switch (form) {
       case ONE_VS_ALL:
         return FocalLoss.oneVsAll().gamma(2f).alpha(alpha).reduction(Reduction.MEAN)
-            .kernel(kernel).build();
+            .kernel(kernel).parallelism(parallelism).validateValues(validateValues).build();
       case SOFTMAX:
         return FocalLoss.softmax().gamma(2f).alpha(alpha).reduction(Reduction.MEAN)
-            .kernel(kernel).build();
+            .kernel(kernel).parallelism(parallelism).validateValues(validateValues).build();
       default:
         return FocalLoss.sigmoid().gamma(2f).alpha(0.25f).reduction(Reduction.MEAN)
-            .kernel(kernel).build();
+            .kernel(kernel).parallelism(parallelism).validateValues(validateValues).build();
     }
   }
 }
