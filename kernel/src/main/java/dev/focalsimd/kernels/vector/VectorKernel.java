@@ -40,6 +40,8 @@ public final class VectorKernel implements FocalKernel {
 
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
+  /** Loss sums add 8 vectors in an inner float accumulator, then that into the outer one. */
+  private static final int INNER_MASK = 8 * L - 1;
   /** Elements per pass; a multiple of every species length. */
   static final int CHUNK = 512;
   // Regions of the per-thread chunk scratch array.
@@ -443,6 +445,7 @@ public final class VectorKernel implements FocalKernel {
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector acc = zeros;
+    FloatVector part = zeros;
     int step = L % classes;
     int col = c.col0;
     for (int i = 0; i < n; i += L) {
@@ -469,13 +472,17 @@ public final class VectorKernel implements FocalKernel {
             .intoArray(grad, go + i);
       }
       FloatVector l = qg.mul(lnpt).mul(a).neg();
-      acc = acc.add(i >= done ? l : l.blend(0f, S.indexInRange(i, done)));
+      part = part.add(i >= done ? l : l.blend(0f, S.indexInRange(i, done)));
+      if ((i & INNER_MASK) == INNER_MASK - L + 1) { // two-level sum: no lane adds > ~40 terms
+        acc = acc.add(part);
+        part = zeros;
+      }
       col += step;
       if (col >= classes) {
         col -= classes;
       }
     }
-    acc.intoArray(s, RED);
+    acc.add(part).intoArray(s, RED);
     c.sum = sumLanes(s, RED);
   }
 
@@ -835,6 +842,8 @@ public final class VectorKernel implements FocalKernel {
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector lossAcc = zeros;
     FloatVector sAcc = zeros;
+    FloatVector lossInner = zeros;
+    FloatVector sInner = zeros;
     int col = c.col0;
     for (int i = 0; i < c.n; i += L, col += L) {
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, c.yo + i)
@@ -858,12 +867,18 @@ public final class VectorKernel implements FocalKernel {
         l = l.blend(0f, done);
         yf = yf.blend(0f, done);
       }
-      lossAcc = lossAcc.add(l);
-      sAcc = sAcc.add(yf);
+      lossInner = lossInner.add(l);
+      sInner = sInner.add(yf);
+      if ((i & INNER_MASK) == INNER_MASK - L + 1) { // two-level sums, as in ovaLossGrad
+        lossAcc = lossAcc.add(lossInner);
+        sAcc = sAcc.add(sInner);
+        lossInner = zeros;
+        sInner = zeros;
+      }
     }
-    lossAcc.intoArray(s, RED);
+    lossAcc.add(lossInner).intoArray(s, RED);
     c.sum = sumLanes(s, RED);
-    sAcc.intoArray(s, RED);
+    sAcc.add(sInner).intoArray(s, RED);
     c.sum2 = sumLanes(s, RED);
   }
 
@@ -1036,6 +1051,7 @@ public final class VectorKernel implements FocalKernel {
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector acc = zeros;
+    FloatVector part = zeros;
     int step = L % classes;
     int col = c.col0;
     for (int i = 0; i < n; i += L) {
@@ -1067,13 +1083,17 @@ public final class VectorKernel implements FocalKernel {
         g.mul(w).mul(gradScale).intoArray(grad, go + i);
       }
       FloatVector l = w.mul(ce).mul(qg);
-      acc = acc.add(i >= done ? l : l.blend(0f, S.indexInRange(i, done)));
+      part = part.add(i >= done ? l : l.blend(0f, S.indexInRange(i, done)));
+      if ((i & INNER_MASK) == INNER_MASK - L + 1) { // two-level sum: no lane adds > ~40 terms
+        acc = acc.add(part);
+        part = zeros;
+      }
       col += step;
       if (col >= classes) {
         col -= classes;
       }
     }
-    acc.intoArray(s, RED);
+    acc.add(part).intoArray(s, RED);
     c.sum = sumLanes(s, RED);
   }
 
