@@ -8,7 +8,9 @@ import static jdk.incubator.vector.VectorOperators.LT;
 import static jdk.incubator.vector.VectorOperators.MAX;
 
 import dev.focalsimd.kernels.FocalKernel;
+import dev.focalsimd.kernels.HessianKernel;
 import dev.focalsimd.kernels.LossParams;
+import dev.focalsimd.kernels.ScalarHessianKernel;
 import dev.focalsimd.kernels.ScalarKernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -36,7 +38,7 @@ import jdk.incubator.vector.VectorSpecies;
  * scalar tail. Rows narrower than a vector go to {@link ScalarKernel}, except the flat passes over
  * dense targets. Losses are summed in float lanes within a chunk, then in double.
  */
-public final class VectorKernel implements FocalKernel {
+public final class VectorKernel implements FocalKernel, HessianKernel {
 
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
@@ -82,9 +84,14 @@ public final class VectorKernel implements FocalKernel {
     float gradScale;
     /** One-vs-all from logits: 1 - p is in x at this distance from p; -1: compute 1 - p. */
     int ompOff = -1;
-    /** Softmax: the class indices and the group's first. */
+    /** Softmax and the softmax Hessian: the class indices and the group's first. */
     int[] tArr;
     int to;
+    /** Hessian passes: the second output and its offset. */
+    float[] hess;
+    int ho;
+    /** Softmax Hessian: class-major copies of a chunk of rows (logits, gradient, Hessian). */
+    float[] km = new float[0];
     /** The loss pass's result: the chunk's summed loss. */
     double sum;
     /** Softmax with a target distribution: the chunk's sum_c y_c F_c, and its segment total. */
@@ -168,7 +175,16 @@ public final class VectorKernel implements FocalKernel {
   private static double segment(Pass[] passes, LossParams p, float[] x, int xOff, float[] y,
       int yOff, int[] t, int tOff, int target, int len, int classes, float[] grad, int gOff,
       float gradScale) {
+    return segment(passes, p, x, xOff, y, yOff, t, tOff, target, len, classes, grad, gOff,
+        gradScale, null, 0);
+  }
+
+  /** {@link #segment} that also hands the passes a second output, hess (Hessian passes). */
+  private static double segment(Pass[] passes, LossParams p, float[] x, int xOff, float[] y,
+      int yOff, int[] t, int tOff, int target, int len, int classes, float[] grad, int gOff,
+      float gradScale, float[] hess, int hOff) {
     Chunk c = CHUNK_ARGS.get();
+    c.hess = hess;
     c.total2 = 0;
     c.p = p;
     c.x = x;
@@ -199,6 +215,7 @@ public final class VectorKernel implements FocalKernel {
       }
       c.xo = xOff + start;
       c.go = gOff + start;
+      c.ho = hOff + start;
       if (t != null) {
         oneHotInto(c.s, start, c.n, classes, t, tOff);
         c.yo = YS;
@@ -219,6 +236,7 @@ public final class VectorKernel implements FocalKernel {
     c.x = null; // hold no caller array past the call
     c.y = null;
     c.grad = null;
+    c.hess = null;
     return total;
   }
 
@@ -1095,6 +1113,368 @@ public final class VectorKernel implements FocalKernel {
     }
     acc.add(part).intoArray(s, RED);
     c.sum = sumLanes(s, RED);
+  }
+
+  // ================================================================== gradient and Hessian
+
+  // Per-row regions of the chunk scratch for the softmax Hessian (SM_ROWS rows at most); q and
+  // q^gamma use Q and QG, so the general-gamma passes logInto and expScaledInto apply unchanged.
+  private static final int SM_ROWS = 128;
+  private static final int SM_M = CHUNK; // row max
+  private static final int SM_JM = CHUNK + SM_ROWS; // its class (the first one), as a float
+  private static final int SM_T = CHUNK + 2 * SM_ROWS; // target class as a float; -1: ignored
+  private static final int SM_ZT = CHUNK + 3 * SM_ROWS; // z_t - max
+  private static final int SM_REST = 2 * CHUNK; // sum of exp(z_c - max) over c != arg max
+  private static final int SM_ET = 2 * CHUNK + SM_ROWS; // exp(z_t - max)
+  private static final int SM_U = 2 * CHUNK + 2 * SM_ROWS; // ln p_t
+  private static final int SM_A = 2 * CHUNK + 3 * SM_ROWS; // alpha_t; 0: ignored
+  /** Floats per class-major region of the softmax Hessian's chunk of rows. */
+  private static final int SM_BUDGET = 4096;
+  /** Above this many classes the softmax Hessian runs on {@link ScalarHessianKernel}. */
+  static final int SM_MAX_CLASSES = 2048;
+
+  private static final Pass[] SIGMOID_HESS = {
+      SIGMOID[0], SIGMOID[1], VectorKernel::sigmoidGradHess};
+  private static final Pass[] SIGMOID_HESS_GENERAL_GAMMA = {
+      SIGMOID_GENERAL_GAMMA[0], SIGMOID_GENERAL_GAMMA[1], SIGMOID_GENERAL_GAMMA[2],
+      SIGMOID_GENERAL_GAMMA[3], SIGMOID_GENERAL_GAMMA[4], VectorKernel::sigmoidGradHess};
+  private static final Pass[] SOFTMAX_HESS = {
+      VectorKernel::softmaxHessIn, VectorKernel::softmaxHessExp, VectorKernel::softmaxHessLog1p,
+      VectorKernel::softmaxGradHess};
+  private static final Pass[] SOFTMAX_HESS_GENERAL_GAMMA = {
+      SOFTMAX_HESS[0], SOFTMAX_HESS[1], SOFTMAX_HESS[2],
+      OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3], SOFTMAX_HESS[3]};
+
+  /**
+   * Dense targets: the block as flat elements (one logit each, so C = 1, XGBoost's binary
+   * objective, runs across rows), through the sigmoid passes and {@link #sigmoidGradHess}.
+   */
+  @Override
+  public void sigmoid(LossParams p, float[] x, int xOff, float[] y, int yOff, int rows,
+      int classes, float[] grad, int gOff, float[] hess, int hOff) {
+    int len = rows * classes;
+    if (len < L) {
+      ScalarHessianKernel.INSTANCE.sigmoid(p, x, xOff, y, yOff, rows, classes, grad, gOff, hess,
+          hOff);
+      return;
+    }
+    segment(p.gammaKind == LossParams.GAMMA_GENERAL ? SIGMOID_HESS_GENERAL_GAMMA : SIGMOID_HESS,
+        p, x, xOff, y, yOff, null, 0, -1, len, classes, grad, gOff, 1f, hess, hOff);
+  }
+
+  /** Class indices: row by row (rows narrower than a vector go to the scalar kernel). */
+  @Override
+  public void sigmoid(LossParams p, float[] x, int xOff, int[] t, int tOff, int rows,
+      int classes, float[] grad, int gOff, float[] hess, int hOff) {
+    if (classes < L) {
+      ScalarHessianKernel.INSTANCE.sigmoid(p, x, xOff, t, tOff, rows, classes, grad, gOff, hess,
+          hOff);
+      return;
+    }
+    Pass[] passes = p.gammaKind == LossParams.GAMMA_GENERAL ? SIGMOID_HESS_GENERAL_GAMMA
+        : SIGMOID_HESS;
+    for (int r = 0; r < rows; r++) {
+      int e = r * classes;
+      int target = t[tOff + r];
+      if (target == p.ignoreIndex) {
+        java.util.Arrays.fill(grad, gOff + e, gOff + e + classes, 0f);
+        java.util.Arrays.fill(hess, hOff + e, hOff + e + classes, 0f);
+      } else {
+        segment(passes, p, x, xOff + e, null, 0, null, 0, target, classes, classes, grad, gOff + e,
+            1f, hess, hOff + e);
+      }
+    }
+  }
+
+  /**
+   * Last sigmoid pass: the gradient and Hessian of {@link ScalarHessianKernel} (see there and
+   * docs/hessian.md), with r = p (1 - p) / q (0 where q = 0): grad = w q^g ((p - y) + g (1 - 2y)
+   * ce r), hess = max(w q^g (s + g r (1 - 2y) (2 (p - y) + (1 - 2p) ce + (g - 1)(1 - 2y) ce r)),
+   * floor).
+   */
+  private static void sigmoidGradHess(Chunk c) {
+    LossParams p = c.p;
+    float[] x = c.x;
+    int xo = c.xo;
+    float[] y = c.y;
+    int yo = c.yo;
+    int target = c.target;
+    int n = c.n;
+    int classes = c.classes;
+    float[] grad = c.grad;
+    int go = c.go;
+    float[] hess = c.hess;
+    int ho = c.ho;
+    float[] s = c.s;
+    float[] cw = p.classWeightsTiled;
+    int kind = p.gammaKind;
+    boolean alphaOn = p.sigmoidAlpha >= 0f;
+    float alphaSlope = 2f * p.sigmoidAlpha - 1f;
+    float alphaNeg = 1f - p.sigmoidAlpha;
+    float g = p.gamma;
+    float gm1 = g - 1f;
+    float floor = p.hessianFloor;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    int step = L % classes;
+    int col = c.col0;
+    for (int i = 0; i < n; i += L) {
+      FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      FloatVector inv = FloatVector.fromArray(S, s, PT + i);
+      FloatVector ei = FloatVector.fromArray(S, s, E + i).mul(inv);
+      VectorMask<Float> pos = xv.compare(GE, 0f);
+      FloatVector prob = ei.blend(inv, pos); // sigmoid(x)
+      FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
+      FloatVector omy = ones.sub(yv);
+      FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
+      if (alphaOn) {
+        w = w.mul(yv.fma(alphaSlope, alphaNeg));
+      }
+      FloatVector sv = prob.mul(omp); // p (1 - p)
+      FloatVector dce = yv.neg().fma(omp, omy.mul(prob)); // p - y
+      FloatVector gv;
+      FloatVector hv;
+      if (kind == 0) {
+        gv = w.mul(dce);
+        hv = w.mul(sv);
+      } else {
+        FloatVector ce = yv.neg().fma(xv, xv.max(0f)).add(FloatVector.fromArray(S, s, LN + i));
+        FloatVector q = yv.fma(omp, omy.mul(prob)); // 1 - p_t
+        FloatVector qg = kind == 2 ? q.mul(q) : kind == 1 ? q : kind == 3 ? q.mul(q).mul(q)
+            : FloatVector.fromArray(S, s, QG + i);
+        FloatVector r = sv.div(q).blend(0f, q.compare(EQ, 0f)); // in [0, 1]
+        FloatVector sy = yv.mul(-2f).add(1f); // 1 - 2y
+        FloatVector cer = ce.mul(r);
+        FloatVector wqg = w.mul(qg);
+        gv = cer.mul(g).fma(sy, dce).mul(wqg);
+        // 2 (p - y) + (1 - 2p) ce + (g - 1)(1 - 2y) ce r
+        FloatVector inner = omp.sub(prob).fma(ce, dce.add(dce)).add(cer.mul(sy).mul(gm1));
+        hv = r.mul(g).mul(sy).fma(inner, sv).mul(wqg);
+      }
+      gv.intoArray(grad, go + i);
+      hv.max(floor).intoArray(hess, ho + i);
+      col += step;
+      if (col >= classes) {
+        col -= classes;
+      }
+    }
+    c.sum = 0;
+  }
+
+  /**
+   * Softmax, class indices: rows of a block in chunks of up to {@link #SM_ROWS} rows, copied
+   * class-major into the chunk's {@code km} so that a vector holds one class of L rows and every
+   * per-row quantity (max, sums, ln p_t, q^gamma) is a lane; C = 10 runs as fast per element as C
+   * = 100. A last chunk of fewer than L rows overlaps the one before (its rows are recomputed to
+   * the same values). Blocks of fewer than L rows, and rows wider than {@link #SM_MAX_CLASSES}, go
+   * to {@link ScalarHessianKernel}.
+   */
+  @Override
+  public void softmax(LossParams p, float[] z, int zOff, int[] t, int tOff, int rows,
+      int classes, float[] grad, int gOff, float[] hess, int hOff) {
+    if (rows < L || classes > SM_MAX_CLASSES) {
+      ScalarHessianKernel.INSTANCE.softmax(p, z, zOff, t, tOff, rows, classes, grad, gOff, hess,
+          hOff);
+      return;
+    }
+    Pass[] passes = p.gammaKind == LossParams.GAMMA_GENERAL ? SOFTMAX_HESS_GENERAL_GAMMA
+        : SOFTMAX_HESS;
+    int perChunk = Math.max(L, Math.min(SM_ROWS, SM_BUDGET / classes / L * L));
+    Chunk c = CHUNK_ARGS.get();
+    if (c.km.length < 3 * classes * perChunk) {
+      c.km = new float[3 * classes * perChunk];
+    }
+    c.p = p;
+    c.x = z;
+    c.tArr = t;
+    c.classes = classes;
+    c.grad = grad;
+    c.hess = hess;
+    int r0 = 0;
+    while (r0 < rows) {
+      int n = Math.min(perChunk, rows - r0);
+      n -= n % L;
+      if (n == 0) { // fewer than L rows left: one group of L rows ending at the last row
+        r0 = rows - L;
+        n = L;
+      }
+      c.xo = zOff + r0 * classes;
+      c.to = tOff + r0;
+      c.go = gOff + r0 * classes;
+      c.ho = hOff + r0 * classes;
+      c.n = n;
+      for (Pass pass : passes) {
+        pass.run(c);
+      }
+      r0 += n;
+    }
+    c.x = null; // hold no caller array past the call
+    c.tArr = null;
+    c.grad = null;
+    c.hess = null;
+  }
+
+  /**
+   * Softmax pass 1: the chunk's logits class-major into km (km[j n + r] = z of row r, class j),
+   * target, alpha_t and z_t per row, then row max and its first class, L rows at a time.
+   */
+  private static void softmaxHessIn(Chunk c) {
+    LossParams p = c.p;
+    float[] z = c.x;
+    int zo = c.xo;
+    int[] t = c.tArr;
+    int to = c.to;
+    int k = c.classes;
+    int n = c.n;
+    float[] km = c.km;
+    float[] s = c.s;
+    int ignore = p.ignoreIndex;
+    for (int r = 0; r < n; r++) {
+      int row = zo + r * k;
+      for (int j = 0; j < k; j++) {
+        km[j * n + r] = z[row + j];
+      }
+      int tr = t[to + r];
+      boolean ignored = tr == ignore;
+      s[SM_T + r] = ignored ? -1f : tr;
+      s[SM_A + r] = ignored ? 0f : p.alphaOf(tr);
+      s[SM_ZT + r] = ignored ? 0f : z[row + tr];
+    }
+    for (int i = 0; i < n; i += L) {
+      FloatVector m = FloatVector.fromArray(S, km, i);
+      FloatVector jm = FloatVector.zero(S);
+      for (int j = 1; j < k; j++) {
+        FloatVector v = FloatVector.fromArray(S, km, j * n + i);
+        VectorMask<Float> gt = v.compare(GT, m);
+        m = m.blend(v, gt);
+        jm = jm.blend((float) j, gt);
+      }
+      m.intoArray(s, SM_M + i);
+      jm.intoArray(s, SM_JM + i);
+      FloatVector.fromArray(S, s, SM_ZT + i).sub(m).intoArray(s, SM_ZT + i);
+    }
+  }
+
+  /**
+   * Softmax pass 2: e_j = exp(z_j - max) in place in km, their sum over the classes other than
+   * the arg max (without its 1, so 1 - p_t keeps its digits when p_t is near 1) and e_t.
+   */
+  private static void softmaxHessExp(Chunk c) {
+    float[] km = c.km;
+    float[] s = c.s;
+    int k = c.classes;
+    int n = c.n;
+    for (int i = 0; i < n; i += L) {
+      FloatVector m = FloatVector.fromArray(S, s, SM_M + i);
+      FloatVector jm = FloatVector.fromArray(S, s, SM_JM + i);
+      FloatVector tv = FloatVector.fromArray(S, s, SM_T + i);
+      FloatVector rest = FloatVector.zero(S);
+      FloatVector et = rest;
+      for (int j = 0; j < k; j++) {
+        int at = j * n + i;
+        FloatVector e = VectorMath.exp(FloatVector.fromArray(S, km, at).sub(m));
+        e.intoArray(km, at);
+        rest = rest.add(e.blend(0f, jm.compare(EQ, (float) j)));
+        et = et.blend(e, tv.compare(EQ, (float) j));
+      }
+      rest.intoArray(s, SM_REST + i);
+      et.intoArray(s, SM_ET + i);
+    }
+  }
+
+  /**
+   * Softmax pass 3: ln p_t = (z_t - max) - log1p(rest) and q = 1 - p_t = (sum of the other
+   * classes' terms) / (1 + rest).
+   */
+  private static void softmaxHessLog1p(Chunk c) {
+    float[] s = c.s;
+    int n = c.n;
+    for (int i = 0; i < n; i += L) {
+      FloatVector rest = FloatVector.fromArray(S, s, SM_REST + i);
+      FloatVector et = FloatVector.fromArray(S, s, SM_ET + i);
+      FloatVector tv = FloatVector.fromArray(S, s, SM_T + i);
+      FloatVector jm = FloatVector.fromArray(S, s, SM_JM + i);
+      FloatVector zt = FloatVector.fromArray(S, s, SM_ZT + i);
+      zt.sub(VectorMath.log1p(rest)).intoArray(s, SM_U + i);
+      FloatVector sum = rest.add(1f);
+      FloatVector others = sum.sub(et).blend(rest, tv.compare(EQ, jm));
+      others.div(sum).intoArray(s, Q + i);
+    }
+  }
+
+  /**
+   * Last softmax pass: the gradient and Hessian of {@link ScalarHessianKernel#softmax} (formulas
+   * there and in docs/hessian.md) class-major into km, then copied out row-major. d_j / q is e_j /
+   * (sum of the other classes' terms); where that sum is below 2^-60 (only when the target is the
+   * arg max) both are scaled by 2^64 first, so its reciprocal stays finite.
+   */
+  private static void softmaxGradHess(Chunk c) {
+    LossParams p = c.p;
+    float[] km = c.km;
+    float[] s = c.s;
+    int k = c.classes;
+    int n = c.n;
+    int kind = p.gammaKind;
+    float g = p.gamma;
+    float gm1 = g - 1f;
+    float floor = p.hessianFloor;
+    int gt0 = k * n;
+    int ht0 = 2 * k * n;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    for (int i = 0; i < n; i += L) {
+      FloatVector rest = FloatVector.fromArray(S, s, SM_REST + i);
+      FloatVector et = FloatVector.fromArray(S, s, SM_ET + i);
+      FloatVector u = FloatVector.fromArray(S, s, SM_U + i);
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector a = FloatVector.fromArray(S, s, SM_A + i);
+      FloatVector jm = FloatVector.fromArray(S, s, SM_JM + i);
+      FloatVector tv = FloatVector.fromArray(S, s, SM_T + i);
+      FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
+          : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
+      FloatVector sum = rest.add(1f);
+      FloatVector inv = ones.div(sum);
+      FloatVector pt = et.mul(inv);
+      FloatVector others = sum.sub(et).blend(rest, tv.compare(EQ, jm));
+      FloatVector ratio = u.div(q).blend(-1f, q.compare(EQ, 0f)); // ln p_t / q, -> -1 at q = 0
+      FloatVector fp = pt.mul(qg).mul(g).fma(ratio, qg.neg()); // f'(u)
+      // f''(u) q^2 = g q^g p_t (q (u + 2) - (g - 1) p_t u)
+      FloatVector curv = q.mul(u.add(2f)).sub(pt.mul(u).mul(gm1)).mul(pt).mul(qg).mul(g);
+      FloatVector sc = ones.blend(0x1p64f, others.compare(LT, 0x1p-60f));
+      FloatVector invOthers = ones.div(others.mul(sc)).blend(0f, others.compare(EQ, 0f));
+      FloatVector negAfp = a.mul(fp).neg();
+      FloatVector gT = a.mul(fp).mul(q); // d_t / q = 1
+      FloatVector hT = fp.mul(pt).mul(q).neg().add(curv).mul(a);
+      // The arg max (when not the target): d / q = 1 / others, 1 - p = rest / sum.
+      FloatVector hJm = curv.mul(invOthers).mul(invOthers)
+          .sub(fp.mul(inv).mul(rest.mul(inv))).mul(a);
+      VectorMask<Float> ignored = tv.compare(LT, 0f);
+      for (int j = 0; j < k; j++) {
+        int at = j * n + i;
+        FloatVector ec = FloatVector.fromArray(S, km, at);
+        FloatVector pc = ec.mul(inv);
+        FloatVector dq = ec.mul(sc).mul(invOthers); // -d_j / q, in [0, 1]
+        FloatVector hv = curv.mul(dq).mul(dq).sub(fp.mul(pc).mul(ones.sub(pc))).mul(a);
+        hv = hv.blend(hJm, jm.compare(EQ, (float) j));
+        VectorMask<Float> isT = tv.compare(EQ, (float) j);
+        negAfp.mul(pc).blend(gT, isT).blend(0f, ignored).intoArray(km, gt0 + at);
+        hv.blend(hT, isT).max(floor).blend(0f, ignored).intoArray(km, ht0 + at);
+      }
+    }
+    float[] grad = c.grad;
+    float[] hess = c.hess;
+    int go = c.go;
+    int ho = c.ho;
+    for (int r = 0; r < n; r++) {
+      int gr = go + r * k;
+      int hr = ho + r * k;
+      for (int j = 0; j < k; j++) {
+        grad[gr + j] = km[gt0 + j * n + r];
+        hess[hr + j] = km[ht0 + j * n + r];
+      }
+    }
   }
 
   // ================================================================== validation scans
