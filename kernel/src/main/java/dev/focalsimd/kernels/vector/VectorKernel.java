@@ -43,7 +43,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
   /** Loss sums add 8 vectors in an inner float accumulator, then that into the outer one. */
-  private static final int INNER_MASK = 8 * L - 1;
+  private static final int INNER = 8 * L;
   /** Elements per pass; a multiple of every species length. */
   static final int CHUNK = 512;
   // Regions of the per-thread chunk scratch array.
@@ -127,7 +127,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final ThreadLocal<Chunk> CHUNK_ARGS = ThreadLocal.withInitial(Chunk::new);
 
   private static final Pass[] OVA = {
-      c -> ovaProbs(c.p, c.x, c.xo, c.ompOff, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
+      c -> ovaProbs(c.p, c.x, c.xo, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
       c -> ovaLnPt(c.s, c.n),
       VectorKernel::ovaLossGrad};
   private static final Pass[] OVA_GENERAL_GAMMA = {
@@ -135,6 +135,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       c -> logInto(c.s, Q, QG, c.n),
       c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
       OVA[2]};
+  private static final Pass[] OVA_LOGITS = {
+      c -> ovaProbsLogits(c.p, c.x, c.xo, c.ompOff, c.y, c.yo, c.target, c.col0, c.n, c.classes,
+          c.s),
+      OVA[1], OVA[2]};
+  private static final Pass[] OVA_LOGITS_GENERAL_GAMMA = {
+      OVA_LOGITS[0], OVA[1], OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3], OVA[2]};
   private static final Pass[] SOFTMAX_DIST = {
       c -> softmaxQ(c.x, c.xo, c.max, c.logSum, c.n, c.s),
       c -> softmaxP(c.x, c.xo, c.max, c.logSum, c.n, c.s, c.row, c.xo - c.rowXo),
@@ -300,7 +306,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (int c = 0; c < classes; c += L) {
       int at = Math.min(c, classes - L);
       FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
-      acc = acc.add(at == c ? e : e.blend(0f, S.indexInRange(at, c)));
+      acc = acc.add(e.blend(0f, S.indexInRange(at, c))); // lanes below c: counted already
     }
     acc.intoArray(lanes, RED);
     return sumLanes(lanes, RED);
@@ -394,13 +400,17 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static double ovaSegment(LossParams p, float[] x, int xOff, float[] y, int yOff,
       int[] t, int tOff, int target, int len, int classes, float[] grad, int gOff,
       float gradScale) {
-    return segment(p.gammaKind == LossParams.GAMMA_GENERAL ? OVA_GENERAL_GAMMA : OVA, p, x, xOff,
-        y, yOff, t, tOff, target, len, classes, grad, gOff, gradScale);
+    boolean general = p.gammaKind == LossParams.GAMMA_GENERAL;
+    Pass[] passes = CHUNK_ARGS.get().ompOff >= 0
+        ? (general ? OVA_LOGITS_GENERAL_GAMMA : OVA_LOGITS)
+        : (general ? OVA_GENERAL_GAMMA : OVA);
+    return segment(passes, p, x, xOff, y, yOff, t, tOff, target, len, classes, grad, gOff,
+        gradScale);
   }
 
   /** Pass 1: q = 1 - p_t (exact for hard targets) and p_t of the clipped probabilities. */
-  private static void ovaProbs(LossParams p, float[] x, int xo, int ompOff, float[] y, int yo,
-      int target, int col0, int n, int classes, float[] s) {
+  private static void ovaProbs(LossParams p, float[] x, int xo, float[] y, int yo, int target,
+      int col0, int n, int classes, float[] s) {
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
@@ -413,23 +423,47 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector pc = xv.max(p.lo).min(p.hi);
       FloatVector omy = ones.sub(yv);
       FloatVector ompc = ones.sub(pc);
-      VectorMask<Float> clipped;
-      if (ompOff >= 0) { // 1 - p given: it decides the upper clip, and is used where p is kept
-        FloatVector omp = FloatVector.fromArray(S, x, xo + ompOff + i);
-        clipped = xv.compare(LT, p.lo).or(omp.compare(LT, 1f - p.hi));
-        ompc = omp.blend(ompc, clipped);
-      } else {
-        clipped = xv.compare(LT, p.lo).or(xv.compare(GT, p.hi));
-      }
-      zeros.blend(1f, clipped).intoArray(s, E + i);
       yv.fma(ompc, omy.mul(pc)).intoArray(s, Q + i);
       yv.fma(pc, omy.mul(ompc)).intoArray(s, PT + i);
+      zeros.blend(1f, xv.compare(LT, p.lo).or(xv.compare(GT, p.hi))).intoArray(s, E + i);
       col += step;
       if (col >= classes) {
         col -= classes;
       }
     }
   }
+
+  /**
+   * Pass 1 from logits: as {@link #ovaProbs}, with 1 - p read at x[i + ompOff] (computed from the
+   * logits) where the clip leaves p alone; 1 - p also decides the upper clip.
+   */
+  private static void ovaProbsLogits(LossParams p, float[] x, int xo, int ompOff, float[] y,
+      int yo, int target, int col0, int n, int classes, float[] s) {
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    float gap = 1f - p.hi;
+    int step = L % classes;
+    int col = col0;
+    for (int i = 0; i < n; i += L) {
+      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+      FloatVector omp = FloatVector.fromArray(S, x, xo + ompOff + i);
+      VectorMask<Float> clipped = xv.compare(LT, p.lo).or(omp.compare(LT, gap));
+      FloatVector pc = xv.max(p.lo).min(p.hi);
+      FloatVector omy = ones.sub(yv);
+      FloatVector ompc = omp.blend(ones.sub(pc), clipped);
+      yv.fma(ompc, omy.mul(pc)).intoArray(s, Q + i);
+      yv.fma(pc, omy.mul(ompc)).intoArray(s, PT + i);
+      zeros.blend(1f, clipped).intoArray(s, E + i);
+      col += step;
+      if (col >= classes) {
+        col -= classes;
+      }
+    }
+  }
+
 
   /** Pass 2: ln p_t; where p_t > 1/2 it is log1p(-q), ln(pt) corrected by ln((1 - q)/pt) ~ d (1 + q). */
   private static void ovaLnPt(float[] s, int n) {
@@ -463,10 +497,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector acc = zeros;
-    FloatVector part = zeros;
     int step = L % classes;
     int col = c.col0;
-    for (int i = 0; i < n; i += L) {
+    VectorMask<Float> skip = S.indexInRange(0, done); // lanes counted already (last vector)
+    for (int i0 = 0; i0 < n; i0 += INNER) { // two-level sum: no float lane adds > ~40 terms
+      FloatVector part = zeros;
+      for (int i = i0, end = Math.min(n, i0 + INNER); i < end; i += L) {
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector lnpt = FloatVector.fromArray(S, s, LN + i);
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
@@ -490,17 +526,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
             .intoArray(grad, go + i);
       }
       FloatVector l = qg.mul(lnpt).mul(a).neg();
-      part = part.add(i >= done ? l : l.blend(0f, S.indexInRange(i, done)));
-      if ((i & INNER_MASK) == INNER_MASK - L + 1) { // two-level sum: no lane adds > ~40 terms
-        acc = acc.add(part);
-        part = zeros;
-      }
+      part = part.add(l.blend(0f, skip));
       col += step;
       if (col >= classes) {
         col -= classes;
       }
+      }
+      acc = acc.add(part);
     }
-    acc.add(part).intoArray(s, RED);
+    acc.intoArray(s, RED);
     c.sum = sumLanes(s, RED);
   }
 
@@ -537,10 +571,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       int at = Math.min(c, classes - L);
       FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
       e.intoArray(prob, at);
-      VectorMask<Float> skip = iota.add((float) at).compare(EQ, (float) top);
-      if (at != c) {
-        skip = skip.or(S.indexInRange(at, c));
-      }
+      VectorMask<Float> skip = iota.add((float) at).compare(EQ, (float) top)
+          .or(S.indexInRange(at, c));
       acc = acc.add(e.blend(0f, skip));
     }
     acc.intoArray(lanes, RED);
@@ -713,10 +745,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         if (grad != null) {
           e.intoArray(grad, gRow + at);
         }
-        VectorMask<Float> skip = iota.add((float) at).compare(EQ, (float) target);
-        if (at != col) {
-          skip = skip.or(S.indexInRange(at, col));
-        }
+        VectorMask<Float> skip = iota.add((float) at).compare(EQ, (float) target)
+            .or(S.indexInRange(at, col));
         acc = acc.add(e.blend(0f, skip));
       }
       s[D + r] = z[row + target] - m;
@@ -860,10 +890,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector lossAcc = zeros;
     FloatVector sAcc = zeros;
-    FloatVector lossInner = zeros;
-    FloatVector sInner = zeros;
+    VectorMask<Float> skip = S.indexInRange(0, c.done); // lanes counted already (last vector)
     int col = c.col0;
-    for (int i = 0; i < c.n; i += L, col += L) {
+    for (int i0 = 0; i0 < c.n; i0 += INNER) { // two-level sums, as in ovaLossGrad
+      FloatVector lossInner = zeros;
+      FloatVector sInner = zeros;
+      for (int i = i0, end = Math.min(c.n, i0 + INNER); i < end; i += L, col += L) {
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, c.yo + i)
           : offv.blend(c.on, iota.add((float) col).compare(EQ, (float) c.target));
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
@@ -873,30 +905,21 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
       FloatVector ay = a.mul(yv);
       FloatVector l = ay.mul(qg).mul(lnp).neg();
-      FloatVector yf = zeros;
+      FloatVector pc = FloatVector.fromArray(S, s, PT + i);
+      FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f)); // -> -1 as p -> 1
+      FloatVector yf = ay.mul(pc.mul(qg).mul(ratio).mul(p.gamma).sub(qg));
       if (grad != null) {
-        FloatVector pc = FloatVector.fromArray(S, s, PT + i);
-        FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f)); // -> -1 as p -> 1
-        yf = ay.mul(pc.mul(qg).mul(ratio).mul(p.gamma).sub(qg));
         yf.intoArray(grad, c.go + i);
       }
-      if (i < c.done) {
-        VectorMask<Float> done = S.indexInRange(i, c.done);
-        l = l.blend(0f, done);
-        yf = yf.blend(0f, done);
+      lossInner = lossInner.add(l.blend(0f, skip));
+      sInner = sInner.add(yf.blend(0f, skip));
       }
-      lossInner = lossInner.add(l);
-      sInner = sInner.add(yf);
-      if ((i & INNER_MASK) == INNER_MASK - L + 1) { // two-level sums, as in ovaLossGrad
-        lossAcc = lossAcc.add(lossInner);
-        sAcc = sAcc.add(sInner);
-        lossInner = zeros;
-        sInner = zeros;
-      }
+      lossAcc = lossAcc.add(lossInner);
+      sAcc = sAcc.add(sInner);
     }
-    lossAcc.add(lossInner).intoArray(s, RED);
+    lossAcc.intoArray(s, RED);
     c.sum = sumLanes(s, RED);
-    sAcc.add(sInner).intoArray(s, RED);
+    sAcc.intoArray(s, RED);
     c.sum2 = sumLanes(s, RED);
   }
 
@@ -1069,10 +1092,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector acc = zeros;
-    FloatVector part = zeros;
     int step = L % classes;
     int col = c.col0;
-    for (int i = 0; i < n; i += L) {
+    VectorMask<Float> skip = S.indexInRange(0, done); // lanes counted already (last vector)
+    for (int i0 = 0; i0 < n; i0 += INNER) { // two-level sum: no float lane adds > ~40 terms
+      FloatVector part = zeros;
+      for (int i = i0, end = Math.min(n, i0 + INNER); i < end; i += L) {
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
           : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
@@ -1101,17 +1126,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         g.mul(w).mul(gradScale).intoArray(grad, go + i);
       }
       FloatVector l = w.mul(ce).mul(qg);
-      part = part.add(i >= done ? l : l.blend(0f, S.indexInRange(i, done)));
-      if ((i & INNER_MASK) == INNER_MASK - L + 1) { // two-level sum: no lane adds > ~40 terms
-        acc = acc.add(part);
-        part = zeros;
-      }
+      part = part.add(l.blend(0f, skip));
       col += step;
       if (col >= classes) {
         col -= classes;
       }
+      }
+      acc = acc.add(part);
     }
-    acc.add(part).intoArray(s, RED);
+    acc.intoArray(s, RED);
     c.sum = sumLanes(s, RED);
   }
 
