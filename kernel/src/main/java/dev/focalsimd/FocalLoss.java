@@ -962,20 +962,26 @@ public final class FocalLoss {
     }
   }
 
-  /** Options of {@link FocalLoss#oneVsAll()}. */
-  public static final class OneVsAllBuilder extends Builder<OneVsAllBuilder> {
-    OneVsAllBuilder() {
-      super(Form.ONE_VS_ALL);
+  /** Options of the forms with per-class weights alpha_c (one-vs-all and softmax). */
+  public abstract static class ClassWeightedBuilder<B extends ClassWeightedBuilder<B>>
+      extends Builder<B> {
+    ClassWeightedBuilder(Form form) {
+      super(form);
+    }
+
+    @SuppressWarnings("unchecked")
+    private B me() {
+      return (B) this;
     }
 
     /**
-     * Per-class weights alpha_c (length C; default all 1).
+     * Per-class weights alpha_c (length C, checked at each call; default all 1).
      *
      * @throws IllegalArgumentException if a weight is negative, NaN or infinite
      */
-    public OneVsAllBuilder alpha(float... alpha) {
+    public B alpha(float... alpha) {
       p.alpha = checkWeights("alpha", alpha);
-      return this;
+      return me();
     }
 
     /**
@@ -984,9 +990,16 @@ public final class FocalLoss {
      *
      * @throws IllegalArgumentException if a count is 0 or negative
      */
-    public OneVsAllBuilder alphaFromClassCounts(long... counts) {
+    public B alphaFromClassCounts(long... counts) {
       p.alpha = alphaFromCounts(counts);
-      return this;
+      return me();
+    }
+  }
+
+  /** Options of {@link FocalLoss#oneVsAll()}. */
+  public static final class OneVsAllBuilder extends ClassWeightedBuilder<OneVsAllBuilder> {
+    OneVsAllBuilder() {
+      super(Form.ONE_VS_ALL);
     }
 
     /**
@@ -1022,29 +1035,9 @@ public final class FocalLoss {
   }
 
   /** Options of {@link FocalLoss#softmax()}. */
-  public static final class SoftmaxBuilder extends Builder<SoftmaxBuilder> {
+  public static final class SoftmaxBuilder extends ClassWeightedBuilder<SoftmaxBuilder> {
     SoftmaxBuilder() {
       super(Form.SOFTMAX);
-    }
-
-    /**
-     * Per-class weights alpha_c (length C; default all 1).
-     *
-     * @throws IllegalArgumentException if a weight is negative, NaN or infinite
-     */
-    public SoftmaxBuilder alpha(float... alpha) {
-      p.alpha = checkWeights("alpha", alpha);
-      return this;
-    }
-
-    /**
-     * Class weights from class counts: {@code alpha_c = (S / n_c) / sum_k (S / n_k)}.
-     *
-     * @throws IllegalArgumentException if a count is 0 or negative
-     */
-    public SoftmaxBuilder alphaFromClassCounts(long... counts) {
-      p.alpha = alphaFromCounts(counts);
-      return this;
     }
 
     /**
