@@ -375,12 +375,12 @@ public final class FocalLoss {
     int blockRows = blockRows(classes);
     int blocks = (n + blockRows - 1) / blockRows;
     boolean split = parallelism > 1 && blocks > 1 && (long) n * classes >= PARALLEL_THRESHOLD;
-    HessianTask task = new HessianTask(hessianKernel(), params, split, 0, blocks, blockRows, x, y,
-        t, n, classes, grad, hess);
     if (split) {
-      POOLS.computeIfAbsent(parallelism, ForkJoinPool::new).invoke(task);
-    } else {
-      task.compute();
+      POOLS.computeIfAbsent(parallelism, ForkJoinPool::new).invoke(new HessianTask(
+          hessianKernel(), params, true, 0, blocks, blockRows, x, y, t, n, classes, grad, hess));
+    } else { // no task object: a boosting round calls this once per round, allocation-free
+      HessianTask.runBlocks(hessianKernel(), params, 0, blocks, blockRows, x, y, t, n, classes,
+          grad, hess);
     }
   }
 
@@ -427,6 +427,11 @@ public final class FocalLoss {
             new HessianTask(hk, p, true, mid, to, blockRows, x, y, t, n, classes, grad, hess));
         return;
       }
+      runBlocks(hk, p, from, to, blockRows, x, y, t, n, classes, grad, hess);
+    }
+
+    static void runBlocks(HessianKernel hk, LossParams p, int from, int to, int blockRows,
+        float[] x, float[] y, int[] t, int n, int classes, float[] grad, float[] hess) {
       for (int b = from; b < to; b++) {
         int r0 = b * blockRows;
         int rows = Math.min(blockRows, n - r0);

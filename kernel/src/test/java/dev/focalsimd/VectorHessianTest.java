@@ -8,9 +8,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link FocalLoss#gradientHessian} on the VECTOR kernel against the SCALAR one (the double
- * reference, ScalarHessianKernel): random logits with extremes (+-50, +-100), every gamma of the
- * property tests, alpha on and off, row lengths 1..70 (around and across the lane count), row
- * counts below a vector, across the kernels' chunks and the blocks, and both Hessian floors.
+ * reference, ScalarHessianKernel): random logits with extremes (+-50, +-100, +-1e30,
+ * +-MAX_VALUE), every gamma of the property tests, alpha on and off, row lengths 1..70 (around
+ * and across the lane count), row counts below a vector, across the kernels' chunks and the
+ * blocks, and both Hessian floors.
  * Gradient and Hessian must agree within the golden gradient tolerance ({@link Tolerance#GRAD}).
  */
 class VectorHessianTest {
@@ -99,12 +100,19 @@ class VectorHessianTest {
         worst[5]);
   }
 
-  /** Normal logits (sd 4) with about one in eight replaced by +-50 or +-100. */
+  /**
+   * Normal logits (sd 4) with about one in eight replaced by +-50 or +-100, and about one in 400
+   * by +-1e30 or +-MAX_VALUE.
+   */
   private static float[] logits(Random rnd, int n) {
     float[] x = new float[n];
     float[] extremes = {50f, -50f, 100f, -100f};
+    float[] huge = {1e30f, -1e30f, Float.MAX_VALUE, -Float.MAX_VALUE};
     for (int i = 0; i < n; i++) {
       x[i] = rnd.nextInt(8) == 0 ? extremes[rnd.nextInt(4)] : (float) (rnd.nextGaussian() * 4);
+      if (rnd.nextInt(400) == 0) {
+        x[i] = huge[rnd.nextInt(4)];
+      }
     }
     return x;
   }

@@ -1,8 +1,10 @@
 package dev.focalsimd.kernels.vector;
 
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.EQ;
 import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LE;
 import static jdk.incubator.vector.VectorOperators.LT;
 import static jdk.incubator.vector.VectorOperators.MAX;
@@ -13,6 +15,7 @@ import dev.focalsimd.kernels.LossParams;
 import dev.focalsimd.kernels.ScalarHessianKernel;
 import dev.focalsimd.kernels.ScalarKernel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -64,7 +67,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final int YS = AT_TARGET + 64;
   /** Lanes of a vector being summed. */
   private static final int RED = YS + CHUNK;
-  private static final int SCRATCH_SIZE = RED + 64;
+  // Six more for the gradient-and-Hessian passes.
+  private static final int H0 = RED + 64;
+  private static final int H1 = H0 + CHUNK;
+  private static final int H2 = H1 + CHUNK;
+  private static final int H3 = H2 + CHUNK;
+  private static final int LK = H3 + CHUNK; // split logarithm: exponent
+  private static final int LF = LK + CHUNK; // split logarithm: reduced mantissa - 1
+  private static final int SCRATCH_SIZE = LF + CHUNK;
 
   /** The arguments of one chunk, handed to every pass; one per thread, reused. */
   private static final class Chunk {
@@ -92,6 +102,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int ho;
     /** Softmax Hessian: class-major copies of a chunk of rows (logits, gradient, Hessian). */
     float[] km = new float[0];
+    /** Softmax Hessian of fewer than L rows: the rows padded to L (logits, gradient, Hessian). */
+    float[] pad = new float[0];
+    final int[] padT = new int[L];
     /** The loss pass's result: the chunk's summed loss. */
     double sum;
     /** Softmax with a target distribution: the chunk's sum_c y_c F_c, and its segment total. */
@@ -1140,7 +1153,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   // ================================================================== gradient and Hessian
 
-  // Per-row regions of the chunk scratch for the softmax Hessian (SM_ROWS rows at most); q and
+  // The gradient-and-Hessian passes keep every compilation well below C2's inlining cutoff (see
+  // the class comment): a pass that reaches it has its last Vector API calls inlined late, and a
+  // store whose value is still such a call when its intrinsic is tried is not intrinsified (the
+  // vector is boxed on every iteration). So each pass below holds one elementary function or a
+  // couple of dozen lane-wise operations, and hands its results over in scratch.
+
+  // Per-row slots of the chunk scratch for the softmax Hessian (SM_ROWS rows at most); q and
   // q^gamma use Q and QG, so the general-gamma passes logInto and expScaledInto apply unchanged.
   private static final int SM_ROWS = 128;
   private static final int SM_M = CHUNK; // row max
@@ -1151,26 +1170,55 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final int SM_ET = 2 * CHUNK + SM_ROWS; // exp(z_t - max)
   private static final int SM_U = 2 * CHUNK + 2 * SM_ROWS; // ln p_t
   private static final int SM_A = 2 * CHUNK + 3 * SM_ROWS; // alpha_t; 0: ignored
+  private static final int SM_L1P = H0; // ln(1 + rest), 1 + rest rounded
+  private static final int SM_INV = H0 + SM_ROWS; // 1 / (1 + rest)
+  private static final int SM_PT = H0 + 2 * SM_ROWS; // p_t
+  private static final int SM_FP = H0 + 3 * SM_ROWS; // f'(u)
+  private static final int SM_CURV = H1; // f''(u) q^2
+  private static final int SM_SC = H1 + SM_ROWS; // 1, or 2^64 where the others' sum is tiny
+  private static final int SM_INVO = H1 + 2 * SM_ROWS; // 1 / (sc * others), 0 where others = 0
+  private static final int SM_GT = H1 + 3 * SM_ROWS; // gradient of the target logit
+  private static final int SM_HT = H2; // Hessian of the target logit
+  private static final int SM_HJM = H2 + SM_ROWS; // Hessian of the arg max logit (if not t)
+  private static final int SM_NAFP = H2 + 2 * SM_ROWS; // -alpha_t f'(u)
   /** Floats per class-major region of the softmax Hessian's chunk of rows. */
   private static final int SM_BUDGET = 4096;
   /** Above this many classes the softmax Hessian runs on {@link ScalarHessianKernel}. */
   static final int SM_MAX_CLASSES = 2048;
 
   private static final Pass[] SIGMOID_HESS = {
-      SIGMOID[0], SIGMOID[1], VectorKernel::sigmoidGradHess};
+      SIGMOID[0], // E = exp(-|x|)
+      c -> lnReduce(c.s, E, 1f, c.n), // ln(1 + E), in two passes
+      c -> lnFinish(c.s, E, 1f, LN, c.n),
+      VectorKernel::sigmoidHessProbs,
+      VectorKernel::sigmoidHessGrad,
+      VectorKernel::sigmoidHessHess};
+  /** QG = q^gamma = exp(gamma ln q), the logarithm in two passes. */
+  private static final Pass[] Q_POW_GAMMA = {
+      c -> lnReduce(c.s, Q, 0f, c.n),
+      c -> lnFinish(c.s, Q, 0f, QG, c.n),
+      OVA_GENERAL_GAMMA[3]};
   private static final Pass[] SIGMOID_HESS_GENERAL_GAMMA = {
-      SIGMOID_GENERAL_GAMMA[0], SIGMOID_GENERAL_GAMMA[1], SIGMOID_GENERAL_GAMMA[2],
-      SIGMOID_GENERAL_GAMMA[3], SIGMOID_GENERAL_GAMMA[4], VectorKernel::sigmoidGradHess};
+      SIGMOID_HESS[0], SIGMOID_HESS[1], SIGMOID_HESS[2], SIGMOID_HESS[3],
+      Q_POW_GAMMA[0], Q_POW_GAMMA[1], Q_POW_GAMMA[2],
+      SIGMOID_HESS[4], SIGMOID_HESS[5]};
   private static final Pass[] SOFTMAX_HESS = {
-      VectorKernel::softmaxHessIn, VectorKernel::softmaxHessExp, VectorKernel::softmaxHessLog1p,
-      VectorKernel::softmaxGradHess};
+      VectorKernel::softmaxHessIn, VectorKernel::softmaxHessExp, VectorKernel::softmaxHessSums,
+      c -> lnReduce(c.s, SM_REST, 1f, c.n), // ln(1 + rest), in two passes
+      c -> lnFinish(c.s, SM_REST, 1f, SM_L1P, c.n),
+      VectorKernel::softmaxHessLnPt,
+      VectorKernel::softmaxHessCoef1, VectorKernel::softmaxHessCoef2,
+      VectorKernel::softmaxHessCoef3, VectorKernel::softmaxHessGrad,
+      VectorKernel::softmaxHessHess, VectorKernel::softmaxHessOut};
   private static final Pass[] SOFTMAX_HESS_GENERAL_GAMMA = {
-      SOFTMAX_HESS[0], SOFTMAX_HESS[1], SOFTMAX_HESS[2],
-      OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3], SOFTMAX_HESS[3]};
+      SOFTMAX_HESS[0], SOFTMAX_HESS[1], SOFTMAX_HESS[2], SOFTMAX_HESS[3], SOFTMAX_HESS[4],
+      SOFTMAX_HESS[5], Q_POW_GAMMA[0], Q_POW_GAMMA[1], Q_POW_GAMMA[2],
+      SOFTMAX_HESS[6], SOFTMAX_HESS[7], SOFTMAX_HESS[8], SOFTMAX_HESS[9], SOFTMAX_HESS[10],
+      SOFTMAX_HESS[11]};
 
   /**
    * Dense targets: the block as flat elements (one logit each, so C = 1, XGBoost's binary
-   * objective, runs across rows), through the sigmoid passes and {@link #sigmoidGradHess}.
+   * objective, runs across rows), through {@link #SIGMOID_HESS}.
    */
   @Override
   public void sigmoid(LossParams p, float[] x, int xOff, float[] y, int yOff, int rows,
@@ -1209,14 +1257,75 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
   }
 
+  // The natural logarithm of VectorMath.log (same algorithm and constants), split in two passes:
+  // VectorMath.log alone is about as large as a compilation can get before C2's inlining cutoff
+  // (see the note above), so a pass that holds it is not reliably intrinsified.
+  private static final float LN2_HI = 0.693359375f;
+  private static final float LN2_LO = -2.12194440e-4f;
+  private static final int SQRT_HALF_BITS = 0x3f3504f3;
+  private static final int ONE_BITS = 0x3f800000;
+  private static final int MANT_MASK = 0x007fffff;
+  private static final float LP0 = 7.0376836292e-2f;
+  private static final float LP1 = -1.1514610310e-1f;
+  private static final float LP2 = 1.1676998740e-1f;
+  private static final float LP3 = -1.2420140846e-1f;
+  private static final float LP4 = 1.4249322787e-1f;
+  private static final float LP5 = -1.6668057665e-1f;
+  private static final float LP6 = 2.0000714765e-1f;
+  private static final float LP7 = -2.4999993993e-1f;
+  private static final float LP8 = 3.3333331174e-1f;
+
   /**
-   * Last sigmoid pass: the gradient and Hessian of {@link ScalarHessianKernel} (see there and
-   * docs/hessian.md), with r = p (1 - p) / q (0 where q = 0): grad = w q^g ((p - y) + g (1 - 2y)
-   * ce r), hess = max(w q^g (s + g r (1 - 2y) (2 (p - y) + (1 - 2p) ce + (g - 1)(1 - 2y) ce r)),
-   * floor).
+   * First half of ln(v), v = s[from + i] + plus >= 0 (no infinities or NaN here): v = 2^k m with
+   * m in [sqrt(1/2), sqrt(2)) (subnormals scaled by 2^23 first); k into LK, f = m - 1 into LF.
    */
-  private static void sigmoidGradHess(Chunk c) {
-    LossParams p = c.p;
+  private static void lnReduce(float[] s, int from, float plus, int n) {
+    FloatVector zeros = FloatVector.zero(S);
+    for (int i = 0; i < n; i += L) {
+      FloatVector v = FloatVector.fromArray(S, s, from + i).add(plus);
+      VectorMask<Float> sub = v.compare(LT, Float.MIN_NORMAL);
+      IntVector ix = v.blend(v.mul(0x1p23f), sub).reinterpretAsInts()
+          .add(ONE_BITS - SQRT_HALF_BITS);
+      ((FloatVector) ix.lanewise(ASHR, 23).sub(127).convert(I2F, 0))
+          .add(zeros.blend(-23f, sub)).intoArray(s, LK + i);
+      ix.and(MANT_MASK).add(SQRT_HALF_BITS).reinterpretAsFloats().sub(1f).intoArray(s, LF + i);
+    }
+  }
+
+  /**
+   * Second half: s[to + i] = k ln2 + ln(1 + f), ln(1 + f) = f - f^2/2 + f^3 P(f) (Cephes logf);
+   * -infinity where v = 0. Within VectorMath.log's error bound (1 ulp).
+   */
+  private static void lnFinish(float[] s, int from, float plus, int to, int n) {
+    FloatVector lp2 = FloatVector.broadcast(S, LP2);
+    FloatVector lp3 = FloatVector.broadcast(S, LP3);
+    FloatVector lp4 = FloatVector.broadcast(S, LP4);
+    FloatVector lp5 = FloatVector.broadcast(S, LP5);
+    FloatVector lp6 = FloatVector.broadcast(S, LP6);
+    FloatVector lp7 = FloatVector.broadcast(S, LP7);
+    FloatVector lp8 = FloatVector.broadcast(S, LP8);
+    FloatVector ln2Hi = FloatVector.broadcast(S, LN2_HI);
+    FloatVector ln2Lo = FloatVector.broadcast(S, LN2_LO);
+    FloatVector minusHalf = FloatVector.broadcast(S, -0.5f);
+    for (int i = 0; i < n; i += L) {
+      FloatVector k = FloatVector.fromArray(S, s, LK + i);
+      FloatVector f = FloatVector.fromArray(S, s, LF + i);
+      FloatVector z = f.mul(f);
+      FloatVector p = f.fma(LP0, LP1).fma(f, lp2).fma(f, lp3).fma(f, lp4).fma(f, lp5)
+          .fma(f, lp6).fma(f, lp7).fma(f, lp8);
+      FloatVector y = k.fma(ln2Lo, p.mul(f).mul(z));
+      y = z.fma(minusHalf, y);
+      VectorMask<Float> zero = FloatVector.fromArray(S, s, from + i).add(plus).compare(EQ, 0f);
+      k.fma(ln2Hi, f.add(y)).blend(Float.NEGATIVE_INFINITY, zero).intoArray(s, to + i);
+    }
+  }
+
+  /**
+   * Sigmoid pass: from e = exp(-|x|) and ln(1 + e) (1 + e rounded; corrected here to first order
+   * with the sigmoid's one division, as in {@link #sigmoidLog1p}): q = 1 - p_t into Q, and ce =
+   * softplus(x) - x y, p - y, s = p (1 - p) and 1 - 2p into H0..H3.
+   */
+  private static void sigmoidHessProbs(Chunk c) {
     float[] x = c.x;
     int xo = c.xo;
     float[] y = c.y;
@@ -1224,19 +1333,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int target = c.target;
     int n = c.n;
     int classes = c.classes;
-    float[] grad = c.grad;
-    int go = c.go;
-    float[] hess = c.hess;
-    int ho = c.ho;
     float[] s = c.s;
-    float[] cw = p.classWeightsTiled;
-    int kind = p.gammaKind;
-    boolean alphaOn = p.sigmoidAlpha >= 0f;
-    float alphaSlope = 2f * p.sigmoidAlpha - 1f;
-    float alphaNeg = 1f - p.sigmoidAlpha;
-    float g = p.gamma;
-    float gm1 = g - 1f;
-    float floor = p.hessianFloor;
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
@@ -1246,39 +1343,111 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
           : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
-      FloatVector inv = FloatVector.fromArray(S, s, PT + i);
-      FloatVector ei = FloatVector.fromArray(S, s, E + i).mul(inv);
+      FloatVector e = FloatVector.fromArray(S, s, E + i);
+      FloatVector w1 = e.add(1f);
+      FloatVector inv = ones.div(w1);
+      FloatVector ln = e.sub(w1.sub(1f)).fma(inv, FloatVector.fromArray(S, s, LN + i));
+      FloatVector ei = e.mul(inv);
       VectorMask<Float> pos = xv.compare(GE, 0f);
       FloatVector prob = ei.blend(inv, pos); // sigmoid(x)
       FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
-      FloatVector omy = ones.sub(yv);
+      FloatVector omyp = ones.sub(yv).mul(prob);
+      yv.fma(omp, omyp).intoArray(s, Q + i); // 1 - p_t
+      yv.neg().fma(xv, xv.max(0f)).add(ln).intoArray(s, H0 + i); // ce
+      yv.neg().fma(omp, omyp).intoArray(s, H1 + i); // p - y
+      prob.mul(omp).intoArray(s, H2 + i); // p (1 - p)
+      omp.sub(prob).intoArray(s, H3 + i); // 1 - 2p
+      col += step;
+      if (col >= classes) {
+        col -= classes;
+      }
+    }
+  }
+
+  /**
+   * Sigmoid pass: the gradient w q^g ((p - y) + g (1 - 2y) ce r) with r = p (1 - p) / q (in [0,
+   * 1]; 0 where q = 0, the limit of every term it multiplies), and r, w q^g and ce r into PT, E
+   * and LN for the Hessian pass. See {@link ScalarHessianKernel} and docs/hessian.md.
+   */
+  private static void sigmoidHessGrad(Chunk c) {
+    LossParams p = c.p;
+    float[] y = c.y;
+    int yo = c.yo;
+    int target = c.target;
+    int n = c.n;
+    int classes = c.classes;
+    float[] grad = c.grad;
+    int go = c.go;
+    float[] s = c.s;
+    float[] cw = p.classWeightsTiled;
+    int kind = p.gammaKind;
+    boolean alphaOn = p.sigmoidAlpha >= 0f;
+    float alphaSlope = 2f * p.sigmoidAlpha - 1f;
+    float alphaNeg = 1f - p.sigmoidAlpha;
+    float g = p.gamma;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    int step = L % classes;
+    int col = c.col0;
+    for (int i = 0; i < n; i += L) {
+      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
       FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
       if (alphaOn) {
         w = w.mul(yv.fma(alphaSlope, alphaNeg));
       }
-      FloatVector sv = prob.mul(omp); // p (1 - p)
-      FloatVector dce = yv.neg().fma(omp, omy.mul(prob)); // p - y
-      FloatVector gv;
-      FloatVector hv;
-      if (kind == 0) {
-        gv = w.mul(dce);
-        hv = w.mul(sv);
-      } else {
-        FloatVector ce = yv.neg().fma(xv, xv.max(0f)).add(FloatVector.fromArray(S, s, LN + i));
-        FloatVector q = yv.fma(omp, omy.mul(prob)); // 1 - p_t
-        FloatVector qg = kind == 2 ? q.mul(q) : kind == 1 ? q : kind == 3 ? q.mul(q).mul(q)
-            : FloatVector.fromArray(S, s, QG + i);
-        FloatVector r = sv.div(q).blend(0f, q.compare(EQ, 0f)); // in [0, 1]
-        FloatVector sy = yv.mul(-2f).add(1f); // 1 - 2y
-        FloatVector cer = ce.mul(r);
-        FloatVector wqg = w.mul(qg);
-        gv = cer.mul(g).fma(sy, dce).mul(wqg);
-        // 2 (p - y) + (1 - 2p) ce + (g - 1)(1 - 2y) ce r
-        FloatVector inner = omp.sub(prob).fma(ce, dce.add(dce)).add(cer.mul(sy).mul(gm1));
-        hv = r.mul(g).mul(sy).fma(inner, sv).mul(wqg);
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
+          : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
+      FloatVector r = FloatVector.fromArray(S, s, H2 + i).div(q).blend(0f, q.compare(EQ, 0f));
+      FloatVector cer = FloatVector.fromArray(S, s, H0 + i).mul(r);
+      FloatVector wqg = w.mul(qg);
+      cer.mul(g).fma(yv.mul(-2f).add(1f), FloatVector.fromArray(S, s, H1 + i)).mul(wqg)
+          .intoArray(grad, go + i);
+      r.intoArray(s, PT + i);
+      wqg.intoArray(s, E + i);
+      cer.intoArray(s, LN + i);
+      col += step;
+      if (col >= classes) {
+        col -= classes;
       }
-      gv.intoArray(grad, go + i);
-      hv.max(floor).intoArray(hess, ho + i);
+    }
+  }
+
+  /**
+   * Sigmoid pass: the Hessian max(w q^g (s + g r (1 - 2y) (2 (p - y) + (1 - 2p) ce + (g - 1)(1 -
+   * 2y) ce r)), floor); with gamma 0 it is w p (1 - p) exactly.
+   */
+  private static void sigmoidHessHess(Chunk c) {
+    LossParams p = c.p;
+    float[] y = c.y;
+    int yo = c.yo;
+    int target = c.target;
+    int n = c.n;
+    int classes = c.classes;
+    float[] hess = c.hess;
+    int ho = c.ho;
+    float[] s = c.s;
+    float g = p.gamma;
+    float gm1 = g - 1f;
+    FloatVector floor = FloatVector.broadcast(S, p.hessianFloor);
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    int step = L % classes;
+    int col = c.col0;
+    for (int i = 0; i < n; i += L) {
+      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      FloatVector sy = yv.mul(-2f).add(1f); // 1 - 2y
+      FloatVector dce = FloatVector.fromArray(S, s, H1 + i);
+      FloatVector inner = FloatVector.fromArray(S, s, H3 + i)
+          .fma(FloatVector.fromArray(S, s, H0 + i), dce.add(dce))
+          .add(FloatVector.fromArray(S, s, LN + i).mul(sy).mul(gm1));
+      FloatVector.fromArray(S, s, PT + i).mul(g).mul(sy)
+          .fma(inner, FloatVector.fromArray(S, s, H2 + i))
+          .mul(FloatVector.fromArray(S, s, E + i)).max(floor).intoArray(hess, ho + i);
       col += step;
       if (col >= classes) {
         col -= classes;
@@ -1292,17 +1461,42 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * class-major into the chunk's {@code km} so that a vector holds one class of L rows and every
    * per-row quantity (max, sums, ln p_t, q^gamma) is a lane; C = 10 runs as fast per element as C
    * = 100. A last chunk of fewer than L rows overlaps the one before (its rows are recomputed to
-   * the same values). Blocks of fewer than L rows, and rows wider than {@link #SM_MAX_CLASSES}, go
-   * to {@link ScalarHessianKernel}.
+   * the same values); a block of fewer than L rows is padded to L rows in scratch (the padding
+   * rows carry the ignore index). Rows wider than {@link #SM_MAX_CLASSES} go to {@link
+   * ScalarHessianKernel}.
    */
   @Override
   public void softmax(LossParams p, float[] z, int zOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float[] hess, int hOff) {
-    if (rows < L || classes > SM_MAX_CLASSES) {
+    if (classes > SM_MAX_CLASSES) {
       ScalarHessianKernel.INSTANCE.softmax(p, z, zOff, t, tOff, rows, classes, grad, gOff, hess,
           hOff);
       return;
     }
+    if (rows >= L) {
+      softmaxHessRows(p, z, zOff, t, tOff, rows, classes, grad, gOff, hess, hOff);
+      return;
+    }
+    Chunk c = CHUNK_ARGS.get();
+    int len = L * classes;
+    if (c.pad.length < 3 * len) {
+      c.pad = new float[3 * len];
+    }
+    float[] pad = c.pad;
+    int[] padT = c.padT;
+    int used = rows * classes;
+    System.arraycopy(z, zOff, pad, 0, used);
+    java.util.Arrays.fill(pad, used, len, 0f);
+    System.arraycopy(t, tOff, padT, 0, rows);
+    java.util.Arrays.fill(padT, rows, L, p.ignoreIndex);
+    softmaxHessRows(p, pad, 0, padT, 0, L, classes, pad, len, pad, 2 * len);
+    System.arraycopy(pad, len, grad, gOff, used);
+    System.arraycopy(pad, 2 * len, hess, hOff, used);
+  }
+
+  /** The chunk loop of the softmax Hessian; rows >= L. */
+  private static void softmaxHessRows(LossParams p, float[] z, int zOff, int[] t, int tOff,
+      int rows, int classes, float[] grad, int gOff, float[] hess, int hOff) {
     Pass[] passes = p.gammaKind == LossParams.GAMMA_GENERAL ? SOFTMAX_HESS_GENERAL_GAMMA
         : SOFTMAX_HESS;
     int perChunk = Math.max(L, Math.min(SM_ROWS, SM_BUDGET / classes / L * L));
@@ -1341,7 +1535,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Softmax pass 1: the chunk's logits class-major into km (km[j n + r] = z of row r, class j),
+   * Softmax pass: the chunk's logits class-major into km (km[j n + r] = z of row r, class j),
    * target, alpha_t and z_t per row, then row max and its first class, L rows at a time.
    */
   private static void softmaxHessIn(Chunk c) {
@@ -1377,14 +1571,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       }
       m.intoArray(s, SM_M + i);
       jm.intoArray(s, SM_JM + i);
-      FloatVector.fromArray(S, s, SM_ZT + i).sub(m).intoArray(s, SM_ZT + i);
+      // z_t - max can overflow to -infinity (z near +-MAX_VALUE); below -104 p_t is 0 and u
+      // only meets factors of p_t, so any finite stand-in gives the same outputs.
+      FloatVector.fromArray(S, s, SM_ZT + i).sub(m).max(-1e30f).intoArray(s, SM_ZT + i);
     }
   }
 
-  /**
-   * Softmax pass 2: e_j = exp(z_j - max) in place in km, their sum over the classes other than
-   * the arg max (without its 1, so 1 - p_t keeps its digits when p_t is near 1) and e_t.
-   */
+  /** Softmax pass: e_j = exp(z_j - max), in place in km. */
   private static void softmaxHessExp(Chunk c) {
     float[] km = c.km;
     float[] s = c.s;
@@ -1392,14 +1585,29 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int n = c.n;
     for (int i = 0; i < n; i += L) {
       FloatVector m = FloatVector.fromArray(S, s, SM_M + i);
+      for (int j = 0; j < k; j++) {
+        int at = j * n + i;
+        VectorMath.exp(FloatVector.fromArray(S, km, at).sub(m)).intoArray(km, at);
+      }
+    }
+  }
+
+  /**
+   * Softmax pass: the sum of e_j over the classes other than the arg max (without its 1, so 1 -
+   * p_t keeps its digits when p_t is near 1), and e_t.
+   */
+  private static void softmaxHessSums(Chunk c) {
+    float[] km = c.km;
+    float[] s = c.s;
+    int k = c.classes;
+    int n = c.n;
+    for (int i = 0; i < n; i += L) {
       FloatVector jm = FloatVector.fromArray(S, s, SM_JM + i);
       FloatVector tv = FloatVector.fromArray(S, s, SM_T + i);
       FloatVector rest = FloatVector.zero(S);
       FloatVector et = rest;
       for (int j = 0; j < k; j++) {
-        int at = j * n + i;
-        FloatVector e = VectorMath.exp(FloatVector.fromArray(S, km, at).sub(m));
-        e.intoArray(km, at);
+        FloatVector e = FloatVector.fromArray(S, km, j * n + i);
         rest = rest.add(e.blend(0f, jm.compare(EQ, (float) j)));
         et = et.blend(e, tv.compare(EQ, (float) j));
       }
@@ -1409,83 +1617,167 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Softmax pass 3: ln p_t = (z_t - max) - log1p(rest) and q = 1 - p_t = (sum of the other
-   * classes' terms) / (1 + rest).
+   * Softmax pass: log1p(rest) = ln(w) + (rest - (w - 1)) / w with w = 1 + rest rounded (the
+   * first-order correction for that rounding), ln p_t = (z_t - max) - log1p(rest), 1 / w, and q
+   * = 1 - p_t = (sum of the other classes' terms) / w.
    */
-  private static void softmaxHessLog1p(Chunk c) {
+  private static void softmaxHessLnPt(Chunk c) {
     float[] s = c.s;
     int n = c.n;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
     for (int i = 0; i < n; i += L) {
       FloatVector rest = FloatVector.fromArray(S, s, SM_REST + i);
-      FloatVector et = FloatVector.fromArray(S, s, SM_ET + i);
-      FloatVector tv = FloatVector.fromArray(S, s, SM_T + i);
-      FloatVector jm = FloatVector.fromArray(S, s, SM_JM + i);
-      FloatVector zt = FloatVector.fromArray(S, s, SM_ZT + i);
-      zt.sub(VectorMath.log1p(rest)).intoArray(s, SM_U + i);
       FloatVector sum = rest.add(1f);
-      FloatVector others = sum.sub(et).blend(rest, tv.compare(EQ, jm));
-      others.div(sum).intoArray(s, Q + i);
+      FloatVector inv = ones.div(sum);
+      inv.intoArray(s, SM_INV + i);
+      FloatVector l1p = rest.sub(sum.sub(1f)).fma(inv, FloatVector.fromArray(S, s, SM_L1P + i));
+      FloatVector.fromArray(S, s, SM_ZT + i).sub(l1p).intoArray(s, SM_U + i);
+      VectorMask<Float> tIsMax = FloatVector.fromArray(S, s, SM_T + i)
+          .compare(EQ, FloatVector.fromArray(S, s, SM_JM + i));
+      sum.sub(FloatVector.fromArray(S, s, SM_ET + i)).blend(rest, tIsMax).div(sum)
+          .intoArray(s, Q + i);
     }
   }
 
   /**
-   * Last softmax pass: the gradient and Hessian of {@link ScalarHessianKernel#softmax} (formulas
-   * there and in docs/hessian.md) class-major into km, then copied out row-major. d_j / q is e_j /
-   * (sum of the other classes' terms); where that sum is below 2^-60 (only when the target is the
-   * arg max) both are scaled by 2^64 first, so its reciprocal stays finite.
+   * Softmax pass, per row: p_t, f'(u) = g p_t q^g (u / q) - q^g and f''(u) q^2 =
+   * g q^g p_t (q (u + 2) - (g - 1) p_t u), with u / q -> -1 where q = 0 (formulas:
+   * {@link ScalarHessianKernel#softmax}).
    */
-  private static void softmaxGradHess(Chunk c) {
+  private static void softmaxHessCoef1(Chunk c) {
+    LossParams p = c.p;
+    float[] s = c.s;
+    int n = c.n;
+    int kind = p.gammaKind;
+    float g = p.gamma;
+    float gm1 = g - 1f;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    for (int i = 0; i < n; i += L) {
+      FloatVector u = FloatVector.fromArray(S, s, SM_U + i);
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
+          : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
+      FloatVector pt = FloatVector.fromArray(S, s, SM_ET + i)
+          .mul(FloatVector.fromArray(S, s, SM_INV + i));
+      FloatVector ratio = u.div(q).blend(-1f, q.compare(EQ, 0f));
+      pt.intoArray(s, SM_PT + i);
+      pt.mul(qg).mul(g).fma(ratio, qg.neg()).intoArray(s, SM_FP + i);
+      q.mul(u.add(2f)).sub(pt.mul(u).mul(gm1)).mul(pt).mul(qg).mul(g).intoArray(s, SM_CURV + i);
+    }
+  }
+
+  /**
+   * Softmax pass, per row: the target logit's gradient alpha_t f'(u) q and Hessian alpha_t
+   * (f''(u) q^2 - f'(u) p_t q), and -alpha_t f'(u).
+   */
+  private static void softmaxHessCoef2(Chunk c) {
+    float[] s = c.s;
+    int n = c.n;
+    for (int i = 0; i < n; i += L) {
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector a = FloatVector.fromArray(S, s, SM_A + i);
+      FloatVector fp = FloatVector.fromArray(S, s, SM_FP + i);
+      FloatVector afp = a.mul(fp);
+      afp.mul(q).intoArray(s, SM_GT + i);
+      afp.neg().intoArray(s, SM_NAFP + i);
+      fp.mul(FloatVector.fromArray(S, s, SM_PT + i)).mul(q).neg()
+          .add(FloatVector.fromArray(S, s, SM_CURV + i)).mul(a).intoArray(s, SM_HT + i);
+    }
+  }
+
+  /**
+   * Softmax pass, per row: the reciprocal of the other classes' sum for d_j / q = -e_j / others
+   * (scaled by 2^64 where that sum is below 2^-60, which happens only when the target is the arg
+   * max, so the reciprocal stays finite), and the arg max logit's Hessian alpha_t (f''(u) q^2 /
+   * others^2 - f'(u) p (1 - p)) with p = 1 / (1 + rest), 1 - p = rest / (1 + rest).
+   */
+  private static void softmaxHessCoef3(Chunk c) {
+    float[] s = c.s;
+    int n = c.n;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    for (int i = 0; i < n; i += L) {
+      FloatVector rest = FloatVector.fromArray(S, s, SM_REST + i);
+      FloatVector inv = FloatVector.fromArray(S, s, SM_INV + i);
+      VectorMask<Float> tIsMax = FloatVector.fromArray(S, s, SM_T + i)
+          .compare(EQ, FloatVector.fromArray(S, s, SM_JM + i));
+      FloatVector others = rest.add(1f).sub(FloatVector.fromArray(S, s, SM_ET + i))
+          .blend(rest, tIsMax);
+      FloatVector sc = ones.blend(0x1p64f, others.compare(LT, 0x1p-60f));
+      FloatVector invOthers = ones.div(others.mul(sc)).blend(0f, others.compare(EQ, 0f));
+      sc.intoArray(s, SM_SC + i);
+      invOthers.intoArray(s, SM_INVO + i);
+      FloatVector.fromArray(S, s, SM_CURV + i).mul(invOthers).mul(invOthers)
+          .sub(FloatVector.fromArray(S, s, SM_FP + i).mul(inv).mul(rest.mul(inv)))
+          .mul(FloatVector.fromArray(S, s, SM_A + i)).intoArray(s, SM_HJM + i);
+    }
+  }
+
+  /** Softmax pass: gradients -alpha_t f'(u) p_j, alpha_t f'(u) q at the target, class-major. */
+  private static void softmaxHessGrad(Chunk c) {
+    float[] km = c.km;
+    float[] s = c.s;
+    int k = c.classes;
+    int n = c.n;
+    int gt0 = k * n;
+    for (int i = 0; i < n; i += L) {
+      FloatVector inv = FloatVector.fromArray(S, s, SM_INV + i);
+      FloatVector nafp = FloatVector.fromArray(S, s, SM_NAFP + i);
+      FloatVector gT = FloatVector.fromArray(S, s, SM_GT + i);
+      FloatVector tv = FloatVector.fromArray(S, s, SM_T + i);
+      VectorMask<Float> ignored = tv.compare(LT, 0f);
+      for (int j = 0; j < k; j++) {
+        int at = j * n + i;
+        nafp.mul(FloatVector.fromArray(S, km, at).mul(inv)).blend(gT, tv.compare(EQ, (float) j))
+            .blend(0f, ignored).intoArray(km, gt0 + at);
+      }
+    }
+  }
+
+  /**
+   * Softmax pass: Hessians alpha_t (f''(u) q^2 (d_j / q)^2 - f'(u) p_j (1 - p_j)), the arg max's
+   * and the target's from the per-row passes, clamped at the floor, class-major.
+   */
+  private static void softmaxHessHess(Chunk c) {
     LossParams p = c.p;
     float[] km = c.km;
     float[] s = c.s;
     int k = c.classes;
     int n = c.n;
-    int kind = p.gammaKind;
-    float g = p.gamma;
-    float gm1 = g - 1f;
-    float floor = p.hessianFloor;
-    int gt0 = k * n;
     int ht0 = 2 * k * n;
+    FloatVector floor = FloatVector.broadcast(S, p.hessianFloor);
     FloatVector ones = FloatVector.broadcast(S, 1f);
     for (int i = 0; i < n; i += L) {
-      FloatVector rest = FloatVector.fromArray(S, s, SM_REST + i);
-      FloatVector et = FloatVector.fromArray(S, s, SM_ET + i);
-      FloatVector u = FloatVector.fromArray(S, s, SM_U + i);
-      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector inv = FloatVector.fromArray(S, s, SM_INV + i);
+      FloatVector sc = FloatVector.fromArray(S, s, SM_SC + i);
+      FloatVector invO = FloatVector.fromArray(S, s, SM_INVO + i);
+      FloatVector curv = FloatVector.fromArray(S, s, SM_CURV + i);
+      FloatVector afp = FloatVector.fromArray(S, s, SM_NAFP + i); // -alpha_t f'(u)
       FloatVector a = FloatVector.fromArray(S, s, SM_A + i);
+      FloatVector hJm = FloatVector.fromArray(S, s, SM_HJM + i);
+      FloatVector hT = FloatVector.fromArray(S, s, SM_HT + i);
       FloatVector jm = FloatVector.fromArray(S, s, SM_JM + i);
       FloatVector tv = FloatVector.fromArray(S, s, SM_T + i);
-      FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
-          : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
-      FloatVector sum = rest.add(1f);
-      FloatVector inv = ones.div(sum);
-      FloatVector pt = et.mul(inv);
-      FloatVector others = sum.sub(et).blend(rest, tv.compare(EQ, jm));
-      FloatVector ratio = u.div(q).blend(-1f, q.compare(EQ, 0f)); // ln p_t / q, -> -1 at q = 0
-      FloatVector fp = pt.mul(qg).mul(g).fma(ratio, qg.neg()); // f'(u)
-      // f''(u) q^2 = g q^g p_t (q (u + 2) - (g - 1) p_t u)
-      FloatVector curv = q.mul(u.add(2f)).sub(pt.mul(u).mul(gm1)).mul(pt).mul(qg).mul(g);
-      FloatVector sc = ones.blend(0x1p64f, others.compare(LT, 0x1p-60f));
-      FloatVector invOthers = ones.div(others.mul(sc)).blend(0f, others.compare(EQ, 0f));
-      FloatVector negAfp = a.mul(fp).neg();
-      FloatVector gT = a.mul(fp).mul(q); // d_t / q = 1
-      FloatVector hT = fp.mul(pt).mul(q).neg().add(curv).mul(a);
-      // The arg max (when not the target): d / q = 1 / others, 1 - p = rest / sum.
-      FloatVector hJm = curv.mul(invOthers).mul(invOthers)
-          .sub(fp.mul(inv).mul(rest.mul(inv))).mul(a);
       VectorMask<Float> ignored = tv.compare(LT, 0f);
       for (int j = 0; j < k; j++) {
         int at = j * n + i;
         FloatVector ec = FloatVector.fromArray(S, km, at);
         FloatVector pc = ec.mul(inv);
-        FloatVector dq = ec.mul(sc).mul(invOthers); // -d_j / q, in [0, 1]
-        FloatVector hv = curv.mul(dq).mul(dq).sub(fp.mul(pc).mul(ones.sub(pc))).mul(a);
-        hv = hv.blend(hJm, jm.compare(EQ, (float) j));
-        VectorMask<Float> isT = tv.compare(EQ, (float) j);
-        negAfp.mul(pc).blend(gT, isT).blend(0f, ignored).intoArray(km, gt0 + at);
-        hv.blend(hT, isT).max(floor).blend(0f, ignored).intoArray(km, ht0 + at);
+        FloatVector dq = ec.mul(sc).mul(invO); // -d_j / q, in [0, 1]
+        // a curv dq^2 - a f' p (1 - p) = a curv dq^2 + (-a f') p (1 - p)
+        curv.mul(dq).mul(dq).mul(a).add(afp.mul(pc).mul(ones.sub(pc)))
+            .blend(hJm, jm.compare(EQ, (float) j)).blend(hT, tv.compare(EQ, (float) j))
+            .max(floor).blend(0f, ignored).intoArray(km, ht0 + at);
       }
     }
+  }
+
+  /** Softmax pass: the chunk's class-major gradient and Hessian out, row-major. */
+  private static void softmaxHessOut(Chunk c) {
+    float[] km = c.km;
+    int k = c.classes;
+    int n = c.n;
+    int gt0 = k * n;
+    int ht0 = 2 * k * n;
     float[] grad = c.grad;
     float[] hess = c.hess;
     int go = c.go;
