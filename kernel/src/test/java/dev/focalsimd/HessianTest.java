@@ -232,9 +232,11 @@ class HessianTest {
         }
         worstH = Math.max(worstH, errH);
       }
+      String soft = k == Kernel.VECTOR
+          ? String.format("; soft-target gradients within %.2f ulp of max(p, y)", worstSoftUlps)
+          : "";
       System.out.printf("%s gamma 0, alpha off vs logistic: max relative error gradient (p - y)"
-          + " %.3e, Hessian p(1 - p) %.3e%s%n", k, worstG, worstH, k == Kernel.VECTOR
-          ? String.format("; soft-target gradients within %.2f ulp of max(p, y)", worstSoftUlps) : "");
+          + " %.3e, Hessian p(1 - p) %.3e%s%n", k, worstG, worstH, soft);
       // float rounding of the outputs: half an ulp is 6e-8 relative; allow a few ulps.
       assertTrue(worstG < 5e-7, "gradient vs p - y: " + worstG);
       assertTrue(worstH < 5e-7, "hessian vs p(1 - p): " + worstH);
