@@ -1257,23 +1257,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
   }
 
-  // The natural logarithm of VectorMath.log (same algorithm and constants), split in two passes:
+  // The natural logarithm of VectorMath.log (same algorithm, its constants), split in two passes:
   // VectorMath.log alone is about as large as a compilation can get before C2's inlining cutoff
   // (see the note above), so a pass that holds it is not reliably intrinsified.
-  private static final float LN2_HI = 0.693359375f;
-  private static final float LN2_LO = -2.12194440e-4f;
-  private static final int SQRT_HALF_BITS = 0x3f3504f3;
-  private static final int ONE_BITS = 0x3f800000;
-  private static final int MANT_MASK = 0x007fffff;
-  private static final float LP0 = 7.0376836292e-2f;
-  private static final float LP1 = -1.1514610310e-1f;
-  private static final float LP2 = 1.1676998740e-1f;
-  private static final float LP3 = -1.2420140846e-1f;
-  private static final float LP4 = 1.4249322787e-1f;
-  private static final float LP5 = -1.6668057665e-1f;
-  private static final float LP6 = 2.0000714765e-1f;
-  private static final float LP7 = -2.4999993993e-1f;
-  private static final float LP8 = 3.3333331174e-1f;
 
   /**
    * First half of ln(v), v = s[from + i] + plus >= 0 (no infinities or NaN here): v = 2^k m with
@@ -1285,10 +1271,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector v = FloatVector.fromArray(S, s, from + i).add(plus);
       VectorMask<Float> sub = v.compare(LT, Float.MIN_NORMAL);
       IntVector ix = v.blend(v.mul(0x1p23f), sub).reinterpretAsInts()
-          .add(ONE_BITS - SQRT_HALF_BITS);
+          .add(VectorMath.ONE_BITS - VectorMath.SQRT_HALF_BITS);
       ((FloatVector) ix.lanewise(ASHR, 23).sub(127).convert(I2F, 0))
           .add(zeros.blend(-23f, sub)).intoArray(s, LK + i);
-      ix.and(MANT_MASK).add(SQRT_HALF_BITS).reinterpretAsFloats().sub(1f).intoArray(s, LF + i);
+      ix.and(VectorMath.MANT_MASK).add(VectorMath.SQRT_HALF_BITS).reinterpretAsFloats().sub(1f).intoArray(s, LF + i);
     }
   }
 
@@ -1297,21 +1283,21 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * -infinity where v = 0. Within VectorMath.log's error bound (1 ulp).
    */
   private static void lnFinish(float[] s, int from, float plus, int to, int n) {
-    FloatVector lp2 = FloatVector.broadcast(S, LP2);
-    FloatVector lp3 = FloatVector.broadcast(S, LP3);
-    FloatVector lp4 = FloatVector.broadcast(S, LP4);
-    FloatVector lp5 = FloatVector.broadcast(S, LP5);
-    FloatVector lp6 = FloatVector.broadcast(S, LP6);
-    FloatVector lp7 = FloatVector.broadcast(S, LP7);
-    FloatVector lp8 = FloatVector.broadcast(S, LP8);
-    FloatVector ln2Hi = FloatVector.broadcast(S, LN2_HI);
-    FloatVector ln2Lo = FloatVector.broadcast(S, LN2_LO);
+    FloatVector lp2 = FloatVector.broadcast(S, VectorMath.LP2);
+    FloatVector lp3 = FloatVector.broadcast(S, VectorMath.LP3);
+    FloatVector lp4 = FloatVector.broadcast(S, VectorMath.LP4);
+    FloatVector lp5 = FloatVector.broadcast(S, VectorMath.LP5);
+    FloatVector lp6 = FloatVector.broadcast(S, VectorMath.LP6);
+    FloatVector lp7 = FloatVector.broadcast(S, VectorMath.LP7);
+    FloatVector lp8 = FloatVector.broadcast(S, VectorMath.LP8);
+    FloatVector ln2Hi = FloatVector.broadcast(S, VectorMath.LN2_HI);
+    FloatVector ln2Lo = FloatVector.broadcast(S, VectorMath.LN2_LO);
     FloatVector minusHalf = FloatVector.broadcast(S, -0.5f);
     for (int i = 0; i < n; i += L) {
       FloatVector k = FloatVector.fromArray(S, s, LK + i);
       FloatVector f = FloatVector.fromArray(S, s, LF + i);
       FloatVector z = f.mul(f);
-      FloatVector p = f.fma(LP0, LP1).fma(f, lp2).fma(f, lp3).fma(f, lp4).fma(f, lp5)
+      FloatVector p = f.fma(VectorMath.LP0, VectorMath.LP1).fma(f, lp2).fma(f, lp3).fma(f, lp4).fma(f, lp5)
           .fma(f, lp6).fma(f, lp7).fma(f, lp8);
       FloatVector y = k.fma(ln2Lo, p.mul(f).mul(z));
       y = z.fma(minusHalf, y);

@@ -85,30 +85,30 @@ public final class VectorMath {
   private VectorMath() {}
 
   /** ln2 = LN2_HI + LN2_LO; LN2_HI = 355/512 has 9 significant bits, so k * LN2_HI is exact. */
-  private static final float LN2_HI = 0.693359375f;
+  static final float LN2_HI = 0.693359375f;
 
-  private static final float LN2_LO = -2.12194440e-4f;
+  static final float LN2_LO = -2.12194440e-4f;
 
   // ---- log
 
   private static final float TWO_P23 = 8388608f;
   /** Bits of sqrt(1/2) rounded down: mantissas span [this, this + 0x7fffff]. */
-  private static final int SQRT_HALF_BITS = 0x3f3504f3;
+  static final int SQRT_HALF_BITS = 0x3f3504f3;
 
-  private static final int ONE_BITS = 0x3f800000;
-  private static final int MANT_MASK = 0x007fffff;
+  static final int ONE_BITS = 0x3f800000;
+  static final int MANT_MASK = 0x007fffff;
   private static final int EXP_BIAS = 127;
 
   // Cephes logf: log(1+f) = f - f^2/2 + f^3 P(f), f in [sqrt(1/2) - 1, sqrt(2) - 1).
-  private static final float LP0 = 7.0376836292e-2f;
-  private static final float LP1 = -1.1514610310e-1f;
-  private static final float LP2 = 1.1676998740e-1f;
-  private static final float LP3 = -1.2420140846e-1f;
-  private static final float LP4 = 1.4249322787e-1f;
-  private static final float LP5 = -1.6668057665e-1f;
-  private static final float LP6 = 2.0000714765e-1f;
-  private static final float LP7 = -2.4999993993e-1f;
-  private static final float LP8 = 3.3333331174e-1f;
+  static final float LP0 = 7.0376836292e-2f;
+  static final float LP1 = -1.1514610310e-1f;
+  static final float LP2 = 1.1676998740e-1f;
+  static final float LP3 = -1.2420140846e-1f;
+  static final float LP4 = 1.4249322787e-1f;
+  static final float LP5 = -1.6668057665e-1f;
+  static final float LP6 = 2.0000714765e-1f;
+  static final float LP7 = -2.4999993993e-1f;
+  static final float LP8 = 3.3333331174e-1f;
 
   // ---- exp, expm1
 
