@@ -14,6 +14,9 @@ import dev.focalsimd.kernels.HessianKernel;
 import dev.focalsimd.kernels.LossParams;
 import dev.focalsimd.kernels.ScalarHessianKernel;
 import dev.focalsimd.kernels.ScalarKernel;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -139,21 +142,23 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   private static final ThreadLocal<Chunk> CHUNK_ARGS = ThreadLocal.withInitial(Chunk::new);
 
-  private static final Pass[] OVA = {
+  /** One-vs-all on probabilities, gamma 0, 1, 2 or 3: everything in one loop. */
+  private static final Pass[] OVA = {VectorKernel::ovaFused};
+  private static final Pass[] OVA_PASSES = {
       c -> ovaProbs(c.p, c.x, c.xo, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
       c -> ovaLnPt(c.s, c.n),
       VectorKernel::ovaLossGrad};
   private static final Pass[] OVA_GENERAL_GAMMA = {
-      OVA[0], OVA[1],
+      OVA_PASSES[0], OVA_PASSES[1],
       c -> logInto(c.s, Q, QG, c.n),
       c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
-      OVA[2]};
+      OVA_PASSES[2]};
   private static final Pass[] OVA_LOGITS = {
       c -> ovaProbsLogits(c.p, c.x, c.xo, c.ompOff, c.y, c.yo, c.target, c.col0, c.n, c.classes,
           c.s),
-      OVA[1], OVA[2]};
+      OVA_PASSES[1], OVA_PASSES[2]};
   private static final Pass[] OVA_LOGITS_GENERAL_GAMMA = {
-      OVA_LOGITS[0], OVA[1], OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3], OVA[2]};
+      OVA_LOGITS[0], OVA_PASSES[1], OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3], OVA_PASSES[2]};
   private static final Pass[] SOFTMAX_DIST = {
       c -> softmaxQ(c.x, c.xo, c.max, c.logSum, c.n, c.s),
       c -> softmaxP(c.x, c.xo, c.max, c.logSum, c.n, c.s, c.row, c.xo - c.rowXo),
@@ -173,15 +178,17 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       c -> logInto(c.s, Q, QG, L),
       c -> expScaledInto(c.s, QG, QG, L, c.p.gamma),
       SOFTMAX[2], SOFTMAX[3]};
-  private static final Pass[] SIGMOID = {
+  /** Sigmoid, gamma 0, 1, 2 or 3: everything in one loop. */
+  private static final Pass[] SIGMOID = {VectorKernel::sigmoidFused};
+  private static final Pass[] SIGMOID_PASSES = {
       c -> expNegAbsInto(c.x, c.xo, c.s, c.n),
       c -> sigmoidLog1p(c.s, c.n),
       VectorKernel::sigmoidLossGrad};
   private static final Pass[] SIGMOID_GENERAL_GAMMA = {
-      SIGMOID[0], SIGMOID[1],
+      SIGMOID_PASSES[0], SIGMOID_PASSES[1],
       c -> sigmoidQ(c.x, c.xo, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
       OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
-      SIGMOID[2]};
+      SIGMOID_PASSES[2]};
 
   /**
    * Runs the passes over {@code len} elements that start at column 0 of a row, in chunks, then
@@ -549,6 +556,68 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
     acc.intoArray(s, RED);
     c.sum = sumLanes(s, RED);
+  }
+
+  /**
+   * One-vs-all for gamma 0, 1, 2 or 3 in one loop: the three passes above fused ({@link
+   * #ovaProbs}, {@link #ovaLnPt}, {@link #ovaLossGrad}), same operations in the same order, so the
+   * same bits. Its one elementary function is the first call C2 meets in the compilation, so it is
+   * inlined; the loop carries a single vector accumulator (no inner loop, whose sum would be
+   * boxed at every outer iteration).
+   */
+  private static void ovaFused(Chunk c) {
+    LossParams p = c.p;
+    float[] x = c.x;
+    int xo = c.xo;
+    float[] y = c.y;
+    int yo = c.yo;
+    int target = c.target;
+    int n = c.n;
+    int classes = c.classes;
+    float[] grad = c.grad;
+    int go = c.go;
+    float[] alpha = p.alphaTiled;
+    int kind = p.gammaKind;
+    float lo = p.lo;
+    float hi = p.hi;
+    float gamma = p.gamma;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    FloatVector scale = FloatVector.broadcast(S, c.gradScale);
+    VectorMask<Float> skip = S.indexInRange(0, c.done); // lanes counted already (last vector)
+    FloatVector acc = zeros;
+    int step = L % classes;
+    int col = c.col0;
+    for (int i = 0; i < n; i += L) {
+      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+      FloatVector pc = xv.max(lo).min(hi);
+      FloatVector omy = ones.sub(yv);
+      FloatVector ompc = ones.sub(pc);
+      FloatVector q = yv.fma(ompc, omy.mul(pc));
+      FloatVector pt = yv.fma(pc, omy.mul(ompc));
+      FloatVector d = q.neg().sub(pt.sub(1f));
+      FloatVector lnpt =
+          VectorMath.logNormal(pt).add(d.fma(q, d).blend(0f, q.compare(GE, 0.5f)));
+      FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
+      FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q : q.mul(q).mul(q);
+      if (grad != null) {
+        FloatVector qg1 = kind == 2 ? q : kind == 3 ? q.mul(q) : ones;
+        FloatVector inner = qg1.mul(lnpt).mul(gamma).sub(qg.div(pt));
+        VectorMask<Float> clipped = xv.compare(LT, lo).or(xv.compare(GT, hi));
+        inner.mul(a).mul(yv.add(yv).sub(1f)).mul(scale).blend(0f, clipped)
+            .intoArray(grad, go + i);
+      }
+      acc = acc.sub(qg.mul(lnpt).mul(a).blend(0f, skip));
+      col += step;
+      if (col >= classes) {
+        col -= classes;
+      }
+    }
+    acc.intoArray(c.s, RED);
+    c.sum = sumLanes(c.s, RED);
   }
 
   /** s[to + i] = ln s[from + i]. */
@@ -1151,6 +1220,98 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.sum = sumLanes(s, RED);
   }
 
+  /**
+   * Sigmoid for gamma 0, 1, 2 or 3 in one loop: the three passes above fused ({@link
+   * #expNegAbsInto}, {@link #sigmoidLog1p}, {@link #sigmoidLossGrad}), same operations in the same
+   * order. exp is the first call C2 meets, so it is inlined; the logarithm, the second, is called
+   * through {@link #LOG_NORMAL} so that it is inlined too (see there).
+   */
+  private static void sigmoidFused(Chunk c) {
+    LossParams p = c.p;
+    float[] x = c.x;
+    int xo = c.xo;
+    float[] y = c.y;
+    int yo = c.yo;
+    int target = c.target;
+    int n = c.n;
+    int classes = c.classes;
+    float[] grad = c.grad;
+    int go = c.go;
+    float[] cw = p.classWeightsTiled;
+    int kind = p.gammaKind;
+    float gamma = p.gamma;
+    boolean alphaOn = p.sigmoidAlpha >= 0f;
+    float alphaSlope = 2f * p.sigmoidAlpha - 1f;
+    float alphaNeg = 1f - p.sigmoidAlpha;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    FloatVector scale = FloatVector.broadcast(S, c.gradScale);
+    VectorMask<Float> skip = S.indexInRange(0, c.done); // lanes counted already (last vector)
+    FloatVector acc = zeros;
+    int step = L % classes;
+    int col = c.col0;
+    try {
+      for (int i = 0; i < n; i += L) {
+        FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+        FloatVector e = VectorMath.exp(xv.abs().neg());
+        FloatVector w1 = e.add(1f);
+        FloatVector inv = ones.div(w1);
+        FloatVector ln1p = ((FloatVector) LOG_NORMAL.invokeExact(w1))
+            .add(e.sub(w1.sub(1f)).mul(inv));
+        FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+            : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+        FloatVector ei = e.mul(inv);
+        VectorMask<Float> pos = xv.compare(GE, 0f);
+        FloatVector prob = ei.blend(inv, pos); // sigmoid(x)
+        FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
+        FloatVector ce = yv.neg().fma(xv, xv.max(0f)).add(ln1p);
+        FloatVector omy = ones.sub(yv);
+        FloatVector q = yv.fma(omp, omy.mul(prob)); // 1 - p_t
+        FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
+        if (alphaOn) {
+          w = w.mul(yv.fma(alphaSlope, alphaNeg));
+        }
+        FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q : q.mul(q).mul(q);
+        if (grad != null) {
+          FloatVector g = yv.neg().fma(omp, omy.mul(prob)).mul(qg); // (p - y) q^gamma
+          if (kind != 0) {
+            FloatVector pp = prob.mul(omp);
+            FloatVector term = kind == 2 ? q.mul(pp) : kind == 1 ? pp : q.mul(q).mul(pp);
+            g = ce.mul(term).mul(gamma).fma(yv.mul(-2f).add(1f), g);
+          }
+          g.mul(w).mul(scale).intoArray(grad, go + i);
+        }
+        acc = acc.add(w.mul(ce).mul(qg).blend(0f, skip));
+        col += step;
+        if (col >= classes) {
+          col -= classes;
+        }
+      }
+    } catch (Throwable t) {
+      throw new AssertionError(t); // the method handle's target throws nothing
+    }
+    acc.intoArray(c.s, RED);
+    c.sum = sumLanes(c.s, RED);
+  }
+
+  /**
+   * {@link VectorMath#logNormal}, for a loop that calls a second elementary function: C2 inlines
+   * a method handle's target ({@code invokeExact} straight in the loop) late, after parsing,
+   * without the node-count cutoff that keeps an ordinary second call out of line (and its vectors
+   * boxed).
+   */
+  private static final MethodHandle LOG_NORMAL = logNormalHandle();
+
+  private static MethodHandle logNormalHandle() {
+    try {
+      return MethodHandles.lookup().findStatic(VectorMath.class, "logNormal",
+          MethodType.methodType(FloatVector.class, FloatVector.class));
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   // ================================================================== gradient and Hessian
 
   // The gradient-and-Hessian passes keep every compilation well below C2's inlining cutoff (see
@@ -1187,7 +1348,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   static final int SM_MAX_CLASSES = 2048;
 
   private static final Pass[] SIGMOID_HESS = {
-      SIGMOID[0], // E = exp(-|x|)
+      SIGMOID_PASSES[0], // E = exp(-|x|)
       c -> lnReduce(c.s, E, 1f, c.n), // ln(1 + E), in two passes
       c -> lnFinish(c.s, E, 1f, LN, c.n),
       VectorKernel::sigmoidHessProbs,
