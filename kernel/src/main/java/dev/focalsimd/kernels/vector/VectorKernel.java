@@ -14,9 +14,6 @@ import dev.focalsimd.kernels.HessianKernel;
 import dev.focalsimd.kernels.LossParams;
 import dev.focalsimd.kernels.ScalarHessianKernel;
 import dev.focalsimd.kernels.ScalarKernel;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -48,6 +45,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
+  /** Ints of the same shape, for bit tests on floats. */
+  private static final VectorSpecies<Integer> I = S.withLanes(int.class);
   /** Loss sums add 8 vectors in an inner float accumulator, then that into the outer one. */
   private static final int INNER = 8 * L;
   /** Elements per pass; a multiple of every species length. */
@@ -142,23 +141,21 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   private static final ThreadLocal<Chunk> CHUNK_ARGS = ThreadLocal.withInitial(Chunk::new);
 
-  /** One-vs-all on probabilities, gamma 0, 1, 2 or 3: everything in one loop. */
-  private static final Pass[] OVA = {VectorKernel::ovaFused};
-  private static final Pass[] OVA_PASSES = {
+  private static final Pass[] OVA = {
       c -> ovaProbs(c.p, c.x, c.xo, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
       c -> ovaLnPt(c.s, c.n),
       VectorKernel::ovaLossGrad};
   private static final Pass[] OVA_GENERAL_GAMMA = {
-      OVA_PASSES[0], OVA_PASSES[1],
+      OVA[0], OVA[1],
       c -> logInto(c.s, Q, QG, c.n),
       c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
-      OVA_PASSES[2]};
+      OVA[2]};
   private static final Pass[] OVA_LOGITS = {
       c -> ovaProbsLogits(c.p, c.x, c.xo, c.ompOff, c.y, c.yo, c.target, c.col0, c.n, c.classes,
           c.s),
-      OVA_PASSES[1], OVA_PASSES[2]};
+      OVA[1], OVA[2]};
   private static final Pass[] OVA_LOGITS_GENERAL_GAMMA = {
-      OVA_LOGITS[0], OVA_PASSES[1], OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3], OVA_PASSES[2]};
+      OVA_LOGITS[0], OVA[1], OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3], OVA[2]};
   private static final Pass[] SOFTMAX_DIST = {
       c -> softmaxQ(c.x, c.xo, c.max, c.logSum, c.n, c.s),
       c -> softmaxP(c.x, c.xo, c.max, c.logSum, c.n, c.s, c.row, c.xo - c.rowXo),
@@ -178,17 +175,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       c -> logInto(c.s, Q, QG, L),
       c -> expScaledInto(c.s, QG, QG, L, c.p.gamma),
       SOFTMAX[2], SOFTMAX[3]};
-  /** Sigmoid, gamma 0, 1, 2 or 3: everything in one loop. */
-  private static final Pass[] SIGMOID = {VectorKernel::sigmoidFused};
-  private static final Pass[] SIGMOID_PASSES = {
+  private static final Pass[] SIGMOID = {
       c -> expNegAbsInto(c.x, c.xo, c.s, c.n),
       c -> sigmoidLog1p(c.s, c.n),
       VectorKernel::sigmoidLossGrad};
   private static final Pass[] SIGMOID_GENERAL_GAMMA = {
-      SIGMOID_PASSES[0], SIGMOID_PASSES[1],
+      SIGMOID[0], SIGMOID[1],
       c -> sigmoidQ(c.x, c.xo, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
       OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
-      SIGMOID_PASSES[2]};
+      SIGMOID[2]};
 
   /**
    * Runs the passes over {@code len} elements that start at column 0 of a row, in chunks, then
@@ -520,9 +515,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int step = L % classes;
     int col = c.col0;
     VectorMask<Float> skip = S.indexInRange(0, done); // lanes counted already (last vector)
-    for (int i0 = 0; i0 < n; i0 += INNER) { // two-level sum: no float lane adds > ~40 terms
-      FloatVector part = zeros;
-      for (int i = i0, end = Math.min(n, i0 + INNER); i < end; i += L) {
+    for (int i = 0; i < n; i += L) {
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector lnpt = FloatVector.fromArray(S, s, LN + i);
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
@@ -546,78 +539,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
             .intoArray(grad, go + i);
       }
       FloatVector l = qg.mul(lnpt).mul(a).neg();
-      part = part.add(l.blend(0f, skip));
+      acc = acc.add(l.blend(0f, skip));
       col += step;
       if (col >= classes) {
         col -= classes;
       }
-      }
-      acc = acc.add(part);
     }
     acc.intoArray(s, RED);
     c.sum = sumLanes(s, RED);
-  }
-
-  /**
-   * One-vs-all for gamma 0, 1, 2 or 3 in one loop: the three passes above fused ({@link
-   * #ovaProbs}, {@link #ovaLnPt}, {@link #ovaLossGrad}), same operations in the same order, so the
-   * same bits. Its one elementary function is the first call C2 meets in the compilation, so it is
-   * inlined; the loop carries a single vector accumulator (no inner loop, whose sum would be
-   * boxed at every outer iteration).
-   */
-  private static void ovaFused(Chunk c) {
-    LossParams p = c.p;
-    float[] x = c.x;
-    int xo = c.xo;
-    float[] y = c.y;
-    int yo = c.yo;
-    int target = c.target;
-    int n = c.n;
-    int classes = c.classes;
-    float[] grad = c.grad;
-    int go = c.go;
-    float[] alpha = p.alphaTiled;
-    int kind = p.gammaKind;
-    float lo = p.lo;
-    float hi = p.hi;
-    float gamma = p.gamma;
-    FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    FloatVector scale = FloatVector.broadcast(S, c.gradScale);
-    VectorMask<Float> skip = S.indexInRange(0, c.done); // lanes counted already (last vector)
-    FloatVector acc = zeros;
-    int step = L % classes;
-    int col = c.col0;
-    for (int i = 0; i < n; i += L) {
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
-      FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-      FloatVector pc = xv.max(lo).min(hi);
-      FloatVector omy = ones.sub(yv);
-      FloatVector ompc = ones.sub(pc);
-      FloatVector q = yv.fma(ompc, omy.mul(pc));
-      FloatVector pt = yv.fma(pc, omy.mul(ompc));
-      FloatVector d = q.neg().sub(pt.sub(1f));
-      FloatVector lnpt =
-          VectorMath.logNormal(pt).add(d.fma(q, d).blend(0f, q.compare(GE, 0.5f)));
-      FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
-      FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q : q.mul(q).mul(q);
-      if (grad != null) {
-        FloatVector qg1 = kind == 2 ? q : kind == 3 ? q.mul(q) : ones;
-        FloatVector inner = qg1.mul(lnpt).mul(gamma).sub(qg.div(pt));
-        VectorMask<Float> clipped = xv.compare(LT, lo).or(xv.compare(GT, hi));
-        inner.mul(a).mul(yv.add(yv).sub(1f)).mul(scale).blend(0f, clipped)
-            .intoArray(grad, go + i);
-      }
-      acc = acc.sub(qg.mul(lnpt).mul(a).blend(0f, skip));
-      col += step;
-      if (col >= classes) {
-        col -= classes;
-      }
-    }
-    acc.intoArray(c.s, RED);
-    c.sum = sumLanes(c.s, RED);
   }
 
   /** s[to + i] = ln s[from + i]. */
@@ -1177,9 +1106,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int step = L % classes;
     int col = c.col0;
     VectorMask<Float> skip = S.indexInRange(0, done); // lanes counted already (last vector)
-    for (int i0 = 0; i0 < n; i0 += INNER) { // two-level sum: no float lane adds > ~40 terms
-      FloatVector part = zeros;
-      for (int i = i0, end = Math.min(n, i0 + INNER); i < end; i += L) {
+    for (int i = 0; i < n; i += L) {
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
           : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
@@ -1208,108 +1135,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         g.mul(w).mul(gradScale).intoArray(grad, go + i);
       }
       FloatVector l = w.mul(ce).mul(qg);
-      part = part.add(l.blend(0f, skip));
+      acc = acc.add(l.blend(0f, skip));
       col += step;
       if (col >= classes) {
         col -= classes;
       }
-      }
-      acc = acc.add(part);
     }
     acc.intoArray(s, RED);
     c.sum = sumLanes(s, RED);
-  }
-
-  /**
-   * Sigmoid for gamma 0, 1, 2 or 3 in one loop: the three passes above fused ({@link
-   * #expNegAbsInto}, {@link #sigmoidLog1p}, {@link #sigmoidLossGrad}), same operations in the same
-   * order. exp is the first call C2 meets, so it is inlined; the logarithm, the second, is called
-   * through {@link #LOG_NORMAL} so that it is inlined too (see there).
-   */
-  private static void sigmoidFused(Chunk c) {
-    LossParams p = c.p;
-    float[] x = c.x;
-    int xo = c.xo;
-    float[] y = c.y;
-    int yo = c.yo;
-    int target = c.target;
-    int n = c.n;
-    int classes = c.classes;
-    float[] grad = c.grad;
-    int go = c.go;
-    float[] cw = p.classWeightsTiled;
-    int kind = p.gammaKind;
-    float gamma = p.gamma;
-    boolean alphaOn = p.sigmoidAlpha >= 0f;
-    float alphaSlope = 2f * p.sigmoidAlpha - 1f;
-    float alphaNeg = 1f - p.sigmoidAlpha;
-    FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    FloatVector scale = FloatVector.broadcast(S, c.gradScale);
-    VectorMask<Float> skip = S.indexInRange(0, c.done); // lanes counted already (last vector)
-    FloatVector acc = zeros;
-    int step = L % classes;
-    int col = c.col0;
-    try {
-      for (int i = 0; i < n; i += L) {
-        FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-        FloatVector e = VectorMath.exp(xv.abs().neg());
-        FloatVector w1 = e.add(1f);
-        FloatVector inv = ones.div(w1);
-        FloatVector ln1p = ((FloatVector) LOG_NORMAL.invokeExact(w1))
-            .add(e.sub(w1.sub(1f)).mul(inv));
-        FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-            : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
-        FloatVector ei = e.mul(inv);
-        VectorMask<Float> pos = xv.compare(GE, 0f);
-        FloatVector prob = ei.blend(inv, pos); // sigmoid(x)
-        FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
-        FloatVector ce = yv.neg().fma(xv, xv.max(0f)).add(ln1p);
-        FloatVector omy = ones.sub(yv);
-        FloatVector q = yv.fma(omp, omy.mul(prob)); // 1 - p_t
-        FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
-        if (alphaOn) {
-          w = w.mul(yv.fma(alphaSlope, alphaNeg));
-        }
-        FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q : q.mul(q).mul(q);
-        if (grad != null) {
-          FloatVector g = yv.neg().fma(omp, omy.mul(prob)).mul(qg); // (p - y) q^gamma
-          if (kind != 0) {
-            FloatVector pp = prob.mul(omp);
-            FloatVector term = kind == 2 ? q.mul(pp) : kind == 1 ? pp : q.mul(q).mul(pp);
-            g = ce.mul(term).mul(gamma).fma(yv.mul(-2f).add(1f), g);
-          }
-          g.mul(w).mul(scale).intoArray(grad, go + i);
-        }
-        acc = acc.add(w.mul(ce).mul(qg).blend(0f, skip));
-        col += step;
-        if (col >= classes) {
-          col -= classes;
-        }
-      }
-    } catch (Throwable t) {
-      throw new AssertionError(t); // the method handle's target throws nothing
-    }
-    acc.intoArray(c.s, RED);
-    c.sum = sumLanes(c.s, RED);
-  }
-
-  /**
-   * {@link VectorMath#logNormal}, for a loop that calls a second elementary function: C2 inlines
-   * a method handle's target ({@code invokeExact} straight in the loop) late, after parsing,
-   * without the node-count cutoff that keeps an ordinary second call out of line (and its vectors
-   * boxed).
-   */
-  private static final MethodHandle LOG_NORMAL = logNormalHandle();
-
-  private static MethodHandle logNormalHandle() {
-    try {
-      return MethodHandles.lookup().findStatic(VectorMath.class, "logNormal",
-          MethodType.methodType(FloatVector.class, FloatVector.class));
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
   }
 
   // ================================================================== gradient and Hessian
@@ -1348,7 +1181,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   static final int SM_MAX_CLASSES = 2048;
 
   private static final Pass[] SIGMOID_HESS = {
-      SIGMOID_PASSES[0], // E = exp(-|x|)
+      SIGMOID[0], // E = exp(-|x|)
       c -> lnReduce(c.s, E, 1f, c.n), // ln(1 + E), in two passes
       c -> lnFinish(c.s, E, 1f, LN, c.n),
       VectorKernel::sigmoidHessProbs,
@@ -1941,43 +1774,70 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   // ================================================================== validation scans
 
+  /**
+   * Elements per call of the scans below. A scan over a whole batch in one loop is entered once per
+   * call and would run from its on-stack-replacement compilation, in which C2 cannot keep the
+   * vector accumulator unboxed (an allocation per vector); short calls get the normal
+   * compilation.
+   */
+  private static final int SCAN = 4096;
+
   @Override
   public int firstNonFinite(float[] a, int off, int len) {
     int bound = S.loopBound(len);
-    FloatVector acc = FloatVector.zero(S);
-    for (int i = 0; i < bound; i += L) {
-      acc = acc.add(FloatVector.fromArray(S, a, off + i).mul(0f)); // NaN for NaN and infinity
-    }
-    if (acc.compare(EQ, 0f).allTrue()) {
-      for (int i = off + bound, end = off + len; i < end; i++) {
-        if (!Float.isFinite(a[i])) {
-          return i;
-        }
+    for (int i = 0; i < bound; i += SCAN) {
+      if (!allFinite(a, off + i, Math.min(SCAN, bound - i))) {
+        return ScalarKernel.INSTANCE.firstNonFinite(a, off, len);
       }
-      return -1;
     }
-    return ScalarKernel.INSTANCE.firstNonFinite(a, off, len);
+    for (int i = off + bound, end = off + len; i < end; i++) {
+      if (!Float.isFinite(a[i])) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Whether a[off, off + n) is all finite; n a multiple of L. One fma per vector. */
+  private static boolean allFinite(float[] a, int off, int n) {
+    FloatVector zero = FloatVector.zero(S);
+    FloatVector acc = zero;
+    for (int i = 0; i < n; i += L) {
+      acc = FloatVector.fromArray(S, a, off + i).fma(zero, acc); // NaN for NaN and infinity
+    }
+    return acc.compare(EQ, 0f).allTrue();
   }
 
   @Override
   public int firstOutsideUnit(float[] a, int off, int len) {
     int bound = S.loopBound(len);
-    FloatVector lo = FloatVector.zero(S);
-    FloatVector hi = FloatVector.zero(S);
-    for (int i = 0; i < bound; i += L) {
-      FloatVector v = FloatVector.fromArray(S, a, off + i);
-      lo = lo.min(v); // NaN propagates
-      hi = hi.max(v);
-    }
-    if (lo.compare(GE, 0f).allTrue() && hi.compare(LE, 1f).allTrue()) {
-      for (int i = off + bound, end = off + len; i < end; i++) {
-        float v = a[i];
-        if (!(v >= 0f && v <= 1f)) {
-          return i;
-        }
+    for (int i = 0; i < bound; i += SCAN) {
+      if (!allInUnit(a, off + i, Math.min(SCAN, bound - i))) {
+        return ScalarKernel.INSTANCE.firstOutsideUnit(a, off, len);
       }
-      return -1;
     }
-    return ScalarKernel.INSTANCE.firstOutsideUnit(a, off, len);
+    for (int i = off + bound, end = off + len; i < end; i++) {
+      float v = a[i];
+      if (!(v >= 0f && v <= 1f)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Whether a[off, off + n) is all in [0, 1]; n a multiple of L. v + 0 turns -0 into +0; then
+   * exactly the values of [0, 1] have bit patterns in [0, bits of 1] as signed ints (negative
+   * values have the sign bit, NaN and values above 1 larger bits), so integer min and max decide.
+   */
+  private static boolean allInUnit(float[] a, int off, int n) {
+    IntVector lo = IntVector.zero(I);
+    IntVector hi = lo;
+    for (int i = 0; i < n; i += L) {
+      IntVector bits = FloatVector.fromArray(S, a, off + i).add(0f).reinterpretAsInts();
+      lo = lo.min(bits);
+      hi = hi.max(bits);
+    }
+    return lo.compare(GE, 0).allTrue() && hi.compare(LE, VectorMath.ONE_BITS).allTrue();
   }
 }
