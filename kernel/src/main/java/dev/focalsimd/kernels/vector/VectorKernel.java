@@ -45,8 +45,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
-  /** Ints of the same shape, for bit tests on floats. */
-  private static final VectorSpecies<Integer> I = S.withLanes(int.class);
   /** Loss sums add 8 vectors in an inner float accumulator, then that into the outer one. */
   private static final int INNER = 8 * L;
   /** Elements per pass; a multiple of every species length. */
@@ -109,6 +107,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     final int[] padT = new int[L];
     /** The loss pass's result: the chunk's summed loss. */
     double sum;
+    /** A validation scan's result: whether every value passed. */
+    boolean ok;
     /** Softmax with a target distribution: the chunk's sum_c y_c F_c, and its segment total. */
     double sum2;
     double total2;
@@ -140,6 +140,17 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   private static final ThreadLocal<Chunk> CHUNK_ARGS = ThreadLocal.withInitial(Chunk::new);
+
+  /**
+   * Runs a pass. Every pass, the validation scans included, is called from this one call site,
+   * which therefore sees many {@link Pass} classes: C2 calls them virtually instead of inlining
+   * them into the caller, so each pass is its own small compilation (never part of a large caller,
+   * such as a trainer's or a benchmark's loop, whose size would keep C2 from intrinsifying the
+   * pass's vector operations: boxing, an allocation per vector).
+   */
+  private static void run(Pass pass, Chunk c) {
+    pass.run(c);
+  }
 
   private static final Pass[] OVA = {
       c -> ovaProbs(c.p, c.x, c.xo, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
@@ -245,7 +256,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       }
       c.sum2 = 0;
       for (Pass pass : passes) {
-        pass.run(c);
+        run(pass, c);
       }
       total += c.sum;
       c.total2 += c.sum2;
@@ -706,7 +717,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       c.to = tOff + r0;
       c.n = Math.min(L, rows - r0);
       for (Pass pass : passes) {
-        pass.run(c);
+        run(pass, c);
       }
       float[] loss = c.s;
       for (int r = 0; r < c.n; r++) {
@@ -1504,7 +1515,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       c.ho = hOff + r0 * classes;
       c.n = n;
       for (Pass pass : passes) {
-        pass.run(c);
+        run(pass, c);
       }
       r0 += n;
     }
@@ -1782,13 +1793,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    */
   private static final int SCAN = 4096;
 
+  private static final Pass ALL_FINITE = c -> c.ok = allFinite(c.x, c.xo, c.n);
+  private static final Pass ALL_IN_UNIT = c -> c.ok = allInUnit(c.x, c.xo, c.n);
+
   @Override
   public int firstNonFinite(float[] a, int off, int len) {
     int bound = S.loopBound(len);
-    for (int i = 0; i < bound; i += SCAN) {
-      if (!allFinite(a, off + i, Math.min(SCAN, bound - i))) {
-        return ScalarKernel.INSTANCE.firstNonFinite(a, off, len);
-      }
+    if (!scan(ALL_FINITE, a, off, bound)) {
+      return ScalarKernel.INSTANCE.firstNonFinite(a, off, len);
     }
     for (int i = off + bound, end = off + len; i < end; i++) {
       if (!Float.isFinite(a[i])) {
@@ -1796,6 +1808,36 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       }
     }
     return -1;
+  }
+
+  @Override
+  public int firstOutsideUnit(float[] a, int off, int len) {
+    int bound = S.loopBound(len);
+    if (!scan(ALL_IN_UNIT, a, off, bound)) {
+      return ScalarKernel.INSTANCE.firstOutsideUnit(a, off, len);
+    }
+    for (int i = off + bound, end = off + len; i < end; i++) {
+      float v = a[i];
+      if (!(v >= 0f && v <= 1f)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Runs a scan pass over a[off, off + len) in {@link #SCAN} pieces; whether all passed. */
+  private static boolean scan(Pass pass, float[] a, int off, int len) {
+    Chunk c = CHUNK_ARGS.get();
+    c.x = a;
+    boolean ok = true;
+    for (int i = 0; i < len && ok; i += SCAN) {
+      c.xo = off + i;
+      c.n = Math.min(SCAN, len - i);
+      run(pass, c);
+      ok = c.ok;
+    }
+    c.x = null; // hold no caller array past the call
+    return ok;
   }
 
   /** Whether a[off, off + n) is all finite; n a multiple of L. One fma per vector. */
@@ -1808,36 +1850,19 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     return acc.compare(EQ, 0f).allTrue();
   }
 
-  @Override
-  public int firstOutsideUnit(float[] a, int off, int len) {
-    int bound = S.loopBound(len);
-    for (int i = 0; i < bound; i += SCAN) {
-      if (!allInUnit(a, off + i, Math.min(SCAN, bound - i))) {
-        return ScalarKernel.INSTANCE.firstOutsideUnit(a, off, len);
-      }
-    }
-    for (int i = off + bound, end = off + len; i < end; i++) {
-      float v = a[i];
-      if (!(v >= 0f && v <= 1f)) {
-        return i;
-      }
-    }
-    return -1;
-  }
-
   /**
-   * Whether a[off, off + n) is all in [0, 1]; n a multiple of L. v + 0 turns -0 into +0; then
-   * exactly the values of [0, 1] have bit patterns in [0, bits of 1] as signed ints (negative
-   * values have the sign bit, NaN and values above 1 larger bits), so integer min and max decide.
+   * Whether a[off, off + n) is all in [0, 1]; n a multiple of L. y (1 - y) >= 0 exactly for y in
+   * [0, 1] (the product of a value just outside and its complement is a negative normal or
+   * subnormal, never 0), and NaN for NaN; so one fma a vector, and the smallest value decides.
    */
   private static boolean allInUnit(float[] a, int off, int n) {
-    IntVector lo = IntVector.zero(I);
-    IntVector hi = lo;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector acc = FloatVector.zero(S);
     for (int i = 0; i < n; i += L) {
-      IntVector bits = FloatVector.fromArray(S, a, off + i).add(0f).reinterpretAsInts();
-      lo = lo.min(bits);
-      hi = hi.max(bits);
+      FloatVector v = FloatVector.fromArray(S, a, off + i);
+      acc = acc.min(v.fma(v.neg(), v)); // v - v^2; NaN propagates
     }
-    return lo.compare(GE, 0).allTrue() && hi.compare(LE, VectorMath.ONE_BITS).allTrue();
+    return acc.compare(GE, 0f).allTrue();
   }
+
 }
