@@ -494,6 +494,36 @@ class ValidationTest {
 
   // ------------------------------------------------------------------ builder validation
 
+  /**
+   * The vector scan's [0, 1] test at its edges: the floats next to 0 and 1 outside the interval
+   * are rejected in every lane of a vector and in the scalar tail, and -0, 0, 1 and the smallest
+   * subnormal are accepted.
+   */
+  @Test
+  void targetsJustOutsideTheUnitIntervalAreRejectedInEveryLane() {
+    int classes = 8;
+    int len = 72; // 4.5 vectors of 16 lanes: vector lanes and a scalar tail
+    float[] x = new float[len];
+    Arrays.fill(x, 0.3f);
+    for (Kernel kernel : new Kernel[] {Kernel.AUTO, Kernel.SCALAR}) {
+      FocalLoss loss = FocalLoss.oneVsAll().kernel(kernel).build();
+      float[] y = new float[len];
+      for (int i = 0; i < len; i++) {
+        y[i] = new float[] {-0f, 0f, 1f, Float.MIN_VALUE}[i % 4];
+      }
+      float[] g = new float[len];
+      assertTrue(Float.isFinite(loss.forwardBackward(x, y, classes, g)), kernel.name());
+      for (int at = 0; at < len; at++) {
+        for (float v : new float[] {Math.nextUp(1f), -Float.MIN_VALUE, -0.5f, Float.NaN}) {
+          float[] bad = y.clone();
+          bad[at] = v;
+          int i = at;
+          assertIae(() -> loss.forward(x, bad, classes), "targets[" + i + "] = " + v);
+        }
+      }
+    }
+  }
+
   private static void assertIae(Executable e, String... mustName) {
     IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, e);
     for (String s : mustName) {
