@@ -155,18 +155,19 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final Pass[] OVA = {
       c -> ovaProbs(c.p, c.x, c.xo, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
       c -> ovaLnPt(c.s, c.n),
-      VectorKernel::ovaLossGrad};
+      VectorKernel::ovaGrad,
+      VectorKernel::ovaLoss};
   private static final Pass[] OVA_GENERAL_GAMMA = {
       OVA[0], OVA[1],
       c -> logInto(c.s, Q, QG, c.n),
       c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
-      OVA[2]};
+      OVA[2], OVA[3]};
   private static final Pass[] OVA_LOGITS = {
       c -> ovaProbsLogits(c.p, c.x, c.xo, c.ompOff, c.y, c.yo, c.target, c.col0, c.n, c.classes,
           c.s),
-      OVA[1], OVA[2]};
+      OVA[1], OVA[2], OVA[3]};
   private static final Pass[] OVA_LOGITS_GENERAL_GAMMA = {
-      OVA_LOGITS[0], OVA[1], OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3], OVA[2]};
+      OVA_LOGITS[0], OVA[1], OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3], OVA[2], OVA[3]};
   private static final Pass[] SOFTMAX_DIST = {
       c -> softmaxQ(c.x, c.xo, c.max, c.logSum, c.n, c.s),
       c -> softmaxP(c.x, c.xo, c.max, c.logSum, c.n, c.s, c.row, c.xo - c.rowXo),
@@ -189,12 +190,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final Pass[] SIGMOID = {
       c -> expNegAbsInto(c.x, c.xo, c.s, c.n),
       c -> sigmoidLog1p(c.s, c.n),
-      VectorKernel::sigmoidLossGrad};
+      VectorKernel::sigmoidTerms,
+      VectorKernel::sigmoidGrad,
+      VectorKernel::sigmoidLoss};
   private static final Pass[] SIGMOID_GENERAL_GAMMA = {
-      SIGMOID[0], SIGMOID[1],
-      c -> sigmoidQ(c.x, c.xo, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
+      SIGMOID[0], SIGMOID[1], SIGMOID[2],
       OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
-      SIGMOID[2]};
+      SIGMOID[3], SIGMOID[4]};
 
   /**
    * Runs the passes over {@code len} elements that start at column 0 of a row, in chunks, then
@@ -502,55 +504,79 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
   }
 
-  /** Pass 3: the loss, summed, and gradScale * dl/dp = a (2y - 1) (gamma q^(gamma-1) ln p_t - q^gamma / p_t). */
-  private static void ovaLossGrad(Chunk c) {
+  /**
+   * Pass 3: gradScale * dl/dp = a (2y - 1) (gamma q^(gamma-1) ln p_t - q^gamma / p_t), 0 where the
+   * clip is active. The gradient and the loss sum are separate passes so that each stays well
+   * below C2's node-count cutoff (class comment): one compilation over it no longer intrinsifies
+   * its last operations and boxes them on every iteration.
+   */
+  private static void ovaGrad(Chunk c) {
+    float[] grad = c.grad;
+    if (grad == null) {
+      return;
+    }
     LossParams p = c.p;
-    float[] x = c.x;
-    int xo = c.xo;
     float[] y = c.y;
     int yo = c.yo;
     int target = c.target;
     int n = c.n;
-    int done = c.done;
     int classes = c.classes;
-    float[] grad = c.grad;
     int go = c.go;
-    float gradScale = c.gradScale;
     float[] s = c.s;
     float[] alpha = p.alphaTiled;
     int kind = p.gammaKind;
+    float gamma = p.gamma;
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    FloatVector acc = zeros;
+    FloatVector scale = FloatVector.broadcast(S, c.gradScale);
     int step = L % classes;
     int col = c.col0;
-    VectorMask<Float> skip = S.indexInRange(0, done); // lanes counted already (last vector)
+    for (int i = 0; i < n; i += L) {
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector lnpt = FloatVector.fromArray(S, s, LN + i);
+      FloatVector pt = FloatVector.fromArray(S, s, PT + i);
+      FloatVector as = alpha == null ? scale : FloatVector.fromArray(S, alpha, col).mul(scale);
+      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      // q >= 1 - hi > 0 after the clip, so no division by zero.
+      FloatVector inner;
+      if (kind == LossParams.GAMMA_GENERAL) {
+        FloatVector qg = FloatVector.fromArray(S, s, QG + i);
+        inner = qg.mul(lnpt.mul(pt).mul(gamma).sub(q)).div(q.mul(pt));
+      } else { // q^(gamma-1) by multiplication; its factor gamma is 0 for gamma 0
+        FloatVector qg1 = kind == 2 ? q : kind == 3 ? q.mul(q) : ones;
+        FloatVector qg = kind == 0 ? ones : kind == 1 ? q : qg1.mul(q);
+        inner = qg1.mul(lnpt).mul(gamma).sub(qg.div(pt));
+      }
+      VectorMask<Float> clipped = FloatVector.fromArray(S, s, E + i).compare(GT, 0f);
+      inner.mul(as).mul(yv.fma(2f, -1f)).blend(0f, clipped).intoArray(grad, go + i);
+      col += step;
+      if (col >= classes) {
+        col -= classes;
+      }
+    }
+  }
+
+  /** Pass 4: the loss -a q^gamma ln p_t, summed. */
+  private static void ovaLoss(Chunk c) {
+    int n = c.n;
+    int classes = c.classes;
+    float[] s = c.s;
+    float[] alpha = c.p.alphaTiled;
+    int kind = c.p.gammaKind;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector acc = FloatVector.zero(S);
+    VectorMask<Float> skip = S.indexInRange(0, c.done); // lanes counted already (last vector)
+    int step = L % classes;
+    int col = c.col0;
     for (int i = 0; i < n; i += L) {
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector lnpt = FloatVector.fromArray(S, s, LN + i);
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
-      if (grad != null) {
-        FloatVector pt = FloatVector.fromArray(S, s, PT + i);
-        FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-            : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
-        FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-        // q >= 1 - hi > 0 after the clip, so no division by zero.
-        FloatVector inner;
-        if (kind == LossParams.GAMMA_GENERAL) {
-          inner = qg.mul(lnpt.mul(pt).mul(p.gamma).sub(q)).div(q.mul(pt));
-        } else { // q^(gamma-1) by multiplication; its factor gamma is 0 for gamma 0
-          FloatVector qg1 = kind == 2 ? q : kind == 3 ? q.mul(q) : ones;
-          inner = qg1.mul(lnpt).mul(p.gamma).sub(qg.div(pt));
-        }
-        VectorMask<Float> clipped = FloatVector.fromArray(S, s, E + i).compare(GT, 0f);
-        inner.mul(a).mul(yv.add(yv).sub(1f)).mul(gradScale).blend(0f, clipped)
-            .intoArray(grad, go + i);
-      }
-      FloatVector l = qg.mul(lnpt).mul(a).neg();
-      acc = acc.add(l.blend(0f, skip));
+      acc = acc.sub(qg.mul(lnpt).mul(a).blend(0f, skip));
       col += step;
       if (col >= classes) {
         col -= classes;
@@ -1061,37 +1087,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
   }
 
-  /** For general gamma: q = 1 - p_t into s[Q], for the ln q and exp passes. */
-  private static void sigmoidQ(float[] x, int xo, float[] y, int yo, int target, int col0, int n,
-      int classes, float[] s) {
-    FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    int step = L % classes;
-    int col = col0;
-    for (int i = 0; i < n; i += L) {
-      FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
-      FloatVector inv = FloatVector.fromArray(S, s, PT + i);
-      FloatVector ei = FloatVector.fromArray(S, s, E + i).mul(inv);
-      VectorMask<Float> pos = xv.compare(GE, 0f);
-      FloatVector prob = ei.blend(inv, pos);
-      FloatVector omp = inv.blend(ei, pos);
-      yv.fma(omp, ones.sub(yv).mul(prob)).intoArray(s, Q + i);
-      col += step;
-      if (col >= classes) {
-        col -= classes;
-      }
-    }
-  }
+  /** Sigmoid scratch: the weight w = class weight x alpha_t of each element. */
+  private static final int W = H0;
 
   /**
-   * Pass 3: l = w alpha_t ce q^gamma and its gradient w alpha_t ((p - y) q^gamma + ce gamma
-   * q^(gamma-1) p (1 - p) (1 - 2y)); for general gamma the factor q^(gamma-1) p (1 - p) is q^gamma
-   * (p (1 - p) / q), where p (1 - p) / q <= 1 for every y in [0, 1] and the term is 0 at q = 0.
+   * Pass 3: from e = exp(-|x|) (E), 1 / (1 + e) (PT) and log1p(e) (LN): p = sigmoid(x) into PT,
+   * 1 - p into E, ce = max(x, 0) - x y + log1p(e) into LN, q = 1 - p_t into Q, and the weight w =
+   * class weight x alpha_t into W.
    */
-  private static void sigmoidLossGrad(Chunk c) {
+  private static void sigmoidTerms(Chunk c) {
     LossParams p = c.p;
     float[] x = c.x;
     int xo = c.xo;
@@ -1099,24 +1103,17 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int yo = c.yo;
     int target = c.target;
     int n = c.n;
-    int done = c.done;
     int classes = c.classes;
-    float[] grad = c.grad;
-    int go = c.go;
-    float gradScale = c.gradScale;
     float[] s = c.s;
     float[] cw = p.classWeightsTiled;
-    int kind = p.gammaKind;
     boolean alphaOn = p.sigmoidAlpha >= 0f;
     float alphaSlope = 2f * p.sigmoidAlpha - 1f;
     float alphaNeg = 1f - p.sigmoidAlpha;
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    FloatVector acc = zeros;
     int step = L % classes;
     int col = c.col0;
-    VectorMask<Float> skip = S.indexInRange(0, done); // lanes counted already (last vector)
     for (int i = 0; i < n; i += L) {
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
@@ -1126,31 +1123,86 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       VectorMask<Float> pos = xv.compare(GE, 0f);
       FloatVector prob = ei.blend(inv, pos); // sigmoid(x)
       FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
-      FloatVector ce = yv.neg().fma(xv, xv.max(0f)).add(FloatVector.fromArray(S, s, LN + i));
-      FloatVector omy = ones.sub(yv);
-      FloatVector q = yv.fma(omp, omy.mul(prob)); // 1 - p_t
+      prob.intoArray(s, PT + i);
+      omp.intoArray(s, E + i);
+      yv.neg().fma(xv, xv.max(0f)).add(FloatVector.fromArray(S, s, LN + i)).intoArray(s, LN + i);
+      yv.fma(omp, ones.sub(yv).mul(prob)).intoArray(s, Q + i);
       FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
       if (alphaOn) {
         w = w.mul(yv.fma(alphaSlope, alphaNeg));
       }
-      FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
-          : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
-      if (grad != null) {
-        FloatVector g = yv.neg().fma(omp, omy.mul(prob)).mul(qg); // (p - y) q^gamma
-        if (kind != 0) {
-          FloatVector pp = prob.mul(omp);
-          FloatVector term = kind == 2 ? q.mul(pp) : kind == 1 ? pp : kind == 3 ? q.mul(q).mul(pp)
-              : qg.mul(pp.div(q).blend(0f, q.compare(EQ, 0f)));
-          g = ce.mul(term).mul(p.gamma).fma(yv.mul(-2f).add(1f), g);
-        }
-        g.mul(w).mul(gradScale).intoArray(grad, go + i);
-      }
-      FloatVector l = w.mul(ce).mul(qg);
-      acc = acc.add(l.blend(0f, skip));
+      w.intoArray(s, W + i);
       col += step;
       if (col >= classes) {
         col -= classes;
       }
+    }
+  }
+
+  /**
+   * Pass 4: the gradient w ((p - y) q^gamma + ce gamma q^(gamma-1) p (1 - p) (1 - 2y)); for general
+   * gamma the factor q^(gamma-1) p (1 - p) is q^gamma (p (1 - p) / q), where p (1 - p) / q <= 1
+   * for every y in [0, 1] and the term is 0 at q = 0. Separate from the loss sum for C2's sake, as
+   * {@link #ovaGrad}.
+   */
+  private static void sigmoidGrad(Chunk c) {
+    float[] grad = c.grad;
+    if (grad == null) {
+      return;
+    }
+    LossParams p = c.p;
+    float[] y = c.y;
+    int yo = c.yo;
+    int target = c.target;
+    int n = c.n;
+    int classes = c.classes;
+    int go = c.go;
+    float[] s = c.s;
+    int kind = p.gammaKind;
+    float gamma = p.gamma;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    float gradScale = c.gradScale;
+    int step = L % classes;
+    int col = c.col0;
+    for (int i = 0; i < n; i += L) {
+      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      FloatVector prob = FloatVector.fromArray(S, s, PT + i);
+      FloatVector omp = FloatVector.fromArray(S, s, E + i);
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
+          : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
+      FloatVector g = yv.neg().fma(omp, ones.sub(yv).mul(prob)).mul(qg); // (p - y) q^gamma
+      if (kind != 0) {
+        FloatVector pp = prob.mul(omp);
+        FloatVector term = kind == 2 ? q.mul(pp) : kind == 1 ? pp : kind == 3 ? q.mul(q).mul(pp)
+            : qg.mul(pp.div(q).blend(0f, q.compare(EQ, 0f)));
+        g = FloatVector.fromArray(S, s, LN + i).mul(term).mul(gamma).fma(yv.fma(-2f, 1f), g);
+      }
+      g.mul(FloatVector.fromArray(S, s, W + i)).mul(gradScale).intoArray(grad, go + i);
+      col += step;
+      if (col >= classes) {
+        col -= classes;
+      }
+    }
+  }
+
+  /** Pass 5: the loss w ce q^gamma, summed. */
+  private static void sigmoidLoss(Chunk c) {
+    int n = c.n;
+    float[] s = c.s;
+    int kind = c.p.gammaKind;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector acc = FloatVector.zero(S);
+    VectorMask<Float> skip = S.indexInRange(0, c.done); // lanes counted already (last vector)
+    for (int i = 0; i < n; i += L) {
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
+          : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
+      FloatVector wce = FloatVector.fromArray(S, s, W + i).mul(FloatVector.fromArray(S, s, LN + i));
+      acc = acc.add(wce.mul(qg).blend(0f, skip));
     }
     acc.intoArray(s, RED);
     c.sum = sumLanes(s, RED);
@@ -1840,29 +1892,64 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     return ok;
   }
 
-  /** Whether a[off, off + n) is all finite; n a multiple of L. One fma per vector. */
+  /**
+   * Whether a[off, off + n) is all finite; n a multiple of L. One fma per vector (v * 0 is NaN for
+   * NaN and infinity), into four independent sums so that the loop runs at load speed, not at the
+   * fma's latency.
+   */
   private static boolean allFinite(float[] a, int off, int n) {
     FloatVector zero = FloatVector.zero(S);
-    FloatVector acc = zero;
-    for (int i = 0; i < n; i += L) {
-      acc = FloatVector.fromArray(S, a, off + i).fma(zero, acc); // NaN for NaN and infinity
+    FloatVector acc0 = zero;
+    FloatVector acc1 = zero;
+    FloatVector acc2 = zero;
+    FloatVector acc3 = zero;
+    int i = 0;
+    for (int bound = n - 3 * L; i < bound; i += 4 * L) {
+      acc0 = FloatVector.fromArray(S, a, off + i).fma(zero, acc0);
+      acc1 = FloatVector.fromArray(S, a, off + i + L).fma(zero, acc1);
+      acc2 = FloatVector.fromArray(S, a, off + i + 2 * L).fma(zero, acc2);
+      acc3 = FloatVector.fromArray(S, a, off + i + 3 * L).fma(zero, acc3);
     }
-    return acc.compare(EQ, 0f).allTrue();
+    for (; i < n; i += L) {
+      acc0 = FloatVector.fromArray(S, a, off + i).fma(zero, acc0);
+    }
+    return acc0.add(acc1).add(acc2.add(acc3)).compare(EQ, 0f).allTrue();
   }
 
   /**
-   * Whether a[off, off + n) is all in [0, 1]; n a multiple of L. y (1 - y) >= 0 exactly for y in
-   * [0, 1] (the product of a value just outside and its complement is a negative normal or
-   * subnormal, never 0), and NaN for NaN; so one fma a vector, and the smallest value decides.
+   * Whether a[off, off + n) is all in [0, 1]; n a multiple of L. w = y - y^2 = y (1 - y) is >= 0
+   * exactly for y in [0, 1] (for a value just outside, a negative normal or subnormal, never 0)
+   * and NaN for NaN; |w| - w is 0 for w >= 0, positive for w < 0 and NaN for NaN, so the sum of
+   * those (non-negative terms: no cancellation) is 0 exactly when every value passes. Four
+   * independent sums, as in {@link #allFinite}.
    */
   private static boolean allInUnit(float[] a, int off, int n) {
-    FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector acc = FloatVector.zero(S);
-    for (int i = 0; i < n; i += L) {
-      FloatVector v = FloatVector.fromArray(S, a, off + i);
-      acc = acc.min(v.fma(v.neg(), v)); // v - v^2; NaN propagates
+    FloatVector acc0 = FloatVector.zero(S);
+    FloatVector acc1 = acc0;
+    FloatVector acc2 = acc0;
+    FloatVector acc3 = acc0;
+    int i = 0;
+    for (int bound = n - 3 * L; i < bound; i += 4 * L) {
+      FloatVector v0 = FloatVector.fromArray(S, a, off + i);
+      FloatVector v1 = FloatVector.fromArray(S, a, off + i + L);
+      FloatVector v2 = FloatVector.fromArray(S, a, off + i + 2 * L);
+      FloatVector v3 = FloatVector.fromArray(S, a, off + i + 3 * L);
+      FloatVector w0 = v0.fma(v0.neg(), v0);
+      FloatVector w1 = v1.fma(v1.neg(), v1);
+      FloatVector w2 = v2.fma(v2.neg(), v2);
+      FloatVector w3 = v3.fma(v3.neg(), v3);
+      acc0 = acc0.add(w0.abs().sub(w0));
+      acc1 = acc1.add(w1.abs().sub(w1));
+      acc2 = acc2.add(w2.abs().sub(w2));
+      acc3 = acc3.add(w3.abs().sub(w3));
     }
-    return acc.compare(GE, 0f).allTrue();
+    for (; i < n; i += L) {
+      FloatVector v = FloatVector.fromArray(S, a, off + i);
+      FloatVector w = v.fma(v.neg(), v);
+      acc0 = acc0.add(w.abs().sub(w));
+    }
+    return acc0.add(acc1).add(acc2.add(acc3)).compare(EQ, 0f).allTrue();
   }
+
 
 }
