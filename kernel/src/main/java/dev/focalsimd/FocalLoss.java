@@ -580,7 +580,22 @@ public final class FocalLoss {
 
   /** NaN or infinite input, dense targets outside [0, 1]; first is the view's index of x[xOff]. */
   private void checkValues(float[] x, int xOff, float[] y, int yOff, int len, long first) {
-    int bad = kernel.firstNonFinite(x, xOff, len);
+    int bad;
+    if (parallelism > 1 && len >= PARALLEL_THRESHOLD) {
+      int[] firstBad = new int[2 * parallelism];
+      POOLS.computeIfAbsent(parallelism, ForkJoinPool::new).invoke(
+          new ScanTask(kernel, x, xOff, y, yOff, len, parallelism, firstBad, 0, parallelism));
+      bad = firstOf(firstBad, 0);
+      if (bad < 0 && y != null) {
+        bad = firstOf(firstBad, 1);
+        if (bad >= 0) {
+          throw new IllegalArgumentException("targets[" + (first + bad - yOff) + "] = " + y[bad]
+              + " is not in [0, 1]");
+        }
+      }
+    } else {
+      bad = kernel.firstNonFinite(x, xOff, len);
+    }
     if (bad >= 0) {
       throw new IllegalArgumentException("input[" + (first + bad - xOff) + "] = " + x[bad]
           + " is not finite");
@@ -591,6 +606,65 @@ public final class FocalLoss {
         throw new IllegalArgumentException("targets[" + (first + bad - yOff) + "] = " + y[bad]
             + " is not in [0, 1]");
       }
+    }
+  }
+
+  /** The first of the parts' results at firstBad[2 * part + which] that is not -1, or -1. */
+  private static int firstOf(int[] firstBad, int which) {
+    for (int i = which; i < firstBad.length; i += 2) {
+      if (firstBad[i] >= 0) {
+        return firstBad[i];
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * The value checks of a large batch split into {@code parts} equal ranges scanned in parallel
+   * (with {@link Builder#parallelism(int)} above 1): part k writes the index of its first
+   * non-finite input to firstBad[2k] and of its first target outside [0, 1] to firstBad[2k + 1],
+   * or -1; the caller then reports the first input, else the first target, as the sequential
+   * check does.
+   */
+  private static final class ScanTask extends RecursiveAction {
+    private static final long serialVersionUID = 1L;
+    private final transient FocalKernel kernel;
+    private final transient float[] x;
+    private final int xOff;
+    private final transient float[] y;
+    private final int yOff;
+    private final int len;
+    private final int parts;
+    private final transient int[] firstBad;
+    private final int from;
+    private final int to;
+
+    ScanTask(FocalKernel kernel, float[] x, int xOff, float[] y, int yOff, int len, int parts,
+        int[] firstBad, int from, int to) {
+      this.kernel = kernel;
+      this.x = x;
+      this.xOff = xOff;
+      this.y = y;
+      this.yOff = yOff;
+      this.len = len;
+      this.parts = parts;
+      this.firstBad = firstBad;
+      this.from = from;
+      this.to = to;
+    }
+
+    @Override
+    protected void compute() {
+      if (to - from == 1) {
+        int lo = (int) ((long) len * from / parts);
+        int hi = (int) ((long) len * to / parts);
+        firstBad[2 * from] = kernel.firstNonFinite(x, xOff + lo, hi - lo);
+        firstBad[2 * from + 1] = y == null ? -1 : kernel.firstOutsideUnit(y, yOff + lo, hi - lo);
+        return;
+      }
+      int mid = (from + to) >>> 1;
+      invokeAll(new ScanTask(kernel, x, xOff, y, yOff, len, parts, firstBad, from, mid),
+          new ScanTask(kernel, x, xOff, y, yOff, len, parts, firstBad, mid, to));
     }
   }
 

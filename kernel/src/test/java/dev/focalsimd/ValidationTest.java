@@ -524,6 +524,45 @@ class ValidationTest {
     }
   }
 
+  /**
+   * With parallelism above 1 the checks of a large batch run in parallel parts; they report what
+   * the sequential check reports (the first bad input, else the first bad target, by index) and
+   * leave the gradient untouched.
+   */
+  @Test
+  void parallelChecksReportTheFirstBadValueAndTouchNothing() {
+    int classes = 16;
+    int len = 2 * FocalLoss.PARALLEL_THRESHOLD + 48;
+    float[] x = new float[len];
+    float[] y = new float[len];
+    for (int i = 0; i < len; i++) {
+      x[i] = 0.05f + 0.9f * ((i * 37) % 101) / 101f;
+      y[i] = (i % classes) == 3 ? 1f : 0f;
+    }
+    for (int parallelism : new int[] {2, 3, 8}) {
+      FocalLoss loss = FocalLoss.oneVsAll().parallelism(parallelism).build();
+      float[] g = new float[len];
+      Arrays.fill(g, 7f);
+      float[] badX = x.clone();
+      float[] badY = y.clone();
+      badX[len - 5] = Float.NaN; // in the last part
+      badX[len / 2 + 1] = Float.POSITIVE_INFINITY; // in a middle part: the first one
+      badY[17] = -1f; // a target in the first part: inputs are reported first
+      assertIae(() -> loss.forwardBackward(badX, badY, classes, g),
+          "input[" + (len / 2 + 1) + "] = Infinity");
+      assertIae(() -> loss.forwardBackward(x, badY, classes, g), "targets[17] = -1.0");
+      float[] lateY = y.clone();
+      lateY[len - 1] = 2f;
+      lateY[len - 40] = Float.NaN;
+      assertIae(() -> loss.forwardBackward(x, lateY, classes, g),
+          "targets[" + (len - 40) + "] = NaN");
+      for (float v : g) {
+        assertEquals(7f, v, 0f);
+      }
+      assertTrue(Float.isFinite(loss.forwardBackward(x, y, classes, g)));
+    }
+  }
+
   private static void assertIae(Executable e, String... mustName) {
     IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, e);
     for (String s : mustName) {

@@ -1006,16 +1006,24 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * The sum of the L floats at s[off..], in lane order, in double. Used instead of {@code
+   * The sum of the L floats at s[off..] in double, in a fixed order. Used instead of {@code
    * reduceLanes(ADD)}, whose order is unspecified and differs between the interpreter and C2 on
    * JDK 24+: results must not depend on when the JIT compiled the kernel.
    */
   private static double sumLanes(float[] s, int off) {
-    double sum = 0;
-    for (int i = 0; i < L; i++) {
-      sum += s[off + i];
+    // Four interleaved partial sums (L is a multiple of 4), then a fixed tree: the same order on
+    // every run, a quarter of the dependent additions of one running sum.
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    for (int i = 0; i < L; i += 4) {
+      s0 += s[off + i];
+      s1 += s[off + i + 1];
+      s2 += s[off + i + 2];
+      s3 += s[off + i + 3];
     }
-    return sum;
+    return (s0 + s1) + (s2 + s3);
   }
 
   private static boolean hasIndex(int[] t, int tOff, int rows, int index) {
