@@ -434,6 +434,7 @@ public final class BenchMain {
     boolean compact = !plainJmh && !cli.verbose && !jmh.verbosity().hasValue();
     Progress progress = new Progress(out, total, estimate / total);
     List<Entry> entries = new ArrayList<>();
+    int untabled = 0; // benchmarks without a kernel parameter (OptionsBench): JMH's output only
     Settings settings = null;
     for (RunSpec s : specs) {
       Collection<RunResult> results;
@@ -464,6 +465,8 @@ public final class BenchMain {
         Entry e = entry(r, s);
         if (e != null) {
           entries.add(e);
+        } else if (r.getParams().getParam("kernel") == null) {
+          untabled++;
         }
         if (settings == null) {
           settings = settings(r.getParams(), cli.raw);
@@ -501,8 +504,14 @@ public final class BenchMain {
       Charts.runChart(file, Path.of(cli.chart));
       out.println("chart written to " + cli.chart);
     }
-    if (entries.size() < total) {
-      out.println("warning: " + (total - entries.size()) + " of " + total
+    if (untabled > 0) {
+      out.println("note: " + untabled + " benchmarks have no kernel parameter (OptionsBench):"
+          + (compact ? " rerun with --verbose to see their scores, which are not in the table"
+              + " or the file" : " their scores are in JMH's output above, not in the table or"
+              + " the file"));
+    }
+    if (entries.size() + untabled < total) {
+      out.println("warning: " + (total - entries.size() - untabled) + " of " + total
           + " benchmarks produced no result" + (compact ? " (see FAILED above)" : ""));
       return 1;
     }

@@ -31,8 +31,12 @@ import jdk.incubator.vector.VectorSpecies;
  * split into passes: each pass is one small loop over a chunk of {@link #CHUNK} elements with at
  * most one elementary function, passes hand their results over in per-thread scratch arrays that
  * stay in L1, and vectors never cross a method boundary except into {@link VectorMath} and a few
- * tiny helpers. The passes of a chunk are called through one call site that sees several {@link
- * Pass} classes, which C2 does not inline, so each pass stays its own compilation.
+ * tiny helpers. A pass that grows past the cutoff fails at its last operations (a store or the
+ * sum is left to the Java fallback, which boxes a vector every iteration) in some JVM runs and not
+ * in others, depending on the profile: the gradient and the loss sum are therefore separate
+ * passes. Every pass, the validation scans included, is called through one call site ({@code
+ * run}) that sees many {@link Pass} classes, which C2 does not inline, so each pass stays its own
+ * small compilation and never becomes part of a caller's (a trainer's or a benchmark's loop).
  *
  * <p>Segments ({@code ovaSegment}, {@code sigmoidSegment}) cover a whole block of rows (dense
  * targets) or one row (class indices, per-sample output). No masked loads or stores: a segment's

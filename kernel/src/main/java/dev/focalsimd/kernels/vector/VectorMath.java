@@ -76,9 +76,9 @@ import jdk.incubator.vector.VectorMask;
  * JDK-internal {@code @ForceInline}) methods once a compilation holds about 18,000 nodes ({@code
  * NodeCountInliningCutoff}): one call of any of these functions uses up most of that, so in one
  * compiled loop only the first call (plus a few dozen other vector operations) is inlined; later
- * calls are real calls that box their vectors and allocate. Keep one call per compiled method,
- * or call through a {@code static final MethodHandle} ({@code invokeExact} directly in the loop),
- * which C2 inlines late without that cutoff.
+ * calls are real calls that box their vectors and allocate. Keep one call per compiled method. (A
+ * call through a {@code static final MethodHandle} is inlined late, past the cutoff, but a vector
+ * store whose value comes from it is then not intrinsified: it boxes too.)
  */
 public final class VectorMath {
 
