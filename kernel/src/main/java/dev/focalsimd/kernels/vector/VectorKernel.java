@@ -576,7 +576,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector acc = FloatVector.zero(S);
     FloatVector comp = acc; // Kahan: the low part lost so far
-    VectorMask<Float> skip = S.indexInRange(0, c.done); // lanes counted already (last vector)
+    // lanes counted already (last vector); not indexInRange, which some compilations leave to
+    // its allocating Java fallback
+    VectorMask<Float> skip = FloatVector.fromArray(S, IOTA, 0).compare(LT, (float) c.done);
     int step = L % classes;
     int col = c.col0;
     for (int i = 0; i < n; i += L) {
@@ -950,7 +952,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector lossAcc = zeros;
     FloatVector sAcc = zeros;
-    VectorMask<Float> skip = S.indexInRange(0, c.done); // lanes counted already (last vector)
+    // lanes counted already (last vector); not indexInRange, which some compilations leave to
+    // its allocating Java fallback
+    VectorMask<Float> skip = FloatVector.fromArray(S, IOTA, 0).compare(LT, (float) c.done);
     int col = c.col0;
     for (int i0 = 0; i0 < c.n; i0 += INNER) { // two-level sums, as in ovaLossGrad
       FloatVector lossInner = zeros;
@@ -1217,7 +1221,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector acc = FloatVector.zero(S);
     FloatVector comp = acc; // Kahan: the low part lost so far
-    VectorMask<Float> skip = S.indexInRange(0, c.done); // lanes counted already (last vector)
+    // lanes counted already (last vector); not indexInRange, which some compilations leave to
+    // its allocating Java fallback
+    VectorMask<Float> skip = FloatVector.fromArray(S, IOTA, 0).compare(LT, (float) c.done);
     for (int i = 0; i < n; i += L) {
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
