@@ -49,7 +49,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
-  /** Loss sums add 8 vectors in an inner float accumulator, then that into the outer one. */
+  /** softmaxDistLossGrad sums 8 vectors in an inner accumulator, then that into the outer one. */
   private static final int INNER = 8 * L;
   /** Elements per pass; a multiple of every species length. */
   static final int CHUNK = 512;
@@ -956,7 +956,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     // its allocating Java fallback
     VectorMask<Float> skip = FloatVector.fromArray(S, IOTA, 0).compare(LT, (float) c.done);
     int col = c.col0;
-    for (int i0 = 0; i0 < c.n; i0 += INNER) { // two-level sums, as in ovaLossGrad
+    for (int i0 = 0; i0 < c.n; i0 += INNER) { // two-level sums: no float lane adds > ~40 terms
       FloatVector lossInner = zeros;
       FloatVector sInner = zeros;
       for (int i = i0, end = Math.min(c.n, i0 + INNER); i < end; i += L, col += L) {
