@@ -1029,8 +1029,9 @@ public final class FocalLoss {
           break;
         case VECTOR:
           if (probe.vector == null) {
-            throw new IllegalStateException("Kernel.VECTOR is unavailable: "
-                + probe.vectorUnavailableReason + " (fix: " + KernelProvider.FIX + ")");
+            String reason = probe.vectorUnavailableReason;
+            throw new IllegalStateException("Kernel.VECTOR is unavailable: " + reason
+                + (reason.contains(KernelProvider.FIX) ? "" : " (fix: " + KernelProvider.FIX + ")"));
           }
           k = probe.vector;
           break;
