@@ -49,8 +49,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
-  /** softmaxDistLossGrad sums 8 vectors in an inner accumulator, then that into the outer one. */
-  private static final int INNER = 8 * L;
   /** Elements per pass; a multiple of every species length. */
   static final int CHUNK = 512;
   // Regions of the per-thread chunk scratch array.
@@ -175,12 +173,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final Pass[] SOFTMAX_DIST = {
       c -> softmaxQ(c.x, c.xo, c.max, c.logSum, c.n, c.s),
       c -> softmaxP(c.x, c.xo, c.max, c.logSum, c.n, c.s, c.row, c.xo - c.rowXo),
-      VectorKernel::softmaxDistLossGrad};
+      VectorKernel::softmaxDistTerms,
+      VectorKernel::softmaxDistSums};
   private static final Pass[] SOFTMAX_DIST_GENERAL_GAMMA = {
       SOFTMAX_DIST[0], SOFTMAX_DIST[1],
       c -> logInto(c.s, Q, QG, c.n),
       c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
-      SOFTMAX_DIST[2]};
+      SOFTMAX_DIST[2], SOFTMAX_DIST[3]};
   private static final Pass[] SOFTMAX = {
       VectorKernel::softmaxGroupExp,
       VectorKernel::softmaxGroupLog,
@@ -331,18 +330,29 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     return mv.reduceLanes(MAX);
   }
 
-  /** sum_c exp(z_c - m) over a row; classes >= L. */
-  private static double rowSumExp(float[] z, int row, int classes, float m) {
-    float[] lanes = CHUNK_ARGS.get().s;
+  /**
+   * Pass over one row (x at xo, classes >= L): its max into c.max and sum_c exp(z_c - max) into
+   * c.sum. A pass, called through {@link #run}, so that it is never inlined into the row loop's
+   * caller (see the class comment).
+   */
+  private static void rowStats(Chunk ch) {
+    float[] z = ch.x;
+    int row = ch.xo;
+    int classes = ch.classes;
+    float m = rowMax(z, row, classes);
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector acc = FloatVector.zero(S);
     for (int c = 0; c < classes; c += L) {
       int at = Math.min(c, classes - L);
       FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
-      acc = acc.add(e.blend(0f, S.indexInRange(at, c))); // lanes below c: counted already
+      acc = acc.add(e.blend(0f, iota.compare(LT, (float) (c - at)))); // counted already
     }
-    acc.intoArray(lanes, RED);
-    return sumLanes(lanes, RED);
+    acc.intoArray(ch.s, RED);
+    ch.max = m;
+    ch.sum = sumLanes(ch.s, RED);
   }
+
+  private static final Pass ROW_STATS = VectorKernel::rowStats;
 
   // ================================================================== one-vs-all
 
@@ -888,11 +898,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    */
   private static double softmaxDistRow(LossParams p, float[] z, int row, float[] y, int yRow,
       int target, float ls, int classes, float[] grad, int gRow, float gradScale) {
-    float m = rowMax(z, row, classes);
-    float logSum = (float) Math.log(rowSumExp(z, row, classes, m));
     Chunk c = CHUNK_ARGS.get();
+    c.x = z;
+    c.xo = row;
+    c.classes = classes;
+    run(ROW_STATS, c);
+    float logSum = (float) Math.log(c.sum);
     float[] prob = c.row(classes);
-    c.max = m;
     c.logSum = logSum;
     c.rowXo = row;
     c.off = ls / classes;
@@ -935,8 +947,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
   }
 
-  /** Softmax pass: the loss, y_c F_c into grad (unscaled) and their sums. */
-  private static void softmaxDistLossGrad(Chunk c) {
+  /** Softmax with a target distribution, scratch: per element the loss and y_c F_c. */
+  private static final int DIST_LOSS = H0;
+  private static final int DIST_YF = H1;
+
+  /**
+   * Softmax pass: the loss -alpha_c y_c q_c^gamma ln p_c into DIST_LOSS, and y_c F_c into DIST_YF
+   * and grad (unscaled). Separate from the sums for C2's sake (class comment).
+   */
+  private static void softmaxDistTerms(Chunk c) {
     LossParams p = c.p;
     float[] s = c.s;
     float[] z = c.x;
@@ -944,22 +963,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] alpha = p.alphaTiled;
     float[] grad = c.grad;
     int kind = p.gammaKind;
+    float gamma = p.gamma;
     float max = c.max;
     float logSum = c.logSum;
     FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector zeros = FloatVector.zero(S);
     FloatVector offv = FloatVector.broadcast(S, c.off);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    FloatVector lossAcc = zeros;
-    FloatVector sAcc = zeros;
-    // lanes counted already (last vector); not indexInRange, which some compilations leave to
-    // its allocating Java fallback
-    VectorMask<Float> skip = FloatVector.fromArray(S, IOTA, 0).compare(LT, (float) c.done);
     int col = c.col0;
-    for (int i0 = 0; i0 < c.n; i0 += INNER) { // two-level sums: no float lane adds > ~40 terms
-      FloatVector lossInner = zeros;
-      FloatVector sInner = zeros;
-      for (int i = i0, end = Math.min(c.n, i0 + INNER); i < end; i += L, col += L) {
+    for (int i = 0; i < c.n; i += L, col += L) {
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, c.yo + i)
           : offv.blend(c.on, iota.add((float) col).compare(EQ, (float) c.target));
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
@@ -968,22 +979,44 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
       FloatVector ay = a.mul(yv);
-      FloatVector l = ay.mul(qg).mul(lnp).neg();
+      ay.mul(qg).mul(lnp).neg().intoArray(s, DIST_LOSS + i);
       FloatVector pc = FloatVector.fromArray(S, s, PT + i);
       FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f)); // -> -1 as p -> 1
-      FloatVector yf = ay.mul(pc.mul(qg).mul(ratio).mul(p.gamma).sub(qg));
+      FloatVector yf = ay.mul(pc.mul(qg).mul(ratio).mul(gamma).sub(qg));
+      yf.intoArray(s, DIST_YF + i);
       if (grad != null) {
         yf.intoArray(grad, c.go + i);
       }
-      lossInner = lossInner.add(l.blend(0f, skip));
-      sInner = sInner.add(yf.blend(0f, skip));
-      }
-      lossAcc = lossAcc.add(lossInner);
-      sAcc = sAcc.add(sInner);
     }
-    lossAcc.intoArray(s, RED);
+  }
+
+  /**
+   * Softmax pass: the sums of DIST_LOSS (the chunk's loss) and DIST_YF (sum_c y_c F_c), with
+   * Kahan's compensation as in {@link #ovaLoss}.
+   */
+  private static void softmaxDistSums(Chunk c) {
+    float[] s = c.s;
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector lossAcc = zeros;
+    FloatVector lossComp = zeros;
+    FloatVector yfAcc = zeros;
+    FloatVector yfComp = zeros;
+    // lanes counted already (last vector); not indexInRange, which some compilations leave to
+    // its allocating Java fallback
+    VectorMask<Float> skip = FloatVector.fromArray(S, IOTA, 0).compare(LT, (float) c.done);
+    for (int i = 0; i < c.n; i += L) {
+      FloatVector lt = FloatVector.fromArray(S, s, DIST_LOSS + i).blend(0f, skip).sub(lossComp);
+      FloatVector ln = lossAcc.add(lt);
+      lossComp = ln.sub(lossAcc).sub(lt);
+      lossAcc = ln;
+      FloatVector yt = FloatVector.fromArray(S, s, DIST_YF + i).blend(0f, skip).sub(yfComp);
+      FloatVector yn = yfAcc.add(yt);
+      yfComp = yn.sub(yfAcc).sub(yt);
+      yfAcc = yn;
+    }
+    lossAcc.sub(lossComp).intoArray(s, RED);
     c.sum = sumLanes(s, RED);
-    sAcc.intoArray(s, RED);
+    yfAcc.sub(yfComp).intoArray(s, RED);
     c.sum2 = sumLanes(s, RED);
   }
 
