@@ -111,6 +111,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     double sum;
     /** A validation scan's result: whether every value passed. */
     boolean ok;
+    /** One-vs-all from logits: the row's probabilities (and 1 - p), and its largest class. */
+    float[] prob;
+    int top;
     /** Softmax with a target distribution: the chunk's sum_c y_c F_c, and its segment total. */
     double sum2;
     double total2;
@@ -415,14 +418,29 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
             gradScale);
       } else {
         // p = softmax(z); the loss on p writes dL/dp; then dL/dz_j = p_j (dL/dp_j - sum p dL/dp).
-        int top = softmaxInto(x, row, classes, prob);
+        // Both row helpers run as passes (through run): inlined into this loop's callers, their
+        // vector code boxed (48 B per element over 8192 x 80).
         Chunk c = CHUNK_ARGS.get();
+        c.x = x;
+        c.xo = row;
+        c.classes = classes;
+        c.prob = prob;
+        for (Pass pass : SOFTMAX_INTO) {
+          run(pass, c);
+        }
+        int top = c.top;
         c.ompOff = classes;
         rowLoss = ovaSegment(p, prob, 0, y, yRow, null, 0, target, classes, classes, grad, gRow,
             1f);
         c.ompOff = -1;
         if (grad != null) {
-          softmaxJacobian(prob, top, classes, grad, gRow, gradScale);
+          c.top = top;
+          c.classes = classes;
+          c.grad = grad;
+          c.go = gRow;
+          c.gradScale = gradScale;
+          run(SOFTMAX_JACOBIAN, c);
+          c.grad = null; // hold no caller array past the call
         }
       }
       total += rowLoss;
@@ -625,35 +643,70 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * prob[0, C) = softmax(z) for one row, as exp(z_c - max) / sum (one elementary function per
+   * softmaxInto, as three passes over one row (x at xo, into prob): prob[0, C) = softmax(z), as
+   * exp(z_c - max) / sum (one elementary function per
    * compilation: see the class comment), and prob[C, 2C) = 1 - p_c, which for the largest class
    * is the sum of the others over the sum, so it keeps its precision when p is near 1;
    * classes >= L.
    */
-  private static int softmaxInto(float[] z, int row, int classes, float[] prob) {
-    float[] lanes = CHUNK_ARGS.get().s;
-    float m = rowMax(z, row, classes);
+  private static final Pass[] SOFTMAX_INTO = {
+      VectorKernel::softmaxIntoMax, VectorKernel::softmaxIntoExp, VectorKernel::softmaxIntoScale};
+  private static final Pass SOFTMAX_JACOBIAN =
+      c -> softmaxJacobian(c.prob, c.top, c.classes, c.grad, c.go, c.gradScale);
+
+  /** softmaxInto, part 1: the row's max into c.max and its first class into c.top. */
+  private static void softmaxIntoMax(Chunk c) {
+    float m = rowMax(c.x, c.xo, c.classes);
     int top = 0;
-    while (z[row + top] != m) {
+    while (c.x[c.xo + top] != m) {
       top++;
     }
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    FloatVector acc = FloatVector.zero(S);
+    c.max = m;
+    c.top = top;
+  }
+
+  /**
+   * softmaxInto, part 2: exp(z_c - max) into prob[0, C). (One compilation with the sum, or with
+   * part 1, reached C2's node-count cutoff and boxed.)
+   */
+  private static void softmaxIntoExp(Chunk ch) {
+    float[] z = ch.x;
+    int row = ch.xo;
+    int classes = ch.classes;
+    float[] prob = ch.prob;
+    float m = ch.max;
     for (int c = 0; c < classes; c += L) {
-      int at = Math.min(c, classes - L);
-      FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
-      e.intoArray(prob, at);
-      VectorMask<Float> skip = iota.add((float) at).compare(EQ, (float) top)
-          .or(S.indexInRange(at, c));
-      acc = acc.add(e.blend(0f, skip));
+      int at = Math.min(c, classes - L); // the last vector overlaps: the same values again
+      VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m)).intoArray(prob, at);
     }
-    acc.intoArray(lanes, RED);
-    double others = sumLanes(lanes, RED);
-    double sum = others + prob[top];
-    float inv = (float) (1.0 / sum);
+  }
+
+  /**
+   * softmaxInto, part 3: the sum of the exponentials but the top class's (summed with the top's
+   * set to 0 for the moment: no cancellation where p_top is near 1), then prob[0, C) = e / sum,
+   * prob[C, 2C) = 1 - p, the top's as the others' sum over the sum.
+   */
+  private static void softmaxIntoScale(Chunk ch) {
+    int classes = ch.classes;
+    float[] prob = ch.prob;
+    int top = ch.top;
+    float eTop = prob[top];
+    prob[top] = 0f;
     int bound = S.loopBound(classes);
+    FloatVector acc = FloatVector.zero(S);
     int c = 0;
     for (; c < bound; c += L) {
+      acc = acc.add(FloatVector.fromArray(S, prob, c));
+    }
+    acc.intoArray(ch.s, RED);
+    double others = sumLanes(ch.s, RED);
+    for (; c < classes; c++) {
+      others += prob[c];
+    }
+    prob[top] = eTop;
+    double sum = others + eTop;
+    float inv = (float) (1.0 / sum);
+    for (c = 0; c < bound; c += L) {
       FloatVector pc = FloatVector.fromArray(S, prob, c).mul(inv);
       pc.intoArray(prob, c);
       pc.neg().add(1f).intoArray(prob, classes + c);
@@ -663,7 +716,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       prob[classes + c] = 1f - prob[c];
     }
     prob[classes + top] = (float) (others / sum);
-    return top;
   }
 
   /**
