@@ -334,28 +334,31 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Pass over one row (x at xo, classes >= L): its max into c.max and sum_c exp(z_c - max) into
-   * c.sum. A pass, called through {@link #run}, so that it is never inlined into the row loop's
-   * caller (see the class comment).
+   * Passes over one row (x at xo, classes >= L): its max into c.max, exp(z_c - max) into c.prob,
+   * and their sum into c.sum. Passes, called through {@link #run}, so that they are never inlined
+   * into the row loop's caller, and three of them because one compilation holding the exp and
+   * the sum reached C2's node-count cutoff (see the class comment).
    */
-  private static void rowStats(Chunk ch) {
-    float[] z = ch.x;
-    int row = ch.xo;
+  private static final Pass[] ROW_STATS = {
+      VectorKernel::softmaxIntoMax, VectorKernel::softmaxIntoExp, VectorKernel::rowSum};
+
+  /** Pass: the sum of c.prob[0, classes) into c.sum. */
+  private static void rowSum(Chunk ch) {
+    float[] prob = ch.prob;
     int classes = ch.classes;
-    float m = rowMax(z, row, classes);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    int bound = S.loopBound(classes);
     FloatVector acc = FloatVector.zero(S);
-    for (int c = 0; c < classes; c += L) {
-      int at = Math.min(c, classes - L);
-      FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
-      acc = acc.add(e.blend(0f, iota.compare(LT, (float) (c - at)))); // counted already
+    int c = 0;
+    for (; c < bound; c += L) {
+      acc = acc.add(FloatVector.fromArray(S, prob, c));
     }
     acc.intoArray(ch.s, RED);
-    ch.max = m;
-    ch.sum = sumLanes(ch.s, RED);
+    double sum = sumLanes(ch.s, RED);
+    for (; c < classes; c++) {
+      sum += prob[c];
+    }
+    ch.sum = sum;
   }
-
-  private static final Pass ROW_STATS = VectorKernel::rowStats;
 
   // ================================================================== one-vs-all
 
@@ -954,9 +957,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.x = z;
     c.xo = row;
     c.classes = classes;
-    run(ROW_STATS, c);
-    float logSum = (float) Math.log(c.sum);
     float[] prob = c.row(classes);
+    c.prob = prob; // the row's exponentials for the moment
+    for (Pass pass : ROW_STATS) {
+      run(pass, c);
+    }
+    float logSum = (float) Math.log(c.sum);
     c.logSum = logSum;
     c.rowXo = row;
     c.off = ls / classes;
