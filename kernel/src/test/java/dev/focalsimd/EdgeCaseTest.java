@@ -34,6 +34,23 @@ class EdgeCaseTest {
             + ")");
   }
 
+  /**
+   * With the value checks off, a NaN row of one-vs-all from logits gives NaN, not an exception:
+   * the search for the row's largest class is bounded (a NaN max matches no class).
+   */
+  @Test
+  void uncheckedNanRowFromLogitsGivesNaN() {
+    for (Kernel kernel : new Kernel[] {Kernel.AUTO, Kernel.SCALAR}) {
+      FocalLoss loss = FocalLoss.oneVsAll().fromLogits(true).validateValues(false).kernel(kernel)
+          .build();
+      float[] z = new float[40];
+      Arrays.fill(z, Float.NaN);
+      float[] y = new float[40];
+      y[3] = 1f;
+      assertTrue(Float.isNaN(loss.forwardBackward(z, y, 40, new float[40])), kernel.name());
+    }
+  }
+
   @Test
   void sigmoidFiftyBothSidesGammaPointThree() {
     // x = [-50, 50], y = [0, 1]: both elements are easy, each loss is about 1e-29, and

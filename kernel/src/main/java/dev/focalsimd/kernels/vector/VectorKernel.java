@@ -661,7 +661,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static void softmaxIntoMax(Chunk c) {
     float m = rowMax(c.x, c.xo, c.classes);
     int top = 0;
-    while (c.x[c.xo + top] != m) {
+    while (top < c.classes - 1 && c.x[c.xo + top] != m) { // bounded: a NaN max matches none
       top++;
     }
     c.max = m;
