@@ -580,32 +580,25 @@ public final class FocalLoss {
 
   /** NaN or infinite input, dense targets outside [0, 1]; first is the view's index of x[xOff]. */
   private void checkValues(float[] x, int xOff, float[] y, int yOff, int len, long first) {
-    int bad;
+    int badInput;
+    int badTarget;
     if (parallelism > 1 && len >= PARALLEL_THRESHOLD) {
       int[] firstBad = new int[2 * parallelism];
       POOLS.computeIfAbsent(parallelism, ForkJoinPool::new).invoke(
           new ScanTask(kernel, x, xOff, y, yOff, len, parallelism, firstBad, 0, parallelism));
-      bad = firstOf(firstBad, 0);
-      if (bad < 0 && y != null) {
-        bad = firstOf(firstBad, 1);
-        if (bad >= 0) {
-          throw new IllegalArgumentException("targets[" + (first + bad - yOff) + "] = " + y[bad]
-              + " is not in [0, 1]");
-        }
-      }
+      badInput = firstOf(firstBad, 0);
+      badTarget = firstOf(firstBad, 1);
     } else {
-      bad = kernel.firstNonFinite(x, xOff, len);
+      badInput = kernel.firstNonFinite(x, xOff, len);
+      badTarget = badInput >= 0 || y == null ? -1 : kernel.firstOutsideUnit(y, yOff, len);
     }
-    if (bad >= 0) {
-      throw new IllegalArgumentException("input[" + (first + bad - xOff) + "] = " + x[bad]
-          + " is not finite");
+    if (badInput >= 0) {
+      throw new IllegalArgumentException("input[" + (first + badInput - xOff) + "] = "
+          + x[badInput] + " is not finite");
     }
-    if (y != null) {
-      bad = kernel.firstOutsideUnit(y, yOff, len);
-      if (bad >= 0) {
-        throw new IllegalArgumentException("targets[" + (first + bad - yOff) + "] = " + y[bad]
-            + " is not in [0, 1]");
-      }
+    if (badTarget >= 0) {
+      throw new IllegalArgumentException("targets[" + (first + badTarget - yOff) + "] = "
+          + y[badTarget] + " is not in [0, 1]");
     }
   }
 
