@@ -695,18 +695,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int top = ch.top;
     float eTop = prob[top];
     prob[top] = 0f;
-    int bound = S.loopBound(classes);
-    FloatVector acc = FloatVector.zero(S);
-    int c = 0;
-    for (; c < bound; c += L) {
-      acc = acc.add(FloatVector.fromArray(S, prob, c));
-    }
-    acc.intoArray(ch.s, RED);
-    double others = sumLanes(ch.s, RED);
-    for (; c < classes; c++) {
-      others += prob[c];
-    }
+    rowSum(ch);
+    double others = ch.sum;
     prob[top] = eTop;
+    int bound = S.loopBound(classes);
+    int c;
     double sum = others + eTop;
     float inv = (float) (1.0 / sum);
     for (c = 0; c < bound; c += L) {
