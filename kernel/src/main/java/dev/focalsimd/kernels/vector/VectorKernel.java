@@ -883,7 +883,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector others = FloatVector.fromArray(S, s, OTHERS);
     FloatVector et = FloatVector.fromArray(S, s, ET);
     FloatVector sum = others.add(et);
-    FloatVector.fromArray(S, s, D).sub(VectorMath.logNormal(sum)).intoArray(s, LN);
+    // ln(et + others) = ln(sum) + err / sum, err the rounding error of sum (TwoSum): where p_t is
+    // near 1, ln p_t = -ln(1 + others) is small and that rounding was up to ~3e-6 of it.
+    FloatVector bb = sum.sub(others);
+    FloatVector err = others.sub(sum.sub(bb)).add(et.sub(bb));
+    FloatVector lnSum = VectorMath.logNormal(sum).add(err.div(sum));
+    FloatVector.fromArray(S, s, D).sub(lnSum).intoArray(s, LN);
     others.div(sum).intoArray(s, Q);
     et.div(sum).intoArray(s, PT);
   }
