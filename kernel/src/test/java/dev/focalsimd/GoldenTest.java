@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every case of ../shared/golden on both kernels, with dense and (where the case has them)
- * class-index targets, through arrays, heap buffers with an offset and direct buffers.
+ * Every golden case ({@link GoldenCase#dir()}) on both kernels, with dense and (where the case
+ * has them) class-index targets, through arrays, heap buffers with an offset and direct buffers.
  */
 class GoldenTest {
 

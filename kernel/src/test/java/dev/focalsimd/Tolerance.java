@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The comparison of ../shared/golden/README.md: the largest absolute difference divided by
- * max(largest |expected|, 1e-4), and no NaN or infinity anywhere.
+ * The comparison of the golden README (../shared/golden/README.md, vendored in testdata/golden):
+ * the largest absolute difference divided by max(largest |expected|, 1e-4), and no NaN or
+ * infinity anywhere.
  */
 public final class Tolerance {
   /** For losses and per-sample losses. */
