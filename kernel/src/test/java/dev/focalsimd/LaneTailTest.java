@@ -53,6 +53,31 @@ class LaneTailTest {
   }
 
   /**
+   * Softmax with class indices over few classes (the vector kernel's class-major groups of one row
+   * per lane, up to 32 classes): row counts around every group size (1 to 40 rows: partial last
+   * groups, several groups), class counts around 8, 16 and 32 lanes and past 32 (the row-wise
+   * path), each with options drawn from its seed (ignore index, reduction, alpha, gamma).
+   */
+  @TestFactory
+  Stream<DynamicTest> softmaxFewClassesEveryGroupSize() {
+    List<DynamicTest> tests = new ArrayList<>();
+    int k = 0;
+    for (int c : new int[] {4, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33}) {
+      for (int n : new int[] {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 40}) {
+        int i = k++;
+        float gamma = Scenario.GAMMAS[i % Scenario.GAMMAS.length];
+        Scenario s = new Scenario(RefLoss.Form.SOFTMAX, true, n, c, gamma, i, 5000 + i,
+            i % 4 == 0 ? Scenario.Container.HEAP_AT_POSITION : Scenario.Container.ARRAY);
+        tests.add(DynamicTest.dynamicTest(s.toString(), () -> {
+          PropertyTest.checkFiniteAndCorrect(s, true);
+          PropertyTest.checkFiniteDifferences(s);
+        }));
+      }
+    }
+    return tests.stream();
+  }
+
+  /**
    * Scenarios the random properties once found failing (on the vector kernel at 128- and 256-bit
    * species), kept as fixed regression cases: softmax with gamma 0 and large gradients.
    */

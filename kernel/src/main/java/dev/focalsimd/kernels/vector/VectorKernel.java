@@ -807,7 +807,16 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.gradScale = gradScale;
     c.classes = classes;
     c.tArr = t;
-    Pass[] passes = p.gammaKind == LossParams.GAMMA_GENERAL ? SOFTMAX_GENERAL_GAMMA : SOFTMAX;
+    boolean general = p.gammaKind == LossParams.GAMMA_GENERAL;
+    Pass[] passes;
+    if (classes <= SMALL_CLASSES) {
+      passes = general ? SOFTMAX_SMALL_GENERAL_GAMMA : SOFTMAX_SMALL;
+      if (c.km.length < L * classes) {
+        c.km = new float[L * SMALL_CLASSES];
+      }
+    } else {
+      passes = general ? SOFTMAX_GENERAL_GAMMA : SOFTMAX;
+    }
     double total = 0;
     for (int r0 = 0; r0 < rows; r0 += L) {
       c.xo = zOff + r0 * classes;
@@ -874,6 +883,133 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       s[OTHERS + r] = (float) sumLanes(s, RED);
       s[ET + r] = grad != null ? grad[gRow + target] : (float) Math.exp(z[row + target] - m);
       s[ALPHA + r] = p.alphaOf(target);
+    }
+  }
+
+  /**
+   * Softmax with class indices over at most this many classes: a group's rows are transposed to
+   * class-major order, so that the row max, the exponentials' sum and the target's exponential are
+   * lane-wise operations over the group's rows instead of a reduction across each row's lanes
+   * (which, at 16 classes, cost more than the row's exponentials).
+   */
+  static final int SMALL_CLASSES = 32;
+
+  private static final Pass[] SOFTMAX_SMALL = {
+      VectorKernel::softmaxSmallIn,
+      VectorKernel::softmaxSmallExp,
+      VectorKernel::softmaxGroupLog,
+      VectorKernel::softmaxGroupTerms,
+      VectorKernel::softmaxSmallOut};
+  private static final Pass[] SOFTMAX_SMALL_GENERAL_GAMMA = {
+      SOFTMAX_SMALL[0], SOFTMAX_SMALL[1], SOFTMAX[1],
+      SOFTMAX_GENERAL_GAMMA[2], SOFTMAX_GENERAL_GAMMA[3],
+      SOFTMAX[2], SOFTMAX_SMALL[4]};
+  // Group lanes of the class-major passes: target class as a float (-1: ignored or no row), max.
+  private static final int SMALL_T = H0;
+  private static final int SMALL_M = H0 + 64;
+
+  /**
+   * Class-major softmax pass: the group's logits into km (km[j L + r] = z of row r, class j; 0 for
+   * an ignored row and for the lanes past the last row), per lane the target, alpha_t and z_t -
+   * max, and the row max, as a running lane-wise maximum over the classes.
+   */
+  private static void softmaxSmallIn(Chunk c) {
+    LossParams p = c.p;
+    float[] z = c.x;
+    int zo = c.xo;
+    int[] t = c.tArr;
+    int to = c.to;
+    int k = c.classes;
+    int n = c.n;
+    float[] km = c.km;
+    float[] s = c.s;
+    int ignore = p.ignoreIndex;
+    for (int r = 0; r < L; r++) {
+      int target = r < n ? t[to + r] : ignore;
+      if (target == ignore) {
+        for (int j = 0; j < k; j++) {
+          km[j * L + r] = 0f;
+        }
+        s[SMALL_T + r] = -1f;
+        s[ALPHA + r] = 0f;
+        s[D + r] = 0f;
+      } else {
+        int row = zo + r * k;
+        for (int j = 0; j < k; j++) {
+          km[j * L + r] = z[row + j];
+        }
+        s[SMALL_T + r] = target;
+        s[ALPHA + r] = p.alphaOf(target);
+        s[D + r] = z[row + target];
+      }
+    }
+    FloatVector m = FloatVector.fromArray(S, km, 0);
+    for (int j = 1; j < k; j++) {
+      FloatVector v = FloatVector.fromArray(S, km, j * L);
+      m = m.blend(v, v.compare(GT, m)); // a NaN logit reaches the loss through its exponential
+    }
+    m.intoArray(s, SMALL_M);
+    FloatVector.fromArray(S, s, D).sub(m).intoArray(s, D);
+  }
+
+  /**
+   * Class-major softmax pass: e_j = exp(z_j - max) in place in km, and per lane the target's e_t
+   * and the others' sum (with Kahan's compensation); an ignored lane gets the neutral 1 and 1 (loss
+   * 0, gradient 0).
+   */
+  private static void softmaxSmallExp(Chunk c) {
+    float[] km = c.km;
+    float[] s = c.s;
+    int k = c.classes;
+    FloatVector m = FloatVector.fromArray(S, s, SMALL_M);
+    FloatVector tv = FloatVector.fromArray(S, s, SMALL_T);
+    FloatVector others = FloatVector.zero(S);
+    FloatVector comp = others;
+    FloatVector et = others;
+    for (int j = 0; j < k; j++) {
+      FloatVector e = VectorMath.exp(FloatVector.fromArray(S, km, j * L).sub(m));
+      e.intoArray(km, j * L);
+      VectorMask<Float> hit = tv.compare(EQ, (float) j);
+      et = et.blend(e, hit);
+      FloatVector term = e.blend(0f, hit).sub(comp);
+      FloatVector next = others.add(term);
+      comp = next.sub(others).sub(term);
+      others = next;
+    }
+    VectorMask<Float> dead = tv.compare(LT, 0f);
+    others.sub(comp).blend(1f, dead).intoArray(s, OTHERS);
+    et.blend(1f, dead).intoArray(s, ET);
+  }
+
+  /**
+   * Class-major softmax pass: grad_c = coef * e_c, the target's own value at the target, back to
+   * the rows' order; an ignored row's gradient is 0.
+   */
+  private static void softmaxSmallOut(Chunk c) {
+    float[] grad = c.grad;
+    if (grad == null) {
+      return;
+    }
+    float[] km = c.km;
+    float[] s = c.s;
+    int k = c.classes;
+    FloatVector coef = FloatVector.fromArray(S, s, COEF);
+    FloatVector atTarget = FloatVector.fromArray(S, s, AT_TARGET);
+    FloatVector tv = FloatVector.fromArray(S, s, SMALL_T);
+    for (int j = 0; j < k; j++) {
+      FloatVector.fromArray(S, km, j * L).mul(coef).blend(atTarget, tv.compare(EQ, (float) j))
+          .intoArray(km, j * L);
+    }
+    int go = c.go;
+    for (int r = 0; r < c.n; r++) {
+      int row = go + r * k;
+      if (s[SMALL_T + r] < 0f) {
+        java.util.Arrays.fill(grad, row, row + k, 0f);
+      } else {
+        for (int j = 0; j < k; j++) {
+          grad[row + j] = km[j * L + r];
+        }
+      }
     }
   }
 
