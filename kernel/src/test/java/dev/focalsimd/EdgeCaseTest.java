@@ -51,6 +51,54 @@ class EdgeCaseTest {
     }
   }
 
+  /**
+   * With the value checks off, an ignored softmax row holding NaN or infinity changes nothing: its
+   * gradient is 0 and the other rows' loss and gradient are those of the scalar kernel (the vector
+   * kernel reads such rows into a group's lanes, in a full group of 16 rows and in a partial one).
+   */
+  @Test
+  void uncheckedNonFiniteIgnoredRowsChangeNothing() {
+    int rows = 20;
+    int classes = 16;
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+    float[] z = new float[rows * classes];
+    int[] t = new int[rows];
+    for (int i = 0; i < z.length; i++) {
+      z[i] = (float) (rnd.nextDouble() * 6 - 3);
+    }
+    for (int r = 0; r < rows; r++) {
+      t[r] = rnd.nextInt(classes);
+    }
+    int[] bad = {2, 17};
+    Arrays.fill(z, bad[0] * classes, (bad[0] + 1) * classes, Float.NaN);
+    Arrays.fill(z, bad[1] * classes, (bad[1] + 1) * classes, Float.POSITIVE_INFINITY);
+    for (int r : bad) {
+      t[r] = -100;
+    }
+    float[] expected = null;
+    float expectedLoss = 0f;
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.softmax().gamma(2f).validateValues(false).kernel(k).build();
+      float[] g = nanFilled(z.length);
+      float l = loss.forwardBackward(z, t, classes, g);
+      assertTrue(Float.isFinite(l), k + " loss " + l);
+      for (int r : bad) {
+        for (int c = 0; c < classes; c++) {
+          assertEquals(0f, g[r * classes + c], 0f, k + " ignored row " + r);
+        }
+      }
+      if (expected == null) {
+        expected = g;
+        expectedLoss = l;
+      } else {
+        assertEquals(expectedLoss, l, 1e-6f * Math.abs(expectedLoss), k + " loss");
+        for (int i = 0; i < g.length; i++) {
+          assertEquals(expected[i], g[i], 1e-6f, k + " gradient " + i);
+        }
+      }
+    }
+  }
+
   @Test
   void sigmoidFiftyBothSidesGammaPointThree() {
     // x = [-50, 50], y = [0, 1]: both elements are easy, each loss is about 1e-29, and

@@ -130,6 +130,20 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float off;
     float on;
 
+    /** r * classes for r in [0, L): the gather indices of a group's column. */
+    int[] rowStarts = new int[L];
+    int rowStartsClasses;
+
+    int[] rowStarts(int classes) {
+      if (rowStartsClasses != classes) {
+        for (int r = 0; r < L; r++) {
+          rowStarts[r] = r * classes;
+        }
+        rowStartsClasses = classes;
+      }
+      return rowStarts;
+    }
+
     float[] row(int classes) {
       if (row.length < classes) {
         row = new float[classes];
@@ -905,13 +919,20 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       SOFTMAX_GENERAL_GAMMA[2], SOFTMAX_GENERAL_GAMMA[3],
       SOFTMAX[2], SOFTMAX_SMALL[4]};
   // Group lanes of the class-major passes: target class as a float (-1: ignored or no row), max.
+  /**
+   * Full groups move between row-major and class-major order with gathers and scatters (index-map
+   * loads and stores) where the species has 16 lanes or more (AVX-512, SVE-512: both in hardware);
+   * with fewer lanes, by scalar copies (AVX2 has no scatter and NEON neither; where the hardware
+   * lacks them, the Vector API runs them lane by lane in Java, allocating).
+   */
+  private static final boolean GATHER = L >= 16;
   private static final int SMALL_T = H0;
   private static final int SMALL_M = H0 + 64;
 
   /**
    * Class-major softmax pass: the group's logits into km (km[j L + r] = z of row r, class j; 0 for
-   * an ignored row and for the lanes past the last row), per lane the target, alpha_t and z_t -
-   * max, and the row max, as a running lane-wise maximum over the classes.
+   * an ignored row, whatever it holds, and for the lanes past the last row), per lane the target,
+   * alpha_t and z_t - max, and the row max, as a running lane-wise maximum over the classes.
    */
   private static void softmaxSmallIn(Chunk c) {
     LossParams p = c.p;
@@ -924,23 +945,35 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] km = c.km;
     float[] s = c.s;
     int ignore = p.ignoreIndex;
+    boolean gather = GATHER && n == L;
     for (int r = 0; r < L; r++) {
       int target = r < n ? t[to + r] : ignore;
       if (target == ignore) {
-        for (int j = 0; j < k; j++) {
-          km[j * L + r] = 0f;
+        if (!gather) {
+          for (int j = 0; j < k; j++) {
+            km[j * L + r] = 0f;
+          }
         }
         s[SMALL_T + r] = -1f;
         s[ALPHA + r] = 0f;
         s[D + r] = 0f;
       } else {
         int row = zo + r * k;
-        for (int j = 0; j < k; j++) {
-          km[j * L + r] = z[row + j];
+        if (!gather) {
+          for (int j = 0; j < k; j++) {
+            km[j * L + r] = z[row + j];
+          }
         }
         s[SMALL_T + r] = target;
         s[ALPHA + r] = p.alphaOf(target);
         s[D + r] = z[row + target];
+      }
+    }
+    if (gather) {
+      int[] rowStarts = c.rowStarts(k);
+      VectorMask<Float> dead = FloatVector.fromArray(S, s, SMALL_T).compare(LT, 0f);
+      for (int j = 0; j < k; j++) {
+        FloatVector.fromArray(S, z, zo + j, rowStarts, 0).blend(0f, dead).intoArray(km, j * L);
       }
     }
     FloatVector m = FloatVector.fromArray(S, km, 0);
@@ -996,11 +1029,20 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector coef = FloatVector.fromArray(S, s, COEF);
     FloatVector atTarget = FloatVector.fromArray(S, s, AT_TARGET);
     FloatVector tv = FloatVector.fromArray(S, s, SMALL_T);
+    int go = c.go;
+    if (GATHER && c.n == L) {
+      int[] rowStarts = c.rowStarts(k);
+      VectorMask<Float> dead = tv.compare(LT, 0f);
+      for (int j = 0; j < k; j++) {
+        FloatVector.fromArray(S, km, j * L).mul(coef).blend(atTarget, tv.compare(EQ, (float) j))
+            .blend(0f, dead).intoArray(grad, go + j, rowStarts, 0);
+      }
+      return;
+    }
     for (int j = 0; j < k; j++) {
       FloatVector.fromArray(S, km, j * L).mul(coef).blend(atTarget, tv.compare(EQ, (float) j))
           .intoArray(km, j * L);
     }
-    int go = c.go;
     for (int r = 0; r < c.n; r++) {
       int row = go + r * k;
       if (s[SMALL_T + r] < 0f) {
