@@ -76,7 +76,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final int H3 = H2 + CHUNK;
   private static final int LK = H3 + CHUNK; // split logarithm: exponent
   private static final int LF = LK + CHUNK; // split logarithm: reduced mantissa - 1
-  private static final int SCRATCH_SIZE = LF + CHUNK;
+  /**
+   * Terms to sum: a chunk's losses ({@link #sumTerms}), a class-major group's exponentials (up to
+   * SMALL_CLASSES vectors of up to 64 lanes).
+   */
+  private static final int TERMS = LF + CHUNK;
+  private static final int SCRATCH_SIZE = TERMS + Math.max(CHUNK, 32 * 64);
 
   /** The arguments of one chunk, handed to every pass; one per thread, reused. */
   private static final class Chunk {
@@ -338,11 +343,21 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   // ================================================================== shared pieces
 
+  /**
+   * min(max(x, lo), hi) by compare and blend: Java's max and min (NaN and signed-zero rules) cost
+   * several instructions each on x86, about a third of {@link VectorMath#exp} when it used them.
+   * A NaN compares false and passes through; -0 is not distinguished from 0 (lo, hi are not 0).
+   */
+  private static FloatVector clip(FloatVector x, float lo, float hi) {
+    return x.blend(lo, x.compare(LT, lo)).blend(hi, x.compare(GT, hi));
+  }
+
   /** A row's maximum; classes >= L. */
   private static float rowMax(float[] z, int row, int classes) {
     FloatVector mv = FloatVector.fromArray(S, z, row);
     for (int c = L; c < classes; c += L) {
-      mv = mv.max(FloatVector.fromArray(S, z, row + Math.min(c, classes - L))); // idempotent
+      FloatVector v = FloatVector.fromArray(S, z, row + Math.min(c, classes - L)); // idempotent
+      mv = mv.blend(v, v.compare(GT, mv)); // see clip: cheaper than max; NaN reaches the sums
     }
     return mv.reduceLanes(MAX);
   }
@@ -497,7 +512,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
           : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-      FloatVector pc = xv.max(p.lo).min(p.hi);
+      FloatVector pc = clip(xv, p.lo, p.hi);
       FloatVector omy = ones.sub(yv);
       FloatVector ompc = ones.sub(pc);
       yv.fma(ompc, omy.mul(pc)).intoArray(s, Q + i);
@@ -528,7 +543,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
       FloatVector omp = FloatVector.fromArray(S, x, xo + ompOff + i);
       VectorMask<Float> clipped = xv.compare(LT, p.lo).or(omp.compare(LT, gap));
-      FloatVector pc = xv.max(p.lo).min(p.hi);
+      FloatVector pc = clip(xv, p.lo, p.hi);
       FloatVector omy = ones.sub(yv);
       FloatVector ompc = omp.blend(ones.sub(pc), clipped);
       yv.fma(ompc, omy.mul(pc)).intoArray(s, Q + i);
@@ -607,11 +622,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
   }
 
-  /**
-   * Pass 4: the loss -a q^gamma ln p_t, summed with Kahan's compensation: a chunk is up to 128
-   * vectors at 128 bits, and a plain float sum of that many terms per lane loses up to ~1e-6 of a
-   * row's loss (a nested two-level sum would be boxed, see the class comment).
-   */
+  /** Pass 4: the loss -a q^gamma ln p_t, summed by {@link #sumTerms}. */
   private static void ovaLoss(Chunk c) {
     int n = c.n;
     int classes = c.classes;
@@ -619,8 +630,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] alpha = c.p.alphaTiled;
     int kind = c.p.gammaKind;
     FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector acc = FloatVector.zero(S);
-    FloatVector comp = acc; // Kahan: the low part lost so far
     // lanes counted already (last vector); not indexInRange, which some compilations leave to
     // its allocating Java fallback
     VectorMask<Float> skip = FloatVector.fromArray(S, IOTA, 0).compare(LT, (float) c.done);
@@ -632,17 +641,68 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
-      FloatVector term = qg.mul(lnpt).mul(a).blend(0f, skip).neg().sub(comp);
-      FloatVector next = acc.add(term);
-      comp = next.sub(acc).sub(term);
-      acc = next;
+      qg.mul(lnpt).mul(a).blend(0f, skip).neg().intoArray(s, TERMS + i);
       col += step;
       if (col >= classes) {
         col -= classes;
       }
     }
-    acc.sub(comp).intoArray(s, RED);
-    c.sum = sumLanes(s, RED);
+    c.sum = sumTerms(s, n);
+  }
+
+  /**
+   * The sum of the chunk's loss terms s[TERMS, TERMS + n), n a multiple of L, with Kahan's
+   * compensation: a chunk is up to 128 vectors at 128 bits, and a plain float sum of that many
+   * terms per lane loses up to ~1e-6 of a row's loss. Four interleaved compensated sums: one is a
+   * chain of four dependent additions per vector, which bounded the loss passes by latency. (A
+   * nested two-level sum would be boxed, see the class comment.)
+   */
+  private static double sumTerms(float[] s, int n) {
+    laneSums(s, TERMS, n / L, RED);
+    return sumLanes(s, RED);
+  }
+
+  /**
+   * s[to, to + L) = the lane-wise sum of the count vectors at s[from + v L], v in [0, count), with
+   * Kahan's compensation in four interleaved sums (one is a chain of four dependent additions per
+   * vector; interleaved, they overlap).
+   */
+  private static void laneSums(float[] s, int from, int count, int to) {
+    FloatVector a0 = FloatVector.zero(S);
+    FloatVector a1 = a0;
+    FloatVector a2 = a0;
+    FloatVector a3 = a0;
+    FloatVector c0 = a0; // Kahan: the low parts lost so far
+    FloatVector c1 = a0;
+    FloatVector c2 = a0;
+    FloatVector c3 = a0;
+    int end = from + count * L;
+    int i = from;
+    for (; i + 4 * L <= end; i += 4 * L) {
+      FloatVector t0 = FloatVector.fromArray(S, s, i).sub(c0);
+      FloatVector t1 = FloatVector.fromArray(S, s, i + L).sub(c1);
+      FloatVector t2 = FloatVector.fromArray(S, s, i + 2 * L).sub(c2);
+      FloatVector t3 = FloatVector.fromArray(S, s, i + 3 * L).sub(c3);
+      FloatVector n0 = a0.add(t0);
+      FloatVector n1 = a1.add(t1);
+      FloatVector n2 = a2.add(t2);
+      FloatVector n3 = a3.add(t3);
+      c0 = n0.sub(a0).sub(t0);
+      c1 = n1.sub(a1).sub(t1);
+      c2 = n2.sub(a2).sub(t2);
+      c3 = n3.sub(a3).sub(t3);
+      a0 = n0;
+      a1 = n1;
+      a2 = n2;
+      a3 = n3;
+    }
+    for (; i < end; i += L) {
+      FloatVector t0 = FloatVector.fromArray(S, s, i).sub(c0);
+      FloatVector n0 = a0.add(t0);
+      c0 = n0.sub(a0).sub(t0);
+      a0 = n0;
+    }
+    a0.sub(c0).add(a1.sub(c1)).add(a2.sub(c2).add(a3.sub(c3))).intoArray(s, to);
   }
 
   /** s[to + i] = ln s[from + i]. */
@@ -987,7 +1047,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * Class-major softmax pass: e_j = exp(z_j - max) in place in km, and per lane the target's e_t
-   * and the others' sum (with Kahan's compensation); an ignored lane gets the neutral 1 and 1 (loss
+   * and the others' sum ({@link #laneSums}); an ignored lane gets the neutral 1 and 1 (loss
    * 0, gradient 0).
    */
   private static void softmaxSmallExp(Chunk c) {
@@ -1004,13 +1064,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       e.intoArray(km, j * L);
       VectorMask<Float> hit = tv.compare(EQ, (float) j);
       et = et.blend(e, hit);
-      FloatVector term = e.blend(0f, hit).sub(comp);
-      FloatVector next = others.add(term);
-      comp = next.sub(others).sub(term);
-      others = next;
+      e.blend(0f, hit).intoArray(s, TERMS + j * L);
     }
+    laneSums(s, TERMS, k, OTHERS);
     VectorMask<Float> dead = tv.compare(LT, 0f);
-    others.sub(comp).blend(1f, dead).intoArray(s, OTHERS);
+    FloatVector.fromArray(S, s, OTHERS).blend(1f, dead).intoArray(s, OTHERS);
     et.blend(1f, dead).intoArray(s, ET);
   }
 
@@ -1416,7 +1474,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
       prob.intoArray(s, PT + i);
       omp.intoArray(s, E + i);
-      yv.neg().fma(xv, xv.max(0f)).add(FloatVector.fromArray(S, s, LN + i)).intoArray(s, LN + i);
+      yv.neg().fma(xv, xv.blend(0f, xv.compare(LT, 0f))).add(FloatVector.fromArray(S, s, LN + i)).intoArray(s, LN + i);
       yv.fma(omp, ones.sub(yv).mul(prob)).intoArray(s, Q + i);
       FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
       if (alphaOn) {
@@ -1486,8 +1544,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] s = c.s;
     int kind = c.p.gammaKind;
     FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector acc = FloatVector.zero(S);
-    FloatVector comp = acc; // Kahan: the low part lost so far
     // lanes counted already (last vector); not indexInRange, which some compilations leave to
     // its allocating Java fallback
     VectorMask<Float> skip = FloatVector.fromArray(S, IOTA, 0).compare(LT, (float) c.done);
@@ -1496,13 +1552,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
       FloatVector wce = FloatVector.fromArray(S, s, W + i).mul(FloatVector.fromArray(S, s, LN + i));
-      FloatVector term = wce.mul(qg).blend(0f, skip).sub(comp);
-      FloatVector next = acc.add(term);
-      comp = next.sub(acc).sub(term);
-      acc = next;
+      wce.mul(qg).blend(0f, skip).intoArray(s, TERMS + i);
     }
-    acc.sub(comp).intoArray(s, RED);
-    c.sum = sumLanes(s, RED);
+    c.sum = sumTerms(s, n);
   }
 
   // ================================================================== gradient and Hessian
@@ -1693,7 +1745,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
       FloatVector omyp = ones.sub(yv).mul(prob);
       yv.fma(omp, omyp).intoArray(s, Q + i); // 1 - p_t
-      yv.neg().fma(xv, xv.max(0f)).add(ln).intoArray(s, H0 + i); // ce
+      yv.neg().fma(xv, xv.blend(0f, xv.compare(LT, 0f))).add(ln).intoArray(s, H0 + i); // ce
       yv.neg().fma(omp, omyp).intoArray(s, H1 + i); // p - y
       prob.mul(omp).intoArray(s, H2 + i); // p (1 - p)
       omp.sub(prob).intoArray(s, H3 + i); // 1 - 2p
