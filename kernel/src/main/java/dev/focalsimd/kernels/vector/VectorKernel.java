@@ -43,7 +43,17 @@ import jdk.incubator.vector.VectorSpecies;
  * last vector ends at the segment's end and overlaps the one before, its lanes already counted
  * left out of the sums (recomputing them writes the same gradient); in-place passes end with a
  * scalar tail. Rows narrower than a vector go to {@link ScalarKernel}, except the flat passes over
- * dense targets. Losses are summed in float lanes within a chunk, then in double.
+ * dense targets. Losses are summed in float lanes within a chunk (four interleaved Kahan sums),
+ * then in double.
+ *
+ * <p>Softmax with class indices works on groups of L rows. Up to {@code SMALL_CLASSES} classes a
+ * group is transposed to class-major order (one row per lane), so the row max, the sum of the
+ * exponentials and the target's exponential are lane-wise operations; with more classes each row is
+ * a run of vectors and those are reductions across lanes, then the group's per-row values are
+ * gathered into lanes for the logarithm and the focal terms.
+ *
+ * <p>Java's {@code max} and {@code min} (NaN and signed-zero rules) cost several instructions each
+ * on x86: clamps are compare-and-blend.
  */
 public final class VectorKernel implements FocalKernel, HessianKernel {
 
