@@ -952,14 +952,16 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       }
       float m = rowMax(z, row, classes);
       FloatVector acc = FloatVector.zero(S);
+      // one loop, one exp call: a second call in this compilation would not be inlined (boxing)
       for (int col = 0; col < classes; col += L) {
-        int at = Math.min(col, classes - L);
+        int at = Math.min(col, classes - L); // the last vector ends at the row's end
         FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
         if (grad != null) {
           e.intoArray(grad, gRow + at);
         }
-        VectorMask<Float> skip = iota.add((float) at).compare(EQ, (float) target)
-            .or(S.indexInRange(at, col));
+        // the target, and the last vector's lanes counted already (col - at of them)
+        VectorMask<Float> skip = iota.compare(EQ, (float) (target - at))
+            .or(iota.compare(LT, (float) (col - at)));
         acc = acc.add(e.blend(0f, skip));
       }
       s[D + r] = z[row + target] - m;
