@@ -217,6 +217,18 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       VectorKernel::softmaxGroupLog,
       VectorKernel::softmaxGroupTerms,
       VectorKernel::softmaxGroupScale};
+  /** SOFTMAX with the per-row max and sum reduced across lanes for the whole group by gathers. */
+  private static final Pass[] SOFTMAX_GATHER = {
+      VectorKernel::softmaxGroupMax,
+      VectorKernel::softmaxGroupSums,
+      VectorKernel::softmaxGroupLog,
+      VectorKernel::softmaxGroupTerms,
+      VectorKernel::softmaxGroupScale};
+  private static final Pass[] SOFTMAX_GATHER_GENERAL_GAMMA = {
+      SOFTMAX_GATHER[0], SOFTMAX_GATHER[1], SOFTMAX_GATHER[2],
+      c -> logInto(c.s, Q, QG, L),
+      c -> expScaledInto(c.s, QG, QG, L, c.p.gamma),
+      SOFTMAX_GATHER[3], SOFTMAX_GATHER[4]};
   private static final Pass[] SOFTMAX_GENERAL_GAMMA = {
       SOFTMAX[0], SOFTMAX[1],
       c -> logInto(c.s, Q, QG, L),
@@ -898,6 +910,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       if (c.km.length < L * classes) {
         c.km = new float[L * SMALL_CLASSES];
       }
+    } else if (GATHER) {
+      passes = general ? SOFTMAX_GATHER_GENERAL_GAMMA : SOFTMAX_GATHER;
+      if (c.km.length < L * L) {
+        c.km = new float[L * L];
+      }
     } else {
       passes = general ? SOFTMAX_GENERAL_GAMMA : SOFTMAX;
     }
@@ -1123,6 +1140,110 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         }
       }
     }
+  }
+
+  /** r * L for r in [0, L): gathers the lanes of L vectors stored one after the other. */
+  private static final int[] LANE_STARTS = laneStarts();
+
+  private static int[] laneStarts() {
+    int[] a = new int[L];
+    for (int r = 0; r < L; r++) {
+      a[r] = r * L;
+    }
+    return a;
+  }
+
+  /**
+   * Softmax pass, row by row over a group (GATHER species): each row's lane-wise max over its
+   * vectors into km[r L, r L + L) (0 for an ignored row or no row), then the rows' maxima as one
+   * vector (lane r: row r) from L gathers; per lane the target, alpha_t and z_t - max. A reduction
+   * across lanes per row cost more than the row's exponentials at 80 classes.
+   */
+  private static void softmaxGroupMax(Chunk c) {
+    LossParams p = c.p;
+    float[] z = c.x;
+    float[] grad = c.grad;
+    float[] s = c.s;
+    float[] km = c.km;
+    int classes = c.classes;
+    for (int r = 0; r < L; r++) {
+      int target = r < c.n ? c.tArr[c.to + r] : p.ignoreIndex;
+      int row = c.xo + r * classes;
+      if (target == p.ignoreIndex) { // a neutral lane: loss 0, gradient 0
+        FloatVector.zero(S).intoArray(km, r * L);
+        s[SMALL_T + r] = -1f;
+        s[D + r] = 0f;
+        s[ALPHA + r] = 0f;
+        if (grad != null && r < c.n) {
+          int gRow = c.go + r * classes;
+          java.util.Arrays.fill(grad, gRow, gRow + classes, 0f);
+        }
+        continue;
+      }
+      FloatVector mv = FloatVector.fromArray(S, z, row);
+      for (int col = L; col < classes; col += L) {
+        FloatVector v = FloatVector.fromArray(S, z, row + Math.min(col, classes - L));
+        mv = mv.blend(v, v.compare(GT, mv)); // NaN reaches the sums through its exponential
+      }
+      mv.intoArray(km, r * L);
+      s[SMALL_T + r] = target;
+      s[D + r] = z[row + target];
+      s[ALPHA + r] = p.alphaOf(target);
+    }
+    FloatVector m = FloatVector.fromArray(S, km, 0, LANE_STARTS, 0);
+    for (int i = 1; i < L; i++) {
+      FloatVector v = FloatVector.fromArray(S, km, i, LANE_STARTS, 0);
+      m = m.blend(v, v.compare(GT, m));
+    }
+    m.intoArray(s, SMALL_M);
+    FloatVector.fromArray(S, s, D).sub(m).intoArray(s, D);
+  }
+
+  /**
+   * Softmax pass, row by row over a group (GATHER species): exp(z_c - max) into grad (when there
+   * is one), each row's lane-wise sum of the others' exponentials into km[r L, r L + L) and e_t;
+   * then the rows' sums as one vector from L gathers ({@link #laneSums}); ignored lanes neutral.
+   */
+  private static void softmaxGroupSums(Chunk c) {
+    float[] z = c.x;
+    float[] grad = c.grad;
+    float[] s = c.s;
+    float[] km = c.km;
+    int classes = c.classes;
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    for (int r = 0; r < L; r++) {
+      float tf = s[SMALL_T + r];
+      if (tf < 0f) {
+        FloatVector.zero(S).intoArray(km, r * L);
+        continue;
+      }
+      int target = (int) tf;
+      int row = c.xo + r * classes;
+      int gRow = c.go + r * classes;
+      float m = s[SMALL_M + r];
+      FloatVector acc = FloatVector.zero(S);
+      // one loop, one exp call: a second call in this compilation would not be inlined (boxing)
+      for (int col = 0; col < classes; col += L) {
+        int at = Math.min(col, classes - L); // the last vector ends at the row's end
+        FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
+        if (grad != null) {
+          e.intoArray(grad, gRow + at);
+        }
+        // the target, and the last vector's lanes counted already (col - at of them)
+        VectorMask<Float> skip = iota.compare(EQ, (float) (target - at))
+            .or(iota.compare(LT, (float) (col - at)));
+        acc = acc.add(e.blend(0f, skip));
+      }
+      acc.intoArray(km, r * L);
+      s[ET + r] = grad != null ? grad[gRow + target] : (float) Math.exp(z[row + target] - m);
+    }
+    for (int i = 0; i < L; i++) {
+      FloatVector.fromArray(S, km, i, LANE_STARTS, 0).intoArray(s, TERMS + i * L);
+    }
+    laneSums(s, TERMS, L, OTHERS);
+    VectorMask<Float> dead = FloatVector.fromArray(S, s, SMALL_T).compare(LT, 0f);
+    FloatVector.fromArray(S, s, OTHERS).blend(1f, dead).intoArray(s, OTHERS);
+    FloatVector.fromArray(S, s, ET).blend(1f, dead).intoArray(s, ET);
   }
 
   /** Softmax pass over a group's lanes: s, ln p_t = z_t - max - ln s, q = others / s, p_t. */
