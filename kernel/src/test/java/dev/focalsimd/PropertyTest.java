@@ -173,8 +173,9 @@ class PropertyTest {
       }
       double[] xr = s.inputRow(r);
       double[] yr = s.targetRow(r);
+      boolean[] col = fdColumns(s.form, xr, yr, rnd);
       for (int c = 0; c < s.classes; c++) {
-        fd[i][c] = scale * ref.derivative(xr, yr, c);
+        fd[i][c] = !col[c] ? UNCHECKED : scale * ref.derivative(xr, yr, c);
       }
     }
     for (Kernel k : GoldenTest.kernels()) {
@@ -184,6 +185,9 @@ class PropertyTest {
       for (int i = 0; i < rows.size(); i++) {
         int r = rows.get(i);
         for (int c = 0; c < s.classes; c++) {
+          if (fd[i][c] == UNCHECKED) {
+            continue;
+          }
           FD_COORDINATES.incrementAndGet();
           if (Double.isNaN(fd[i][c])) {
             FD_SKIPPED.incrementAndGet();
@@ -204,6 +208,52 @@ class PropertyTest {
           s + " " + k + " gradient vs finite differences (rows " + rows + ")", e, a,
           FD_TOLERANCE);
     }
+  }
+
+  /** A coordinate left out by {@link #fdColumns}. */
+  static final double UNCHECKED = Double.NEGATIVE_INFINITY;
+
+  /** Coordinates checked per row of the one-vs-all-from-logits form; all where C is at most this. */
+  static final int FD_LOGITS_COLUMNS = 64;
+
+  /**
+   * The coordinates of a row whose derivative is checked: all, except for the one-vs-all form
+   * from logits on rows wider than {@link #FD_LOGITS_COLUMNS}, whose every quotient costs O(C)
+   * (the softmax couples the row): there the 8 largest logits (the largest gradients, and where
+   * the Jacobian cancels), the 8 largest targets (a target's gradient is O(1) however small its
+   * p) and random others, FD_LOGITS_COLUMNS in all.
+   */
+  static boolean[] fdColumns(RefLoss.Form form, double[] x, double[] y, SplittableRandom rnd) {
+    int classes = x.length;
+    boolean[] col = new boolean[classes];
+    if (form != RefLoss.Form.ONE_VS_ALL_LOGITS || classes <= FD_LOGITS_COLUMNS) {
+      java.util.Arrays.fill(col, true);
+      return col;
+    }
+    Integer[] order = new Integer[classes];
+    for (int c = 0; c < classes; c++) {
+      order[c] = c;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Double.compare(x[b], x[a]));
+    for (int i = 0; i < 8; i++) {
+      col[order[i]] = true;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Double.compare(y[b], y[a]));
+    for (int i = 0; i < 8; i++) {
+      col[order[i]] = true;
+    }
+    int n = 0;
+    for (boolean b : col) {
+      n += b ? 1 : 0;
+    }
+    while (n < FD_LOGITS_COLUMNS) {
+      int c = rnd.nextInt(classes);
+      if (!col[c]) {
+        col[c] = true;
+        n++;
+      }
+    }
+    return col;
   }
 
   /**
@@ -342,8 +392,8 @@ class PropertyTest {
   /**
    * Two classes of nearly equal probability: grad_j = p_j (dl/dp_j - sum_c p_c dl/dp_c) cancels.
    * The scalar kernel (which the vector kernel uses for rows narrower than a vector) rounded
-   * dl/dp to float before the subtraction and was 2.8e-5 of the largest gradient off (limit
-   * 2e-5); it keeps dl/dp in double now.
+   * dl/dp to float before the subtraction and was 5.6e-5 of the largest gradient off (limit
+   * 2e-5); it keeps dl/dp in double now (0.003 of the limit).
    */
   @Example
   void oneVsAllFromLogitsNearlyBalancedRow() {
@@ -352,9 +402,10 @@ class PropertyTest {
   }
 
   /**
-   * A row whose every target is 0 and whose logits are close (0.01 apart): every dl/dp_j is near
-   * their mean, and the vector kernel's float dl/dp made its gradient 3.8x the tolerance off; the
-   * vector kernel now redoes such rows in double (VectorKernel.JACOBIAN_CONDITION_LIMIT).
+   * Rows whose every target is 0 and whose logits are close (N(0, 0.01)): every dl/dp_j is near
+   * their mean, and the vector kernel's float dl/dp put such gradients up to 3.8x the tolerance
+   * off (300 rows of 16..115 classes); it now redoes such rows in double
+   * (VectorKernel.JACOBIAN_CONDITION_LIMIT). 64 classes: a vector row at every CI width.
    */
   @Example
   void oneVsAllFromLogitsAllNegativeCloseLogits() {

@@ -59,7 +59,15 @@ final class RefLoss {
 
   /** The row loss's terms, one per class (0 where a softmax target is 0); they sum to it. */
   double[] rowTerms(double[] x, double[] y) {
+    return rowTerms(x, y, null);
+  }
+
+  /** The same, and where {@code pattern} is not null, {@link #clipPattern} into pattern[0]. */
+  private double[] rowTerms(double[] x, double[] y, long[] pattern) {
     double[] t = new double[x.length];
+    if (pattern != null) {
+      pattern[0] = 0;
+    }
     switch (form) {
       case ONE_VS_ALL:
         for (int c = 0; c < x.length; c++) {
@@ -70,6 +78,9 @@ final class RefLoss {
         double[][] p = ovaProbabilities(x);
         for (int c = 0; c < x.length; c++) {
           t[c] = ovaElement(p[0][c], p[1][c], y[c], a(c));
+        }
+        if (pattern != null) {
+          pattern[0] = patternOf(p[0]);
         }
         return t;
       }
@@ -192,7 +203,11 @@ final class RefLoss {
     if (form != Form.ONE_VS_ALL_LOGITS) {
       return 0;
     }
-    double[] p = ovaProbabilities(x)[0];
+    return patternOf(ovaProbabilities(x)[0]);
+  }
+
+  /** The clip pattern of a row's probabilities p. */
+  private long patternOf(double[] p) {
     long h = 1;
     for (int c = 0; c < p.length; c++) {
       int s = p[c] < lo ? 1 : p[c] > hi ? 2 : 0;
@@ -219,17 +234,16 @@ final class RefLoss {
         double h = 1e-3;
         double[] w = x.clone();
         long pattern = clipPattern(x);
-        for (double d : new double[] {-h, -h / 2, h / 2, h}) {
-          w[j] = x[j] + d;
-          if (clipPattern(w) != pattern) {
-            return Double.NaN;
-          }
-        }
+        long[] at = new long[1];
+        boolean[] kink = new boolean[1];
         java.util.function.DoubleFunction<double[]> terms = v -> {
           w[j] = v;
-          return rowTerms(w, y);
+          double[] t = rowTerms(w, y, at); // and the clip pattern at this stencil point
+          kink[0] |= at[0] != pattern;
+          return t;
         };
-        return (4 * centralByTerms(terms, x[j], h / 2) - centralByTerms(terms, x[j], h)) / 3;
+        double d = (4 * centralByTerms(terms, x[j], h / 2) - centralByTerms(terms, x[j], h)) / 3;
+        return kink[0] ? Double.NaN : d;
       }
     }
   }

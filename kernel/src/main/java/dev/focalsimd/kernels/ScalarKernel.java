@@ -111,6 +111,7 @@ public final class ScalarKernel implements FocalKernel {
       int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,
       float[] perSample, int psOff) {
     double total = 0;
+    double[] d = p.fromLogits && grad != null ? dScratch(classes) : null;
     for (int r = 0; r < rows; r++) {
       int row = xOff + r * classes;
       int yRow = yOff + r * classes;
@@ -136,11 +137,10 @@ public final class ScalarKernel implements FocalKernel {
           others += row + c == top ? 0.0 : Math.exp((double) x[row + c] - m);
         }
         double sum = others + 1.0;
-        // dl/dp_c in double (d), and sum_{c != top} p_c dl/dp_c: where a class's dl/dp is near
-        // the p-weighted mean s, p_j (d_j - s) cancels, and dl/dp rounded to float first was
-        // 2.8e-5 of the largest gradient off the gradient (limit 2e-5; reproducer in
+        // dl/dp_c in double (into d), and sum_{c != top} p_c dl/dp_c: where a class's dl/dp is
+        // near the p-weighted mean s, p_j (d_j - s) cancels, and dl/dp rounded to float first
+        // put the gradient 5.6e-5 of its largest element off (limit 2e-5; reproducer in
         // PropertyTest#oneVsAllFromLogitsNearlyBalancedRow).
-        double[] d = grad == null ? null : dScratch(classes);
         double sOthers = 0;
         for (int c = 0; c < classes; c++) {
           double yc = t == null ? y[yRow + c] : (c == target ? 1.0 : 0.0);
