@@ -362,10 +362,10 @@ final class Scenario {
     double lo = epsilon;
     double gap = 1.0 - (double) (1f - epsilon);
     for (int r = 0; r < n; r++) {
-      double[] lnp = RefLoss.logSoftmax(inputRow(r));
-      for (double l : lnp) {
-        double p = Math.exp(l);
-        double q = -Math.expm1(l);
+      double[][] pq = RefLoss.ovaProbabilities(inputRow(r));
+      for (int c = 0; c < classes; c++) {
+        double p = pq[0][c];
+        double q = pq[1][c];
         if (Math.abs(p - lo) <= 1e-4 * lo || Math.abs(q - gap) <= 1e-4 * gap) {
           keep[r] = false;
           break;

@@ -12,6 +12,8 @@ package dev.focalsimd.kernels;
  *       p_t was rounded, and ln p_t as log1p(-q) where p_t is near 1.
  *   <li>The factor gamma * q^(gamma - 1) * ln p_t of the gradients is evaluated as gamma * q^gamma
  *       * (ln p_t / q), whose limit at q = 0 is 0 for every gamma >= 0: no infinity times zero.
+ *   <li>One-vs-all from logits: dl/dp stays in double until the softmax Jacobian has subtracted
+ *       its p-weighted mean, which cancels where the classes' dl/dp are close.
  * </ul>
  */
 public final class ScalarKernel implements FocalKernel {
@@ -58,6 +60,15 @@ public final class ScalarKernel implements FocalKernel {
    */
   static double ovaElement(LossParams p, double prob, double omp, double y, double a,
       float[] grad, int gi, double gradScale) {
+    return ovaElement(p, prob, omp, y, a, grad, gi, gradScale, null, 0);
+  }
+
+  /**
+   * The same, also writing the unscaled dl/dprob (0 where the clip is active) to {@code d[di]}
+   * in double where {@code d} is not null (from logits: the softmax Jacobian subtracts these).
+   */
+  private static double ovaElement(LossParams p, double prob, double omp, double y, double a,
+      float[] grad, int gi, double gradScale, double[] dOut, int di) {
     boolean low = prob < p.lo;
     boolean high = prob > p.hi;
     double pc = low ? p.lo : high ? p.hi : prob;
@@ -68,10 +79,15 @@ public final class ScalarKernel implements FocalKernel {
     // log(pt) keeps ln p_t = log1p(-q) to about 1e-9 relative, without the slower log1p.
     double lnpt = Math.log(pt);
     double qg = powGamma(q, p);
-    if (grad != null) {
+    if (grad != null || dOut != null) {
       // q >= min(pc, 1 - pc) > 0 after the clip, so lnpt / q is finite.
-      double d = a * (p.gamma * qg * (lnpt / q) - qg / pt) * (2.0 * y - 1.0);
-      grad[gi] = low || high ? 0f : (float) (gradScale * d);
+      double d = low || high ? 0.0 : a * (p.gamma * qg * (lnpt / q) - qg / pt) * (2.0 * y - 1.0);
+      if (grad != null) {
+        grad[gi] = (float) (gradScale * d);
+      }
+      if (dOut != null) {
+        dOut[di] = d;
+      }
     }
     return -a * qg * lnpt;
   }
@@ -95,6 +111,7 @@ public final class ScalarKernel implements FocalKernel {
       int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,
       float[] perSample, int psOff) {
     double total = 0;
+    double[] d = p.fromLogits && grad != null ? dScratch(classes) : null;
     for (int r = 0; r < rows; r++) {
       int row = xOff + r * classes;
       int yRow = yOff + r * classes;
@@ -117,26 +134,36 @@ public final class ScalarKernel implements FocalKernel {
         float m = x[top];
         double others = 0;
         for (int c = 0; c < classes; c++) {
-          others += row + c == top ? 0.0 : Math.exp(x[row + c] - m);
+          others += row + c == top ? 0.0 : Math.exp((double) x[row + c] - m);
         }
         double sum = others + 1.0;
-        double s = 0; // sum_c p_c * dl/dp_c
+        // dl/dp_c in double (into d), and sum_{c != top} p_c dl/dp_c: where a class's dl/dp is
+        // near the p-weighted mean s, p_j (d_j - s) cancels, and dl/dp rounded to float first
+        // put the gradient 5.6e-5 of its largest element off (limit 2e-5; reproducer in
+        // PropertyTest#oneVsAllFromLogitsNearlyBalancedRow).
+        double sOthers = 0;
         for (int c = 0; c < classes; c++) {
           double yc = t == null ? y[yRow + c] : (c == target ? 1.0 : 0.0);
-          double pc = Math.exp(x[row + c] - m) / sum;
+          double pc = Math.exp((double) x[row + c] - m) / sum;
           double omp = row + c == top ? others / sum : 1.0 - pc;
-          rowLoss += ovaElement(p, pc, omp, yc, p.alphaOf(c), grad, gRow + c, 1.0);
-          if (grad != null) {
-            s += pc * grad[gRow + c];
+          rowLoss += ovaElement(p, pc, omp, yc, p.alphaOf(c), null, 0, 1.0, d, c);
+          if (d != null && row + c != top) {
+            sOthers += pc * d[c];
           }
         }
-        double lse = m + Math.log(sum);
         if (grad != null) {
-          // Softmax Jacobian: dL/dz_j = p_j * (dL/dp_j - sum_c p_c dL/dp_c).
+          // Softmax Jacobian: dL/dz_j = p_j * (dL/dp_j - sum_c p_c dL/dp_c); for the largest
+          // class p_top (d_top (1 - p_top) - sum_{c != top} p_c d_c), as the vector kernel: its
+          // d_top may be ~1e7 where p_top is near 1, and 1 - p_top is others / sum, without
+          // cancellation.
+          int tc = top - row;
+          double pTop = 1.0 / sum;
+          double s = sOthers + pTop * d[tc];
           for (int c = 0; c < classes; c++) {
-            double pc = Math.exp(x[row + c] - lse);
-            grad[gRow + c] = (float) (gradScale * pc * (grad[gRow + c] - s));
+            double pc = Math.exp((double) x[row + c] - m) / sum;
+            grad[gRow + c] = (float) (gradScale * pc * (d[c] - s));
           }
+          grad[gRow + tc] = (float) (gradScale * pTop * (d[tc] * (others / sum) - sOthers));
         }
       }
       total += rowLoss;
@@ -145,6 +172,19 @@ public final class ScalarKernel implements FocalKernel {
       }
     }
     return total;
+  }
+
+  private static final ThreadLocal<double[]> D_SCRATCH = ThreadLocal.withInitial(() ->
+      new double[0]);
+
+  /** A per-thread double[classes] for one row's dl/dp (no allocation per call). */
+  private static double[] dScratch(int classes) {
+    double[] d = D_SCRATCH.get();
+    if (d.length < classes) {
+      d = new double[classes];
+      D_SCRATCH.set(d);
+    }
+    return d;
   }
 
   /** ln(sum_c exp(z_c)), max-subtracted. */
