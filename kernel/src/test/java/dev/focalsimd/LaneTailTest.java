@@ -37,14 +37,9 @@ class LaneTailTest {
           Scenario.Container container = i % 3 == 0 ? Scenario.Container.HEAP_AT_POSITION
               : Scenario.Container.ARRAY;
           Scenario s = new Scenario(form, indices, 1 + i % 4, c, gamma, i, 1000 + i, container);
-          // One-vs-all from logits has a known precision defect (see PropertyTest): checked here
-          // for finite outputs only until the kernels are fixed.
-          boolean reference = form != RefLoss.Form.ONE_VS_ALL_LOGITS;
           tests.add(DynamicTest.dynamicTest(s.toString(), () -> {
-            PropertyTest.checkFiniteAndCorrect(s, reference);
-            if (reference) {
-              PropertyTest.checkFiniteDifferences(s);
-            }
+            PropertyTest.checkFiniteAndCorrect(s, true);
+            PropertyTest.checkFiniteDifferences(s);
           }));
         }
       }
