@@ -87,11 +87,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final int LK = H3 + CHUNK; // split logarithm: exponent
   private static final int LF = LK + CHUNK; // split logarithm: reduced mantissa - 1
   /**
-   * Terms to sum: a chunk's losses ({@link #sumTerms}), a class-major group's exponentials (up to
-   * SMALL_CLASSES vectors of up to 64 lanes).
+   * Terms to sum, vectors one after the other: a chunk's losses ({@link #sumTerms}, CHUNK), a
+   * class-major softmax group's exponentials (SMALL_CLASSES vectors), a softmax group's rows'
+   * partial sums, gathered (L vectors).
    */
   private static final int TERMS = LF + CHUNK;
-  private static final int SCRATCH_SIZE = TERMS + Math.max(CHUNK, 32 * 64);
+  // 32: SMALL_CLASSES (a forward reference by name is not allowed here)
+  private static final int SCRATCH_SIZE = TERMS + Math.max(CHUNK, Math.max(32, L) * L);
 
   /** The arguments of one chunk, handed to every pass; one per thread, reused. */
   private static final class Chunk {
