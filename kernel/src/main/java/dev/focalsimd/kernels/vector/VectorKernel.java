@@ -1678,7 +1678,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
       prob.intoArray(s, PT + i);
       omp.intoArray(s, E + i);
-      yv.neg().fma(xv, xv.blend(0f, xv.compare(LT, 0f))).add(FloatVector.fromArray(S, s, LN + i)).intoArray(s, LN + i);
+      FloatVector relu = xv.blend(0f, xv.compare(LT, 0f)); // max(x, 0), see clip
+      yv.neg().fma(xv, relu).add(FloatVector.fromArray(S, s, LN + i)).intoArray(s, LN + i);
       yv.fma(omp, ones.sub(yv).mul(prob)).intoArray(s, Q + i);
       FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
       if (alphaOn) {
