@@ -1156,9 +1156,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int k = c.classes;
     FloatVector m = FloatVector.fromArray(S, s, SMALL_M);
     FloatVector tv = FloatVector.fromArray(S, s, SMALL_T);
-    FloatVector others = FloatVector.zero(S);
-    FloatVector comp = others;
-    FloatVector et = others;
+    FloatVector et = FloatVector.zero(S);
     for (int j = 0; j < k; j++) {
       FloatVector e = VectorMath.exp(FloatVector.fromArray(S, km, j * L).sub(m));
       e.intoArray(km, j * L);
