@@ -965,8 +965,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       }
       return total;
     }
-    // Groups of L rows: per row the max, exp(z - max) (kept in grad) and the sum of the others;
-    // then the per-row focal terms for the whole group as one vector; then each row is scaled.
+    // Groups of L rows: per row the max, exp(z - max) (kept in grad) and the sum of the others,
+    // one row per lane (class-major up to SMALL_CLASSES; else row by row, the rows' maxima and
+    // sums gathered into lanes where GATHER, reduced across each row's lanes where not); then
+    // the per-row focal terms for the whole group as one vector; then each row is scaled.
     Chunk c = CHUNK_ARGS.get();
     c.p = p;
     c.x = z;
