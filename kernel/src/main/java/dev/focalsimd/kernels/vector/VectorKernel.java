@@ -220,27 +220,16 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
       SOFTMAX_DIST[2], SOFTMAX_DIST[3]};
   private static final Pass[] SOFTMAX = {
-      VectorKernel::softmaxGroupExp,
-      VectorKernel::softmaxGroupLog,
-      VectorKernel::softmaxGroupTerms,
-      VectorKernel::softmaxGroupScale};
-  /** SOFTMAX with the per-row max and sum reduced across lanes for the whole group by gathers. */
-  private static final Pass[] SOFTMAX_GATHER = {
       VectorKernel::softmaxGroupMax,
       VectorKernel::softmaxGroupSums,
       VectorKernel::softmaxGroupLog,
       VectorKernel::softmaxGroupTerms,
       VectorKernel::softmaxGroupScale};
-  private static final Pass[] SOFTMAX_GATHER_GENERAL_GAMMA = {
-      SOFTMAX_GATHER[0], SOFTMAX_GATHER[1], SOFTMAX_GATHER[2],
-      c -> logInto(c.s, Q, QG, L),
-      c -> expScaledInto(c.s, QG, QG, L, c.p.gamma),
-      SOFTMAX_GATHER[3], SOFTMAX_GATHER[4]};
   private static final Pass[] SOFTMAX_GENERAL_GAMMA = {
-      SOFTMAX[0], SOFTMAX[1],
+      SOFTMAX[0], SOFTMAX[1], SOFTMAX[2],
       c -> logInto(c.s, Q, QG, L),
       c -> expScaledInto(c.s, QG, QG, L, c.p.gamma),
-      SOFTMAX[2], SOFTMAX[3]};
+      SOFTMAX[3], SOFTMAX[4]};
   private static final Pass[] SIGMOID = {
       c -> expNegAbsInto(c.x, c.xo, c.s, c.n),
       c -> sigmoidLog1p(c.s, c.n),
@@ -983,13 +972,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       if (c.km.length < L * classes) {
         c.km = new float[L * SMALL_CLASSES];
       }
-    } else if (GATHER) {
-      passes = general ? SOFTMAX_GATHER_GENERAL_GAMMA : SOFTMAX_GATHER;
-      if (c.km.length < L * L) {
-        c.km = new float[L * L];
-      }
     } else {
       passes = general ? SOFTMAX_GENERAL_GAMMA : SOFTMAX;
+      if (GATHER && c.km.length < L * L) {
+        c.km = new float[L * L];
+      }
     }
     double total = 0;
     for (int r0 = 0; r0 < rows; r0 += L) {
@@ -1015,54 +1002,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Softmax pass, row by row over a group: exp(z_c - max) into grad (when there is one), and
-   * into the group's lanes z_t - max, the target's exp and the sum of the other classes' (so that
-   * 1 - p_t = others / s keeps its precision when p_t is near 1), and alpha_t (0 for ignored rows).
-   */
-  private static void softmaxGroupExp(Chunk c) {
-    LossParams p = c.p;
-    float[] z = c.x;
-    float[] grad = c.grad;
-    float[] s = c.s;
-    int classes = c.classes;
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    for (int r = 0; r < L; r++) {
-      int target = r < c.n ? c.tArr[c.to + r] : p.ignoreIndex;
-      int row = c.xo + r * classes;
-      int gRow = c.go + r * classes;
-      if (target == p.ignoreIndex) { // a neutral lane: loss 0, gradient 0
-        s[D + r] = 0f;
-        s[OTHERS + r] = 1f;
-        s[ET + r] = 1f;
-        s[ALPHA + r] = 0f;
-        if (grad != null && r < c.n) {
-          java.util.Arrays.fill(grad, gRow, gRow + classes, 0f);
-        }
-        continue;
-      }
-      float m = rowMax(z, row, classes);
-      FloatVector acc = FloatVector.zero(S);
-      // one loop, one exp call: a second call in this compilation would not be inlined (boxing)
-      for (int col = 0; col < classes; col += L) {
-        int at = Math.min(col, classes - L); // the last vector ends at the row's end
-        FloatVector e = VectorMath.exp(FloatVector.fromArray(S, z, row + at).sub(m));
-        if (grad != null) {
-          e.intoArray(grad, gRow + at);
-        }
-        // the target, and the last vector's lanes counted already (col - at of them)
-        VectorMask<Float> skip = iota.compare(EQ, (float) (target - at))
-            .or(iota.compare(LT, (float) (col - at)));
-        acc = acc.add(e.blend(0f, skip));
-      }
-      s[D + r] = z[row + target] - m;
-      acc.intoArray(s, RED);
-      s[OTHERS + r] = (float) sumLanes(s, RED);
-      s[ET + r] = grad != null ? grad[gRow + target] : (float) Math.exp(z[row + target] - m);
-      s[ALPHA + r] = p.alphaOf(target);
-    }
-  }
-
-  /**
    * Softmax with class indices over at most this many classes: a group's rows are transposed to
    * class-major order, so that the row max, the exponentials' sum and the target's exponential are
    * lane-wise operations over the group's rows instead of a reduction across each row's lanes
@@ -1077,9 +1016,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       VectorKernel::softmaxGroupTerms,
       VectorKernel::softmaxSmallOut};
   private static final Pass[] SOFTMAX_SMALL_GENERAL_GAMMA = {
-      SOFTMAX_SMALL[0], SOFTMAX_SMALL[1], SOFTMAX[1],
-      SOFTMAX_GENERAL_GAMMA[2], SOFTMAX_GENERAL_GAMMA[3],
-      SOFTMAX[2], SOFTMAX_SMALL[4]};
+      SOFTMAX_SMALL[0], SOFTMAX_SMALL[1], SOFTMAX[2],
+      SOFTMAX_GENERAL_GAMMA[3], SOFTMAX_GENERAL_GAMMA[4],
+      SOFTMAX[3], SOFTMAX_SMALL[4]};
   // Group lanes of the class-major passes: target class as a float (-1: ignored or no row), max.
   /**
    * Full groups move between row-major and class-major order with gathers and scatters (index-map
@@ -1225,10 +1164,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Softmax pass, row by row over a group (GATHER species): each row's lane-wise max over its
-   * vectors into km[r L, r L + L) (0 for an ignored row or no row), then the rows' maxima as one
-   * vector (lane r: row r) from L gathers; per lane the target, alpha_t and z_t - max. A reduction
-   * across lanes per row cost more than the row's exponentials at 80 classes.
+   * Softmax pass, row by row over a group: each row's lane-wise max over its vectors, then the
+   * rows' maxima into the group's lanes (lane r: row r; 0 for an ignored row or no row): where
+   * GATHER, by L gathers from km[r L, r L + L) for the whole group (a reduction across lanes per
+   * row cost more than the row's exponentials at 80 classes), else by a reduction per row; per
+   * lane the target, alpha_t and z_t - max. Ignored rows' gradients are zeroed here.
    */
   private static void softmaxGroupMax(Chunk c) {
     LossParams p = c.p;
@@ -1241,7 +1181,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       int target = r < c.n ? c.tArr[c.to + r] : p.ignoreIndex;
       int row = c.xo + r * classes;
       if (target == p.ignoreIndex) { // a neutral lane: loss 0, gradient 0
-        FloatVector.zero(S).intoArray(km, r * L);
+        if (GATHER) {
+          FloatVector.zero(S).intoArray(km, r * L);
+        } else {
+          s[SMALL_M + r] = 0f;
+        }
         s[SMALL_T + r] = -1f;
         s[D + r] = 0f;
         s[ALPHA + r] = 0f;
@@ -1256,24 +1200,31 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         FloatVector v = FloatVector.fromArray(S, z, row + Math.min(col, classes - L));
         mv = mv.blend(v, v.compare(GT, mv)); // NaN reaches the sums through its exponential
       }
-      mv.intoArray(km, r * L);
+      if (GATHER) {
+        mv.intoArray(km, r * L);
+      } else {
+        s[SMALL_M + r] = mv.reduceLanes(MAX);
+      }
       s[SMALL_T + r] = target;
       s[D + r] = z[row + target];
       s[ALPHA + r] = p.alphaOf(target);
     }
-    FloatVector m = FloatVector.fromArray(S, km, 0, LANE_STARTS, 0);
-    for (int i = 1; i < L; i++) {
-      FloatVector v = FloatVector.fromArray(S, km, i, LANE_STARTS, 0);
-      m = m.blend(v, v.compare(GT, m));
+    if (GATHER) {
+      FloatVector m = FloatVector.fromArray(S, km, 0, LANE_STARTS, 0);
+      for (int i = 1; i < L; i++) {
+        FloatVector v = FloatVector.fromArray(S, km, i, LANE_STARTS, 0);
+        m = m.blend(v, v.compare(GT, m));
+      }
+      m.intoArray(s, SMALL_M);
     }
-    m.intoArray(s, SMALL_M);
-    FloatVector.fromArray(S, s, D).sub(m).intoArray(s, D);
+    FloatVector.fromArray(S, s, D).sub(FloatVector.fromArray(S, s, SMALL_M)).intoArray(s, D);
   }
 
   /**
-   * Softmax pass, row by row over a group (GATHER species): exp(z_c - max) into grad (when there
-   * is one), each row's lane-wise sum of the others' exponentials into km[r L, r L + L) and e_t;
-   * then the rows' sums as one vector from L gathers ({@link #laneSums}); ignored lanes neutral.
+   * Softmax pass, row by row over a group: exp(z_c - max) into grad (when there is one), e_t, and
+   * each row's lane-wise sum of the others' exponentials (the target left out, so that 1 - p_t =
+   * others / s keeps its precision when p_t is near 1), reduced into the group's lanes as the max
+   * was ({@link #laneSums} over L gathers, or {@link #sumLanes} per row); ignored lanes neutral.
    */
   private static void softmaxGroupSums(Chunk c) {
     float[] z = c.x;
@@ -1285,7 +1236,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (int r = 0; r < L; r++) {
       float tf = s[SMALL_T + r];
       if (tf < 0f) {
-        FloatVector.zero(S).intoArray(km, r * L);
+        if (GATHER) {
+          FloatVector.zero(S).intoArray(km, r * L);
+        }
         continue;
       }
       int target = (int) tf;
@@ -1305,13 +1258,20 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
             .or(iota.compare(LT, (float) (col - at)));
         acc = acc.add(e.blend(0f, skip));
       }
-      acc.intoArray(km, r * L);
+      if (GATHER) {
+        acc.intoArray(km, r * L);
+      } else {
+        acc.intoArray(s, RED);
+        s[OTHERS + r] = (float) sumLanes(s, RED);
+      }
       s[ET + r] = grad != null ? grad[gRow + target] : (float) Math.exp(z[row + target] - m);
     }
-    for (int i = 0; i < L; i++) {
-      FloatVector.fromArray(S, km, i, LANE_STARTS, 0).intoArray(s, TERMS + i * L);
+    if (GATHER) {
+      for (int i = 0; i < L; i++) {
+        FloatVector.fromArray(S, km, i, LANE_STARTS, 0).intoArray(s, TERMS + i * L);
+      }
+      laneSums(s, TERMS, L, OTHERS);
     }
-    laneSums(s, TERMS, L, OTHERS);
     VectorMask<Float> dead = FloatVector.fromArray(S, s, SMALL_T).compare(LT, 0f);
     FloatVector.fromArray(S, s, OTHERS).blend(1f, dead).intoArray(s, OTHERS);
     FloatVector.fromArray(S, s, ET).blend(1f, dead).intoArray(s, ET);
