@@ -232,13 +232,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final Pass[] SIGMOID = {
       c -> expNegAbsInto(c.x, c.xo, c.s, c.n),
       c -> sigmoidLog1p(c.s, c.n),
-      VectorKernel::sigmoidTerms,
-      VectorKernel::sigmoidGrad,
-      VectorKernel::sigmoidLoss};
+      VectorKernel::sigmoidFused};
   private static final Pass[] SIGMOID_GENERAL_GAMMA = {
-      SIGMOID[0], SIGMOID[1], SIGMOID[2],
+      SIGMOID[0], SIGMOID[1], VectorKernel::sigmoidTerms,
       OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
-      SIGMOID[3], SIGMOID[4]};
+      VectorKernel::sigmoidGrad, VectorKernel::sigmoidLoss};
 
   /**
    * Runs the passes over {@code len} elements that start at column 0 of a row, in chunks, then
@@ -1721,6 +1719,77 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         col -= classes;
       }
     }
+  }
+
+  /**
+   * Pass 3 for gamma 0, 1, 2 or 3: {@link #sigmoidTerms}, {@link #sigmoidGrad} and {@link
+   * #sigmoidLoss} in one loop (the loss with an in-register Kahan sum), as {@link #ovaFused}.
+   */
+  private static void sigmoidFused(Chunk c) {
+    LossParams p = c.p;
+    float[] x = c.x;
+    int xo = c.xo;
+    float[] y = c.y;
+    int yo = c.yo;
+    int target = c.target;
+    int n = c.n;
+    int classes = c.classes;
+    float[] grad = c.grad;
+    int go = c.go;
+    float[] s = c.s;
+    float[] cw = p.classWeightsTiled;
+    boolean alphaOn = p.sigmoidAlpha >= 0f;
+    float alphaSlope = 2f * p.sigmoidAlpha - 1f;
+    float alphaNeg = 1f - p.sigmoidAlpha;
+    int kind = p.gammaKind;
+    float gamma = p.gamma;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    FloatVector scale = FloatVector.broadcast(S, c.gradScale);
+    VectorMask<Float> skip = iota.compare(LT, (float) c.done); // see ovaLoss
+    FloatVector acc = zeros;
+    FloatVector comp = zeros;
+    int step = L % classes;
+    int col = c.col0;
+    for (int i = 0; i < n; i += L) {
+      FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      FloatVector inv = FloatVector.fromArray(S, s, PT + i);
+      FloatVector ei = FloatVector.fromArray(S, s, E + i).mul(inv);
+      VectorMask<Float> pos = xv.compare(GE, 0f);
+      FloatVector prob = ei.blend(inv, pos); // sigmoid(x)
+      FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
+      FloatVector relu = xv.blend(0f, xv.compare(LT, 0f)); // max(x, 0), see clip
+      FloatVector ce = yv.neg().fma(xv, relu).add(FloatVector.fromArray(S, s, LN + i));
+      FloatVector omy = ones.sub(yv);
+      FloatVector q = yv.fma(omp, omy.mul(prob));
+      FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
+      if (alphaOn) {
+        w = w.mul(yv.fma(alphaSlope, alphaNeg));
+      }
+      FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q : q.mul(q).mul(q);
+      if (grad != null) {
+        FloatVector g = yv.neg().fma(omp, omy.mul(prob)).mul(qg); // (p - y) q^gamma
+        if (kind != 0) {
+          FloatVector pp = prob.mul(omp);
+          FloatVector term = kind == 2 ? q.mul(pp) : kind == 1 ? pp : q.mul(q).mul(pp);
+          g = ce.mul(term).mul(gamma).fma(yv.fma(-2f, 1f), g);
+        }
+        g.mul(w.mul(scale)).intoArray(grad, go + i);
+      }
+      FloatVector t = w.mul(ce).mul(qg).blend(0f, skip).sub(comp);
+      FloatVector next = acc.add(t);
+      comp = next.sub(acc).sub(t);
+      acc = next;
+      col += step;
+      if (col >= classes) {
+        col -= classes;
+      }
+    }
+    acc.sub(comp).intoArray(s, RED);
+    c.sum = sumLanes(s, RED);
   }
 
   /**
