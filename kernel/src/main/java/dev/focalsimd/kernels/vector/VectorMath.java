@@ -241,20 +241,34 @@ public final class VectorMath {
   public static FloatVector exp(FloatVector x) {
     // compare and blend, not max/min: Java's max/min (NaN and -0 rules) cost several
     // instructions each on x86; a NaN compares false and passes through
-    FloatVector xc = x.blend(EXP_LO, x.compare(LT, EXP_LO)).blend(EXP_HI, x.compare(GT, EXP_HI));
+    return expClamped(
+        x.blend(EXP_LO, x.compare(LT, EXP_LO)).blend(EXP_HI, x.compare(GT, EXP_HI)));
+  }
+
+  /**
+   * {@link #exp} for arguments that cannot overflow: the same value, bit for bit, for every
+   * {@code x <= 88.72} and NaN (the softmax's {@code z - max} and the sigmoid's {@code -|x|}, which
+   * are <= 0), without the upper clamp's compare and blend; above 88.72 the result is undefined.
+   */
+  public static FloatVector expNoOverflow(FloatVector x) {
+    return expClamped(x.blend(EXP_LO, x.compare(LT, EXP_LO)));
+  }
+
+  /** exp of x in [-104, 89] (or NaN). */
+  private static FloatVector expClamped(FloatVector xc) {
     FloatVector t = xc.fma(LOG2E, ROUND_MAGIC);
     FloatVector kf = t.sub(ROUND_MAGIC);
-    FloatVector r1 = kf.fma(x.broadcast(-LN2_HI), xc); // exact
+    FloatVector r1 = kf.fma(xc.broadcast(-LN2_HI), xc); // exact
     FloatVector r2 = kf.mul(-LN2_LO);
     FloatVector r = r1.add(r2);
     IntVector k = t.reinterpretAsInts().sub(ROUND_MAGIC_BITS);
     IntVector k1 = k.lanewise(ASHR, 1);
     FloatVector s1 = k1.add(EXP_BIAS).lanewise(LSHL, 23).reinterpretAsFloats();
     return r.fma(EQ0, EQ1)
-        .fma(r, x.broadcast(EQ2))
-        .fma(r, x.broadcast(EQ3))
-        .fma(r, x.broadcast(EQ4))
-        .fma(r, x.broadcast(EQ5))
+        .fma(r, xc.broadcast(EQ2))
+        .fma(r, xc.broadcast(EQ3))
+        .fma(r, xc.broadcast(EQ4))
+        .fma(r, xc.broadcast(EQ5))
         .fma(r.mul(r), r2)
         .add(r1) // expm1(r1 + r2)
         .fma(s1, s1)

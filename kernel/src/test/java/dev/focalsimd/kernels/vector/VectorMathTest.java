@@ -254,6 +254,41 @@ class VectorMathTest {
     s.finish().assertBounds(MAX_ULP_EXP);
   }
 
+  /**
+   * expNoOverflow gives exp's bits wherever it is defined: every STRIDE-th float from 0 to 88.72
+   * and from -0 through -Infinity to the negative NaNs.
+   */
+  @Test
+  void expNoOverflowIsExpBelowOverflow() {
+    float[] in = new float[CHUNK];
+    float[] want = new float[CHUNK];
+    float[] got = new float[CHUNK];
+    long top = Float.floatToRawIntBits(88.72f);
+    long checked = 0;
+    int n = 0;
+    for (long b = 0; b <= 0xffff_ffffL; b += b == top - top % STRIDE ? 0x8000_0000L - b : STRIDE) {
+      in[n++] = Float.intBitsToFloat((int) b);
+      if (n == CHUNK) {
+        checked += sameBits(in, want, got, n);
+        n = 0;
+      }
+    }
+    checked += sameBits(in, want, got, n);
+    assertTrue(checked > 0x8000_0000L / STRIDE, "sampled " + checked);
+  }
+
+  private static int sameBits(float[] in, float[] want, float[] got, int n) {
+    java.util.Arrays.fill(in, n, CHUNK, 0f);
+    Vec.exp(in, want);
+    Vec.expNoOverflow(in, got);
+    for (int i = 0; i < n; i++) {
+      float x = in[i];
+      assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]),
+          () -> "expNoOverflow(" + x + ") differs from exp");
+    }
+    return n;
+  }
+
   @Test
   void expm1Accuracy() {
     Sweep s = new Sweep("expm1", Vec::expm1, Math::expm1);
@@ -498,6 +533,12 @@ class VectorMathTest {
     static void exp(float[] in, float[] out) {
       for (int i = 0; i < in.length; i += S.length()) {
         VectorMath.exp(load(in, i)).intoArray(out, i);
+      }
+    }
+
+    static void expNoOverflow(float[] in, float[] out) {
+      for (int i = 0; i < in.length; i += S.length()) {
+        VectorMath.expNoOverflow(load(in, i)).intoArray(out, i);
       }
     }
 
