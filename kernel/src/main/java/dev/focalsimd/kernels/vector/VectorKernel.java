@@ -1314,6 +1314,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       int gRow = c.go + r * classes;
       float m = s[SMALL_M + r];
       FloatVector acc = FloatVector.zero(S);
+      int targetCol = target - target % L; // the vector holding the target (or the last one)
       // one loop, one exp call: a second call in this compilation would not be inlined (boxing)
       for (int col = 0; col < classes; col += L) {
         int at = Math.min(col, classes - L); // the last vector ends at the row's end
@@ -1321,10 +1322,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         if (grad != null) {
           e.intoArray(grad, gRow + at);
         }
-        // the target, and the last vector's lanes counted already (col - at of them)
-        VectorMask<Float> skip = iota.compare(EQ, (float) (target - at))
-            .or(iota.compare(LT, (float) (col - at)));
-        acc = acc.add(e.blend(0f, skip));
+        if (col == targetCol || at != col) {
+          // the target, and the last vector's lanes counted already (col - at of them)
+          e = e.blend(0f, iota.compare(EQ, (float) (target - at))
+              .or(iota.compare(LT, (float) (col - at))));
+        }
+        acc = acc.add(e);
       }
       if (GATHER) {
         acc.intoArray(km, r * L);
