@@ -1301,7 +1301,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] km = c.km;
     int classes = c.classes;
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
-    for (int r = 0; r < L; r++) {
+    for (int r = L - 1; r >= 0; r--) { // last row first: the max pass left it in L1
       float tf = s[SMALL_T + r];
       if (tf < 0f) {
         if (GATHER) {
