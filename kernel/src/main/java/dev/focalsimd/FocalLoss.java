@@ -11,9 +11,6 @@ import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
 
 /**
  * Focal loss (Lin et al. 2017, "Focal Loss for Dense Object Detection") and its gradient over flat
@@ -59,7 +56,8 @@ public final class FocalLoss {
    */
   public static final int PARALLEL_THRESHOLD = 1 << 18;
 
-  private static final ConcurrentHashMap<Integer, ForkJoinPool> POOLS = new ConcurrentHashMap<>();
+  /** The value checks of a large batch, with a parallelism above 1: ranges per thread. */
+  private static final int SCAN_PARTS_PER_THREAD = 4;
 
   private final LossParams params;
   private final Reduction reduction;
@@ -374,63 +372,20 @@ public final class FocalLoss {
       float[] hess) {
     int blockRows = blockRows(classes);
     int blocks = (n + blockRows - 1) / blockRows;
-    boolean split = parallelism > 1 && blocks > 1 && (long) n * classes >= PARALLEL_THRESHOLD;
-    if (split) {
-      POOLS.computeIfAbsent(parallelism, ForkJoinPool::new).invoke(new HessianTask(
-          hessianKernel(), params, true, 0, blocks, blockRows, x, y, t, n, classes, grad, hess));
-    } else { // no task object: a boosting round calls this once per round, allocation-free
-      HessianTask.runBlocks(hessianKernel(), params, 0, blocks, blockRows, x, y, t, n, classes,
-          grad, hess);
+    HessianKernel hk = hessianKernel();
+    if (parallelism > 1 && blocks > 1 && (long) n * classes >= PARALLEL_THRESHOLD) {
+      Parallel.forEach(parallelism, blocks, b -> HessianBlocks.run(hk, params, b, b + 1,
+          blockRows, x, y, t, n, classes, grad, hess));
+    } else { // no lambda: a boosting round calls this once per round, allocation-free
+      HessianBlocks.run(hk, params, 0, blocks, blockRows, x, y, t, n, classes, grad, hess);
     }
   }
 
   /** Elementwise outputs, so blocks may run in any order and on any thread. */
-  private static final class HessianTask extends RecursiveAction {
-    private static final long serialVersionUID = 1L;
-    private final transient HessianKernel hk;
-    private final transient LossParams p;
-    private final boolean split;
-    private final int from;
-    private final int to;
-    private final int blockRows;
-    private final transient float[] x;
-    private final transient float[] y;
-    private final transient int[] t;
-    private final int n;
-    private final int classes;
-    private final transient float[] grad;
-    private final transient float[] hess;
+  private static final class HessianBlocks {
+    private HessianBlocks() {}
 
-    HessianTask(HessianKernel hk, LossParams p, boolean split, int from, int to, int blockRows,
-        float[] x, float[] y, int[] t, int n, int classes, float[] grad, float[] hess) {
-      this.hk = hk;
-      this.p = p;
-      this.split = split;
-      this.from = from;
-      this.to = to;
-      this.blockRows = blockRows;
-      this.x = x;
-      this.y = y;
-      this.t = t;
-      this.n = n;
-      this.classes = classes;
-      this.grad = grad;
-      this.hess = hess;
-    }
-
-    @Override
-    protected void compute() {
-      if (split && to - from > 2) {
-        int mid = (from + to) >>> 1;
-        invokeAll(
-            new HessianTask(hk, p, true, from, mid, blockRows, x, y, t, n, classes, grad, hess),
-            new HessianTask(hk, p, true, mid, to, blockRows, x, y, t, n, classes, grad, hess));
-        return;
-      }
-      runBlocks(hk, p, from, to, blockRows, x, y, t, n, classes, grad, hess);
-    }
-
-    static void runBlocks(HessianKernel hk, LossParams p, int from, int to, int blockRows,
+    static void run(HessianKernel hk, LossParams p, int from, int to, int blockRows,
         float[] x, float[] y, int[] t, int n, int classes, float[] grad, float[] hess) {
       for (int b = from; b < to; b++) {
         int r0 = b * blockRows;
@@ -583,9 +538,17 @@ public final class FocalLoss {
     int badInput;
     int badTarget;
     if (parallelism > 1 && len >= PARALLEL_THRESHOLD) {
-      int[] firstBad = new int[2 * parallelism];
-      POOLS.computeIfAbsent(parallelism, ForkJoinPool::new).invoke(
-          new ScanTask(kernel, x, xOff, y, yOff, len, parallelism, firstBad, 0, parallelism));
+      // equal ranges, each thread claiming the next; part k's first bad input (or -1) at
+      // firstBad[2k], its first bad target at firstBad[2k + 1]; then the first of them, as the
+      // sequential check reports
+      int parts = SCAN_PARTS_PER_THREAD * parallelism;
+      int[] firstBad = new int[2 * parts];
+      Parallel.forEach(parallelism, parts, k -> {
+        int lo = (int) ((long) len * k / parts);
+        int hi = (int) ((long) len * (k + 1) / parts);
+        firstBad[2 * k] = kernel.firstNonFinite(x, xOff + lo, hi - lo);
+        firstBad[2 * k + 1] = y == null ? -1 : kernel.firstOutsideUnit(y, yOff + lo, hi - lo);
+      });
       badInput = firstOf(firstBad, 0);
       badTarget = firstOf(firstBad, 1);
     } else {
@@ -610,55 +573,6 @@ public final class FocalLoss {
       }
     }
     return -1;
-  }
-
-  /**
-   * The value checks of a large batch split into {@code parts} equal ranges scanned in parallel
-   * (with {@link Builder#parallelism(int)} above 1): part k writes the index of its first
-   * non-finite input to firstBad[2k] and of its first target outside [0, 1] to firstBad[2k + 1],
-   * or -1; the caller then reports the first input, else the first target, as the sequential
-   * check does.
-   */
-  private static final class ScanTask extends RecursiveAction {
-    private static final long serialVersionUID = 1L;
-    private final transient FocalKernel kernel;
-    private final transient float[] x;
-    private final int xOff;
-    private final transient float[] y;
-    private final int yOff;
-    private final int len;
-    private final int parts;
-    private final transient int[] firstBad;
-    private final int from;
-    private final int to;
-
-    ScanTask(FocalKernel kernel, float[] x, int xOff, float[] y, int yOff, int len, int parts,
-        int[] firstBad, int from, int to) {
-      this.kernel = kernel;
-      this.x = x;
-      this.xOff = xOff;
-      this.y = y;
-      this.yOff = yOff;
-      this.len = len;
-      this.parts = parts;
-      this.firstBad = firstBad;
-      this.from = from;
-      this.to = to;
-    }
-
-    @Override
-    protected void compute() {
-      if (to - from == 1) {
-        int lo = (int) ((long) len * from / parts);
-        int hi = (int) ((long) len * to / parts);
-        firstBad[2 * from] = kernel.firstNonFinite(x, xOff + lo, hi - lo);
-        firstBad[2 * from + 1] = y == null ? -1 : kernel.firstOutsideUnit(y, yOff + lo, hi - lo);
-        return;
-      }
-      int mid = (from + to) >>> 1;
-      invokeAll(new ScanTask(kernel, x, xOff, y, yOff, len, parts, firstBad, from, mid),
-          new ScanTask(kernel, x, xOff, y, yOff, len, parts, firstBad, mid, to));
-    }
   }
 
   private void checkClassParams(int classes) {
@@ -735,11 +649,10 @@ public final class FocalLoss {
     int blocks = (n + blockRows - 1) / blockRows;
     if (parallelism > 1 && blocks > 1 && (long) n * classes >= PARALLEL_THRESHOLD) {
       double[] sums = new double[blocks];
-      BlockTask task = new BlockTask(this, sums, 0, blocks, blockRows, x, xOff, y, yOff, t, tOff,
-          n, classes, grad, gOff, gradScale, ps, psOff);
-      POOLS.computeIfAbsent(parallelism, ForkJoinPool::new).invoke(task);
+      Parallel.forEach(parallelism, blocks, b -> sums[b] = block(b, blockRows, x, xOff, y, yOff,
+          t, tOff, n, classes, grad, gOff, gradScale, ps, psOff));
       double total = 0;
-      for (double s : sums) {
+      for (double s : sums) { // block order, whatever the parallelism
         total += s;
       }
       return total;
@@ -779,70 +692,6 @@ public final class FocalLoss {
         return y != null
             ? kernel.sigmoid(p, x, xOff, y, yOff, rows, classes, grad, gOff, gradScale, ps, psOff)
             : kernel.sigmoid(p, x, xOff, t, tOff, rows, classes, grad, gOff, gradScale, ps, psOff);
-    }
-  }
-
-  /** Splits a range of blocks in halves until one block is left; each block's sum goes to sums[b]. */
-  private static final class BlockTask extends RecursiveAction {
-    private static final long serialVersionUID = 1L;
-    private final transient FocalLoss loss;
-    private final transient double[] sums;
-    private final int from;
-    private final int to;
-    private final int blockRows;
-    private final transient float[] x;
-    private final int xOff;
-    private final transient float[] y;
-    private final int yOff;
-    private final transient int[] t;
-    private final int tOff;
-    private final int n;
-    private final int classes;
-    private final transient float[] grad;
-    private final int gOff;
-    private final float gradScale;
-    private final transient float[] ps;
-    private final int psOff;
-
-    BlockTask(FocalLoss loss, double[] sums, int from, int to, int blockRows, float[] x, int xOff,
-        float[] y, int yOff, int[] t, int tOff, int n, int classes, float[] grad, int gOff,
-        float gradScale, float[] ps, int psOff) {
-      this.loss = loss;
-      this.sums = sums;
-      this.from = from;
-      this.to = to;
-      this.blockRows = blockRows;
-      this.x = x;
-      this.xOff = xOff;
-      this.y = y;
-      this.yOff = yOff;
-      this.t = t;
-      this.tOff = tOff;
-      this.n = n;
-      this.classes = classes;
-      this.grad = grad;
-      this.gOff = gOff;
-      this.gradScale = gradScale;
-      this.ps = ps;
-      this.psOff = psOff;
-    }
-
-    private BlockTask part(int lo, int hi) {
-      return new BlockTask(loss, sums, lo, hi, blockRows, x, xOff, y, yOff, t, tOff, n, classes,
-          grad, gOff, gradScale, ps, psOff);
-    }
-
-    @Override
-    protected void compute() {
-      if (to - from <= 2) {
-        for (int b = from; b < to; b++) {
-          sums[b] = loss.block(b, blockRows, x, xOff, y, yOff, t, tOff, n, classes, grad, gOff,
-              gradScale, ps, psOff);
-        }
-        return;
-      }
-      int mid = (from + to) >>> 1;
-      invokeAll(part(from, mid), part(mid, to));
     }
   }
 
