@@ -52,12 +52,9 @@ final class Parallel {
     }
     for (Helper h : started) {
       if (!h.state.compareAndSet(Helper.WAITING, Helper.CANCELLED)) {
-        try {
-          h.join(); // it started: wait until it has no part left
-        } catch (RuntimeException | Error e) {
-          if (failure == null) {
-            failure = e;
-          }
+        h.join(); // it started: wait until it has no part left
+        if (failure == null) {
+          failure = h.failure; // the part's own exception, not the pool's wrapped copy
         }
       }
     }
@@ -93,10 +90,18 @@ final class Parallel {
       this.part = part;
     }
 
+    /** What a part threw on this helper, if anything; read after join. */
+    transient Throwable failure;
+
     @Override
     protected void compute() {
       if (state.compareAndSet(WAITING, RUNNING)) {
-        drain(next, parts, part);
+        try {
+          drain(next, parts, part);
+        } catch (RuntimeException | Error e) {
+          failure = e;
+          next.set(parts); // the others stop at their next claim
+        }
       }
     }
   }
