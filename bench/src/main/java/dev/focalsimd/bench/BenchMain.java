@@ -7,6 +7,7 @@ import dev.focalsimd.bench.ResultFile.Settings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -63,6 +64,8 @@ public final class BenchMain {
       "  --peers            focal_ref.c's 4 shapes; builds and runs focal_ref.c with gcc (with and",
       "                     without -ffast-math) and prints its numbers and PyTorch's beside ours",
       "  --peers-dir DIR    where focal_ref.c and its README are (default ../shared/peers)",
+      "  --like-ref         the vector kernel timed as focal_ref.c times itself (best of 30 calls),",
+      "                     in 5 rounds alternating with focal_ref.c -ffast-math (about 3 minutes)",
       "  --extras           also the direct FloatBuffer and the dense vs class-index benchmarks",
       "  --out FILE         where to save the results (default bench-results/<cpu>_jdk<v>_<date>.json)",
       "  --chart FILE       draw a grouped bar chart, FILE ending in .png or .svg",
@@ -107,6 +110,9 @@ public final class BenchMain {
       if (cli.compare != null) {
         return compare(cli, out);
       }
+      if (cli.likeRef) {
+        return likeRef(cli, out);
+      }
       return bench(cli, out, err);
     } catch (BenchException e) {
       err.println("bench: error: " + e.getMessage());
@@ -120,6 +126,7 @@ public final class BenchMain {
   static final class Cli {
     String settings; // quick, full, smoke, or null
     boolean peers;
+    boolean likeRef;
     boolean widths;
     boolean extras;
     boolean verbose;
@@ -162,6 +169,10 @@ public final class BenchMain {
           case "--widths":
             noValue(a, value);
             c.widths = true;
+            break;
+          case "--like-ref":
+            noValue(a, value);
+            c.likeRef = true;
             break;
           case "--extras":
             noValue(a, value);
@@ -255,6 +266,51 @@ public final class BenchMain {
         name += "+extras";
       }
       return name;
+    }
+  }
+
+  // ------------------------------------------------------------------ like-ref
+
+  /**
+   * Builds focal_ref.c with -ffast-math and runs {@link LikeRef} in a JVM with the vector module,
+   * its output passed through.
+   */
+  static int likeRef(Cli cli, PrintStream out) {
+    if (cli.settings != null || cli.peers || cli.widths || cli.extras || cli.out != null
+        || cli.chart != null || !cli.jmh.isEmpty()) {
+      throw new BenchException("--like-ref takes --peers-dir only");
+    }
+    Path jar;
+    try {
+      jar = Path.of(BenchMain.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (java.net.URISyntaxException e) {
+      throw new BenchException("cannot locate bench.jar: " + e.getMessage());
+    }
+    Path tmp = null;
+    try {
+      tmp = Files.createTempDirectory("focal_ref");
+      Path exe = Peers.buildFast(Peers.locate(cli.peersDir), tmp, out);
+      List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+          .toString(), "--add-modules=jdk.incubator.vector", "-Xmx4g", "-cp", jar.toString(),
+          LikeRef.class.getName(), exe.toString(), Integer.toString(LikeRef.DEFAULT_ROUNDS));
+      out.println("like-ref: " + String.join(" ", cmd));
+      out.flush();
+      Process p = new ProcessBuilder(cmd).inheritIO().start();
+      return p.waitFor();
+    } catch (IOException e) {
+      throw new BenchException("like-ref: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BenchException("interrupted");
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp.resolve("focal_ref_fast"));
+          Files.deleteIfExists(tmp);
+        } catch (IOException e) {
+          out.println("like-ref: could not delete " + tmp);
+        }
+      }
     }
   }
 

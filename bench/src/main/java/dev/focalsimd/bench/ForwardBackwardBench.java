@@ -55,6 +55,13 @@ public class ForwardBackwardBench {
   @Param({"4096x16", "65536x16", "8192x1000", "16384x80", "4096x21"})
   public String shape;
 
+  /**
+   * The value checks ({@code validateValues}): on, the library's default, unless {@code -p
+   * validate=false}, which compares like for like with {@code focal_ref.c} (it checks nothing).
+   */
+  @Param({"true"})
+  public boolean validate;
+
   private Form f;
   private FocalLoss loss;
   private int classes;
@@ -77,7 +84,7 @@ public class ForwardBackwardBench {
     int[] nc = BenchData.parseShape(shape);
     BenchData data = BenchData.generate(nc, f, f.refTargets());
     classes = nc[1];
-    loss = BenchData.loss(f, Kernel.valueOf(kernel), data.alpha);
+    loss = BenchData.loss(f, Kernel.valueOf(kernel), data.alpha, 1, validate);
     input = data.input(f);
     if (f.refTargets().equals("index")) {
       index = data.classIndex;

@@ -103,9 +103,19 @@ final class Peers {
     }
   }
 
-  private static List<Peer> buildAndRun(Path src, Path tmp, boolean fast, PrintStream log)
-      throws IOException {
-    String name = fast ? C_FAST : C_STRICT;
+  /** Builds focal_ref.c from dir with -ffast-math into tmp; returns the binary. */
+  static Path buildFast(Path dir, Path tmp, PrintStream log) throws IOException {
+    Path src = dir.resolve("focal_ref.c");
+    if (!Files.isRegularFile(src)) {
+      throw new BenchException(src + " not found (--peers-dir DIR)");
+    }
+    if (!gccWorks()) {
+      throw new BenchException("gcc not found");
+    }
+    return build(src, tmp, true, log);
+  }
+
+  private static Path build(Path src, Path tmp, boolean fast, PrintStream log) throws IOException {
     Path exe = tmp.resolve(fast ? "focal_ref_fast" : "focal_ref_strict");
     List<String> cc = new ArrayList<>(List.of("gcc", "-O3", "-march=native"));
     if (fast) {
@@ -117,6 +127,13 @@ final class Peers {
     if (build.exit != 0) {
       throw new BenchException("gcc failed (" + build.exit + "): " + firstLine(build.output));
     }
+    return exe;
+  }
+
+  private static List<Peer> buildAndRun(Path src, Path tmp, boolean fast, PrintStream log)
+      throws IOException {
+    String name = fast ? C_FAST : C_STRICT;
+    Path exe = build(src, tmp, fast, log);
     log.println("peers: running " + name + " (12 measurements, up to a minute)");
     Result r = run(List.of(exe.toString()), 600, null);
     if (r.exit != 0) {

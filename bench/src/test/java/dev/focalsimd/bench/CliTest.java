@@ -31,6 +31,15 @@ class CliTest {
   }
 
   @Test
+  void likeRef() {
+    BenchMain.Cli c = BenchMain.Cli.parse(new String[] {"--like-ref", "--peers-dir", "p"});
+    assertTrue(c.likeRef);
+    assertEquals("p", c.peersDir);
+    assertEquals(2.0, LikeRef.median(new double[] {3, 1, 2}));
+    assertEquals(2.5, LikeRef.median(new double[] {4, 1, 2, 3}));
+  }
+
+  @Test
   void equalsFormAndCompareFiles() {
     BenchMain.Cli c = BenchMain.Cli.parse(new String[] {"--compare", "a.json", "b.json",
         "--chart=c.svg"});

@@ -43,6 +43,18 @@ class ErrorPathsTest {
   }
 
   @Test
+  void likeRefTakesNoRunOptions() {
+    oneLineError(Fixtures.run("--like-ref", "--full"), "--like-ref takes --peers-dir only");
+    oneLineError(Fixtures.run("--like-ref", "-f", "1"), "--like-ref takes --peers-dir only");
+  }
+
+  @Test
+  void likeRefWithoutTheReferenceSource(@TempDir Path dir) {
+    oneLineError(Fixtures.run("--like-ref", "--peers-dir", dir.toString()),
+        dir.resolve("focal_ref.c") + " not found");
+  }
+
+  @Test
   void compareTakesNoRunOptions() {
     oneLineError(Fixtures.run("--compare", Fixtures.path("results-a.json").toString(), "--full"),
         "--compare takes result files and --chart only");

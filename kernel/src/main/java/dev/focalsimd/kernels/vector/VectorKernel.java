@@ -2533,12 +2533,16 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     return -1;
   }
 
-  /** Runs a scan pass over a[off, off + len) in {@link #SCAN} pieces; whether all passed. */
+  /**
+   * Runs a scan pass over a[off, off + len) in {@link #SCAN} pieces, the last piece first; whether
+   * all passed. Backwards because the kernel then reads the array from its start: what the scan
+   * leaves in L2 is the start of the array, not its end.
+   */
   private static boolean scan(Pass pass, float[] a, int off, int len) {
     Chunk c = CHUNK_ARGS.get();
     c.x = a;
     boolean ok = true;
-    for (int i = 0; i < len && ok; i += SCAN) {
+    for (int i = len == 0 ? -1 : (len - 1) / SCAN * SCAN; i >= 0 && ok; i -= SCAN) {
       c.xo = off + i;
       c.n = Math.min(SCAN, len - i);
       run(pass, c);

@@ -1,0 +1,215 @@
+package dev.focalsimd.bench;
+
+import dev.focalsimd.FocalLoss;
+import dev.focalsimd.Kernel;
+import dev.focalsimd.bench.BenchData.Form;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code --like-ref}: the vector kernel measured the way {@code focal_ref.c} measures itself (the
+ * best of 30 consecutive calls, per form and shape), in rounds that alternate with runs of the
+ * built {@code focal_ref.c -ffast-math} binary, so that both see the same machine state. On a
+ * shared machine whose speed drifts by tens of percent between minutes, the ratio within one
+ * round is the comparison; the table gives each column's median over the rounds and the median
+ * and range of the per-round ratios.
+ *
+ * <p>The Java kernel runs twice per round: with the value checks off (like for like: focal_ref.c
+ * checks nothing) and on (the library's default). Each (form, shape) is primed once, before the
+ * first round, like {@link ForwardBackwardBench}'s trial setup, then warmed for 0.5 s on the full
+ * batch. Runs in its own JVM, started by {@link BenchMain} with {@code
+ * --add-modules=jdk.incubator.vector}: {@code main(exe, rounds)}.
+ */
+final class LikeRef {
+
+  static final int CALLS = 30;
+  static final int DEFAULT_ROUNDS = 5;
+
+  private static final Pattern LINE =
+      Pattern.compile("^(one_vs_all|softmax|sigmoid)\\s+(\\d+)\\s+(\\d+)\\s+([0-9.]+)\\s*$");
+
+  private LikeRef() {}
+
+  /** One (form, shape): the data and the two losses (checks off and on). */
+  private static final class Cell {
+    final Form form;
+    final String shape;
+    final int classes;
+    final float[] input;
+    final float[] dense;
+    final int[] index;
+    final float[] grad;
+    final FocalLoss unchecked;
+    final FocalLoss checked;
+    final double[] off;
+    final double[] on;
+    final double[] ref;
+
+    Cell(Form form, String shape, int rounds) {
+      this.form = form;
+      this.shape = shape;
+      int[] nc = BenchData.parseShape(shape);
+      classes = nc[1];
+      BenchData data = BenchData.generate(nc, form, form.refTargets());
+      input = data.input(form);
+      index = form.refTargets().equals("index") ? data.classIndex : null;
+      dense = index == null ? data.oneHot : null;
+      grad = new float[input.length];
+      unchecked = BenchData.loss(form, Kernel.VECTOR, data.alpha, 1, false);
+      checked = BenchData.loss(form, Kernel.VECTOR, data.alpha, 1, true);
+      off = new double[rounds];
+      on = new double[rounds];
+      ref = new double[rounds];
+    }
+
+    float call(FocalLoss loss) {
+      return index != null ? loss.forwardBackward(input, index, classes, grad)
+          : loss.forwardBackward(input, dense, classes, grad);
+    }
+
+    /** Calls for at least {@code nanos}; returns the losses' sum (kept, so not dead code). */
+    double warm(FocalLoss loss, long nanos) {
+      double sink = 0;
+      long end = System.nanoTime() + nanos;
+      do {
+        sink += call(loss);
+      } while (System.nanoTime() < end);
+      return sink;
+    }
+
+    /** The best of {@link #CALLS} calls, in Melem/s; sink[0] accumulates the losses. */
+    double bestOf(FocalLoss loss, double[] sink) {
+      long best = Long.MAX_VALUE;
+      for (int i = 0; i < CALLS; i++) {
+        long t0 = System.nanoTime();
+        sink[0] += call(loss);
+        best = Math.min(best, System.nanoTime() - t0);
+      }
+      return input.length / (best / 1e3);
+    }
+  }
+
+  public static void main(String[] args) throws IOException, InterruptedException {
+    String exe = args[0];
+    int rounds = Integer.parseInt(args[1]);
+    PrintStream out = System.out;
+    List<Cell> cells = new ArrayList<>();
+    double[] sink = new double[1];
+    for (Form f : Form.values()) {
+      for (String shape : Peers.SHAPES) {
+        Cell c = new Cell(f, shape, rounds);
+        int[] nc = BenchData.parseShape(shape);
+        int rows = BenchData.primeRows(nc[0], nc[1]);
+        int len = rows * nc[1];
+        float[] in = Arrays.copyOf(c.input, len);
+        float[] y = c.dense == null ? null : Arrays.copyOf(c.dense, len);
+        int[] t = c.index == null ? null : Arrays.copyOf(c.index, rows);
+        float[] g = new float[len];
+        for (FocalLoss loss : List.of(c.unchecked, c.checked)) {
+          sink[0] += BenchData.prime(() -> t != null ? loss.forwardBackward(in, t, nc[1], g)
+              : loss.forwardBackward(in, y, nc[1], g));
+          sink[0] += c.warm(loss, 500_000_000L);
+        }
+        cells.add(c);
+        out.printf(Locale.ROOT, "like-ref: primed %s %s%n", f.label, shape);
+      }
+    }
+    for (int r = 0; r < rounds; r++) {
+      Map<String, Double> ref = runRef(exe);
+      for (Cell c : cells) {
+        int[] nc = BenchData.parseShape(c.shape);
+        Double v = ref.get(c.form.label + " " + nc[0] + " " + nc[1]);
+        c.ref[r] = v == null ? Double.NaN : v;
+        c.off[r] = c.bestOf(c.unchecked, sink);
+        c.on[r] = c.bestOf(c.checked, sink);
+      }
+      out.printf(Locale.ROOT, "like-ref: round %d of %d done%n", r + 1, rounds);
+    }
+    out.println();
+    out.print(table(cells, rounds));
+    if (sink[0] == 42.0) {
+      out.println();
+    }
+  }
+
+  private static String table(List<Cell> cells, int rounds) {
+    List<String> head = List.of("form", "N", "C", "vector unchecked", "vector checked",
+        "C -ffast-math", "unchecked/C", "(range)", "checked/C", "(range)");
+    TextTable t = new TextTable(1, head);
+    for (Cell c : cells) {
+      int[] nc = BenchData.parseShape(c.shape);
+      double[] ro = new double[rounds];
+      double[] rc = new double[rounds];
+      for (int r = 0; r < rounds; r++) {
+        ro[r] = c.off[r] / c.ref[r];
+        rc[r] = c.on[r] / c.ref[r];
+      }
+      t.add(List.of(c.form.label, Integer.toString(nc[0]), Integer.toString(nc[1]),
+          TextTable.melem(median(c.off)), TextTable.melem(median(c.on)),
+          TextTable.melem(median(c.ref)), ratio(median(ro)), range(ro), ratio(median(rc)),
+          range(rc)));
+    }
+    return t.render() + String.format(Locale.ROOT,
+        "Melem/s from the best of %d consecutive calls (focal_ref.c's own measure), median of %d"
+            + " rounds; each round runs focal_ref.c -ffast-math, then the vector kernel with the"
+            + " value checks off and on. Ratios: median (min..max) of the per-round ratios.%n"
+            + "Goal (issue 4): vector/C-fast >= 1.25%n", CALLS, rounds);
+  }
+
+  private static String ratio(double r) {
+    return String.format(Locale.ROOT, "%.2fx", r);
+  }
+
+  private static String range(double[] r) {
+    double[] s = r.clone();
+    Arrays.sort(s);
+    return String.format(Locale.ROOT, "%.2f..%.2f", s[0], s[s.length - 1]);
+  }
+
+  static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    int n = s.length;
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  }
+
+  /** Runs the focal_ref binary once: "form N C" to Melem/s. */
+  private static Map<String, Double> runRef(String exe) throws IOException, InterruptedException {
+    Path log = Files.createTempFile("focal_ref", ".out");
+    try {
+      Process p = new ProcessBuilder(exe).redirectErrorStream(true).redirectOutput(log.toFile())
+          .start();
+      p.getOutputStream().close();
+      if (!p.waitFor(600, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new BenchException(exe + " did not finish in 600 s");
+      }
+      if (p.exitValue() != 0) {
+        throw new BenchException(exe + " exited with " + p.exitValue());
+      }
+      Map<String, Double> out = new HashMap<>();
+      for (String line : Files.readString(log, StandardCharsets.UTF_8).split("\\R")) {
+        Matcher m = LINE.matcher(line.trim());
+        if (m.matches()) {
+          out.put(m.group(1) + " " + m.group(2) + " " + m.group(3),
+              Double.parseDouble(m.group(4)));
+        }
+      }
+      return out;
+    } finally {
+      Files.deleteIfExists(log);
+    }
+  }
+}
