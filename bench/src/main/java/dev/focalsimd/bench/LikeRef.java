@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * <p>The Java kernel runs twice per round: with the value checks off (like for like: focal_ref.c
  * checks nothing) and on (the library's default). Each (form, shape) is primed once, before the
  * first round, like {@link ForwardBackwardBench}'s trial setup, then warmed for 0.5 s on the full
- * batch. Runs in its own JVM, started by {@link BenchMain} with {@code
+ * batch. The two runs of a cell are back to back, so their ratio is also the cost of the value
+ * checks measured side by side. Runs in its own JVM, started by {@link BenchMain} with {@code
  * --add-modules=jdk.incubator.vector}: {@code main(exe, rounds)}.
  */
 final class LikeRef {
@@ -146,25 +147,28 @@ final class LikeRef {
 
   private static String table(List<Cell> cells, int rounds) {
     List<String> head = List.of("form", "N", "C", "vector unchecked", "vector checked",
-        "C -ffast-math", "unchecked/C", "(range)", "checked/C", "(range)");
+        "C -ffast-math", "unchecked/C", "(range)", "checked/C", "(range)", "check cost");
     TextTable t = new TextTable(1, head);
     for (Cell c : cells) {
       int[] nc = BenchData.parseShape(c.shape);
       double[] ro = new double[rounds];
       double[] rc = new double[rounds];
+      double[] cost = new double[rounds];
       for (int r = 0; r < rounds; r++) {
         ro[r] = c.off[r] / c.ref[r];
         rc[r] = c.on[r] / c.ref[r];
+        cost[r] = c.off[r] / c.on[r] - 1;
       }
       t.add(List.of(c.form.label, Integer.toString(nc[0]), Integer.toString(nc[1]),
           TextTable.melem(median(c.off)), TextTable.melem(median(c.on)),
           TextTable.melem(median(c.ref)), ratio(median(ro)), range(ro), ratio(median(rc)),
-          range(rc)));
+          range(rc), String.format(Locale.ROOT, "%.0f%%", 100 * median(cost))));
     }
     return t.render() + String.format(Locale.ROOT,
         "Melem/s from the best of %d consecutive calls (focal_ref.c's own measure), median of %d"
             + " rounds; each round runs focal_ref.c -ffast-math, then the vector kernel with the"
-            + " value checks off and on. Ratios: median (min..max) of the per-round ratios.%n"
+            + " value checks off and on. Ratios: median (min..max) of the per-round ratios; check"
+            + " cost: median of the per-round unchecked/checked - 1.%n"
             + "Goal (issue 4): vector/C-fast >= 1.25%n", CALLS, rounds);
   }
 
