@@ -193,10 +193,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     pass.run(c);
   }
 
-  private static final Pass[] OVA = {VectorKernel::ovaFused};
-  private static final Pass[] OVA_GENERAL_GAMMA = {
+  private static final Pass[] OVA = {
       c -> ovaProbs(c.p, c.x, c.xo, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
       c -> ovaLnPt(c.s, c.n),
+      VectorKernel::ovaGradLoss};
+  private static final Pass[] OVA_GENERAL_GAMMA = {
+      OVA[0], OVA[1],
       c -> logInto(c.s, Q, QG, c.n),
       c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
       VectorKernel::ovaGrad,
@@ -232,9 +234,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final Pass[] SIGMOID = {
       c -> expNegAbsInto(c.x, c.xo, c.s, c.n),
       c -> sigmoidLog1p(c.s, c.n),
-      VectorKernel::sigmoidFused};
+      VectorKernel::sigmoidTerms,
+      VectorKernel::sigmoidGradLoss};
   private static final Pass[] SIGMOID_GENERAL_GAMMA = {
-      SIGMOID[0], SIGMOID[1], VectorKernel::sigmoidTerms,
+      SIGMOID[0], SIGMOID[1], SIGMOID[2],
       OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
       VectorKernel::sigmoidGrad, VectorKernel::sigmoidLoss};
 
@@ -526,17 +529,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * The whole loss of one chunk of probabilities for gamma 0, 1, 2 or 3, in one loop: the clip,
-   * q and p_t as {@link #ovaProbs}, ln p_t as {@link #ovaLnPt}, the gradient as {@link #ovaGrad}
-   * and the loss terms as {@link #ovaLoss}, summed by {@link #sumTerms}. One loop, not four
-   * passes: beyond the caches, the passes that only compute left the memory idle (8192 x 1000:
-   * ~470 -> ~730 Melem/s in a standalone loop); small enough to stay below C2's cutoff (checked
-   * at 128, 256 and 512 bits, JDK 17 and 25: no allocation).
+   * Pass 3 for gamma 0 to 3: {@link #ovaGrad} and {@link #ovaLoss} in one loop, the loss summed in
+   * the loop with Kahan's compensation. Three passes instead of four: beyond the caches, passes
+   * that only compute leave the memory idle, and this one writes the gradient. Not fewer: with
+   * the logarithm as well, one loop reached C2's node cutoff and boxed its last operations (an
+   * allocation per vector) in some JVM runs; so did the clip and the logarithm in one loop.
    */
-  private static void ovaFused(Chunk c) {
+  private static void ovaGradLoss(Chunk c) {
     LossParams p = c.p;
-    float[] x = c.x;
-    int xo = c.xo;
     float[] y = c.y;
     int yo = c.yo;
     int target = c.target;
@@ -548,40 +548,29 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] alpha = p.alphaTiled;
     int kind = p.gammaKind;
     float gamma = p.gamma;
-    float lo = p.lo;
-    float hi = p.hi;
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector scale = FloatVector.broadcast(S, c.gradScale);
-    // lanes counted already (last vector); see ovaLoss
-    VectorMask<Float> skip = iota.compare(LT, (float) c.done);
+    VectorMask<Float> skip = iota.compare(LT, (float) c.done); // see ovaLoss
     FloatVector acc = zeros;
     FloatVector comp = zeros;
     int step = L % classes;
     int col = c.col0;
     for (int i = 0; i < n; i += L) {
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
-      FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-      VectorMask<Float> below = xv.compare(LT, lo);
-      VectorMask<Float> above = xv.compare(GT, hi);
-      FloatVector pc = xv.blend(lo, below).blend(hi, above);
-      FloatVector omy = ones.sub(yv);
-      FloatVector ompc = ones.sub(pc);
-      FloatVector q = yv.fma(ompc, omy.mul(pc));
-      FloatVector pt = yv.fma(pc, omy.mul(ompc));
-      FloatVector d = q.neg().sub(pt.sub(1f));
-      FloatVector lnpt =
-          VectorMath.logNormal(pt).add(d.fma(q, d).blend(0f, q.compare(GE, 0.5f)));
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector lnpt = FloatVector.fromArray(S, s, LN + i);
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
       FloatVector qg1 = kind == 2 ? q : kind == 3 ? q.mul(q) : ones;
       FloatVector qg = kind == 0 ? ones : kind == 1 ? q : qg1.mul(q);
       if (grad != null) {
+        FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+            : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+        FloatVector pt = FloatVector.fromArray(S, s, PT + i);
         // q >= 1 - hi > 0 after the clip, so no division by zero.
         FloatVector inner = qg1.mul(lnpt).mul(gamma).sub(qg.div(pt));
-        inner.mul(a.mul(scale)).mul(yv.fma(2f, -1f)).blend(0f, below.or(above))
-            .intoArray(grad, go + i);
+        VectorMask<Float> clipped = FloatVector.fromArray(S, s, E + i).compare(GT, 0f);
+        inner.mul(a.mul(scale)).mul(yv.fma(2f, -1f)).blend(0f, clipped).intoArray(grad, go + i);
       }
       FloatVector term = qg.mul(lnpt).mul(a).blend(0f, skip).neg().sub(comp);
       FloatVector next = acc.add(term);
@@ -1725,13 +1714,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Pass 3 for gamma 0, 1, 2 or 3: {@link #sigmoidTerms}, {@link #sigmoidGrad} and {@link
-   * #sigmoidLoss} in one loop (the loss with an in-register Kahan sum), as {@link #ovaFused}.
+   * Pass 4 for gamma 0 to 3: {@link #sigmoidGrad} and {@link #sigmoidLoss} in one loop (see
+   * {@link #ovaGradLoss}), the loss summed in the loop with Kahan's compensation.
    */
-  private static void sigmoidFused(Chunk c) {
+  private static void sigmoidGradLoss(Chunk c) {
     LossParams p = c.p;
-    float[] x = c.x;
-    int xo = c.xo;
     float[] y = c.y;
     int yo = c.yo;
     int target = c.target;
@@ -1740,10 +1727,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] grad = c.grad;
     int go = c.go;
     float[] s = c.s;
-    float[] cw = p.classWeightsTiled;
-    boolean alphaOn = p.sigmoidAlpha >= 0f;
-    float alphaSlope = 2f * p.sigmoidAlpha - 1f;
-    float alphaNeg = 1f - p.sigmoidAlpha;
     int kind = p.gammaKind;
     float gamma = p.gamma;
     FloatVector ones = FloatVector.broadcast(S, 1f);
@@ -1756,31 +1739,22 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int step = L % classes;
     int col = c.col0;
     for (int i = 0; i < n; i += L) {
-      FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
-      FloatVector inv = FloatVector.fromArray(S, s, PT + i);
-      FloatVector ei = FloatVector.fromArray(S, s, E + i).mul(inv);
-      VectorMask<Float> pos = xv.compare(GE, 0f);
-      FloatVector prob = ei.blend(inv, pos); // sigmoid(x)
-      FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
-      FloatVector relu = xv.blend(0f, xv.compare(LT, 0f)); // max(x, 0), see clip
-      FloatVector ce = yv.neg().fma(xv, relu).add(FloatVector.fromArray(S, s, LN + i));
-      FloatVector omy = ones.sub(yv);
-      FloatVector q = yv.fma(omp, omy.mul(prob));
-      FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
-      if (alphaOn) {
-        w = w.mul(yv.fma(alphaSlope, alphaNeg));
-      }
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector w = FloatVector.fromArray(S, s, W + i);
+      FloatVector ce = FloatVector.fromArray(S, s, LN + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q : q.mul(q).mul(q);
       if (grad != null) {
-        FloatVector g = yv.neg().fma(omp, omy.mul(prob)).mul(qg); // (p - y) q^gamma
+        FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
+            : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+        FloatVector prob = FloatVector.fromArray(S, s, PT + i);
+        FloatVector omp = FloatVector.fromArray(S, s, E + i);
+        FloatVector g = yv.neg().fma(omp, ones.sub(yv).mul(prob)).mul(qg); // (p - y) q^gamma
         if (kind != 0) {
           FloatVector pp = prob.mul(omp);
           FloatVector term = kind == 2 ? q.mul(pp) : kind == 1 ? pp : q.mul(q).mul(pp);
           g = ce.mul(term).mul(gamma).fma(yv.fma(-2f, 1f), g);
         }
-        g.mul(w.mul(scale)).intoArray(grad, go + i);
+        g.mul(w).mul(scale).intoArray(grad, go + i);
       }
       FloatVector t = w.mul(ce).mul(qg).blend(0f, skip).sub(comp);
       FloatVector next = acc.add(t);
