@@ -34,7 +34,10 @@ import jdk.incubator.vector.VectorSpecies;
  * tiny helpers. A pass that grows past the cutoff fails at its last operations (a store or the
  * sum is left to the Java fallback, which boxes a vector every iteration) in some JVM runs and not
  * in others, depending on the profile: the gradient and the loss sum are therefore separate
- * passes. Every pass, the validation scans included, is called through one call site ({@code
+ * passes for general gamma, and share one pass only where gamma is 0 to 3 (powers by
+ * multiplication) with the logarithm in a pass of its own (a one-vs-all or sigmoid loop holding the
+ * logarithm, the gradient and the loss boxed its last store in about half the runs with the value
+ * checks on). Every pass, the validation scans included, is called through one call site ({@code
  * run}) that sees many {@link Pass} classes, which C2 does not inline, so each pass stays its own
  * small compilation and never becomes part of a caller's (a trainer's or a benchmark's loop).
  *
