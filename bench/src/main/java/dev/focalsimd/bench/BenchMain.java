@@ -65,7 +65,7 @@ public final class BenchMain {
       "                     without -ffast-math) and prints its numbers and PyTorch's beside ours",
       "  --peers-dir DIR    where focal_ref.c and its README are (default ../shared/peers)",
       "  --like-ref         the vector kernel timed as focal_ref.c times itself (best of 30 calls),",
-      "                     in 5 rounds alternating with focal_ref.c -ffast-math (about 3 minutes)",
+      "                     in 5 rounds alternating with focal_ref.c -ffast-math (about a minute)",
       "  --extras           also the direct FloatBuffer and the dense vs class-index benchmarks",
       "  --out FILE         where to save the results (default bench-results/<cpu>_jdk<v>_<date>.json)",
       "  --chart FILE       draw a grouped bar chart, FILE ending in .png or .svg",

@@ -211,6 +211,9 @@ final class LikeRef {
               Double.parseDouble(m.group(4)));
         }
       }
+      if (out.isEmpty()) {
+        throw new BenchException(exe + " printed no results");
+      }
       return out;
     } finally {
       Files.deleteIfExists(log);

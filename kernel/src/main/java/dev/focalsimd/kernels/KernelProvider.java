@@ -102,7 +102,8 @@ public final class KernelProvider {
           LOG.log(Level.INFO, "focal-simd: kernel VECTOR, " + bits + "-bit species");
         } else {
           LOG.log(Level.WARNING, "focal-simd: vector kernel unavailable (" + reason
-              + "); using the SCALAR kernel. To enable it: " + FIX + ".");
+              + "); using the SCALAR kernel"
+              + (reason.contains(FIX) ? "" : ". To enable it: " + FIX) + ".");
         }
         break;
       default:
