@@ -66,6 +66,10 @@ public final class BenchMain {
       "  --peers-dir DIR    where focal_ref.c and its README are (default ../shared/peers)",
       "  --like-ref         the vector kernel timed as focal_ref.c times itself (best of 30 calls),",
       "                     in 5 rounds alternating with focal_ref.c -ffast-math (about a minute)",
+      "  --paired NAME=A,B  two values of a benchmark parameter in alternating JMH runs (one fork",
+      "                     each, other parameters fixed), the ratio B/A taken per round: for",
+      "                     machines whose speed drifts; e.g. OptionsBench --paired parallelism=1,2",
+      "  --rounds N         rounds of --paired (default 5)",
       "  --extras           also the direct FloatBuffer and the dense vs class-index benchmarks",
       "  --out FILE         where to save the results (default bench-results/<cpu>_jdk<v>_<date>.json)",
       "  --chart FILE       draw a grouped bar chart, FILE ending in .png or .svg",
@@ -113,6 +117,12 @@ public final class BenchMain {
       if (cli.likeRef) {
         return likeRef(cli, out);
       }
+      if (cli.paired != null) {
+        return paired(cli, out);
+      }
+      if (cli.rounds != null) {
+        throw new BenchException("--rounds goes with --paired");
+      }
       return bench(cli, out, err);
     } catch (BenchException e) {
       err.println("bench: error: " + e.getMessage());
@@ -127,6 +137,8 @@ public final class BenchMain {
     String settings; // quick, full, smoke, or null
     boolean peers;
     boolean likeRef;
+    Paired.Spec paired;
+    Integer rounds;
     boolean widths;
     boolean extras;
     boolean verbose;
@@ -189,6 +201,8 @@ public final class BenchMain {
           case "--out":
           case "--chart":
           case "--peers-dir":
+          case "--paired":
+          case "--rounds":
             if (value == null) {
               if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
                 throw new BenchException(a + " needs a value");
@@ -198,7 +212,11 @@ public final class BenchMain {
             if (value.isEmpty()) {
               throw new BenchException(a + " needs a value");
             }
-            if (a.equals("--out")) {
+            if (a.equals("--paired")) {
+              c.paired = Paired.Spec.parse(value);
+            } else if (a.equals("--rounds")) {
+              c.rounds = rounds(value);
+            } else if (a.equals("--out")) {
               c.out = value;
             } else if (a.equals("--chart")) {
               c.chart = value;
@@ -233,10 +251,24 @@ public final class BenchMain {
         throw new BenchException("--chart " + c.chart + ": the file name must end in .png or .svg");
       }
       if (c.compare != null && (c.settings != null || c.peers || c.widths || c.extras
+          || c.paired != null || c.rounds != null
           || c.out != null || !c.jmh.isEmpty())) {
         throw new BenchException("--compare takes result files and --chart only");
       }
       return c;
+    }
+
+    private static int rounds(String value) {
+      int r;
+      try {
+        r = Integer.parseInt(value);
+      } catch (NumberFormatException e) {
+        r = 0;
+      }
+      if (r < 1 || r > 100) {
+        throw new BenchException("--rounds " + value + ": expected a whole number from 1 to 100");
+      }
+      return r;
     }
 
     private static void noValue(String a, String value) {
@@ -277,7 +309,7 @@ public final class BenchMain {
    */
   static int likeRef(Cli cli, PrintStream out) {
     if (cli.settings != null || cli.peers || cli.widths || cli.extras || cli.out != null
-        || cli.chart != null || !cli.jmh.isEmpty()) {
+        || cli.chart != null || !cli.jmh.isEmpty() || cli.paired != null || cli.rounds != null) {
       throw new BenchException("--like-ref takes --peers-dir only");
     }
     Path jar;
@@ -312,6 +344,24 @@ public final class BenchMain {
         }
       }
     }
+  }
+
+  // ------------------------------------------------------------------ paired
+
+  static int paired(Cli cli, PrintStream out) {
+    if (cli.settings != null || cli.peers || cli.widths || cli.extras || cli.out != null
+        || cli.chart != null) {
+      throw new BenchException("--paired takes --rounds and JMH options only");
+    }
+    CommandLineOptions jmh;
+    try {
+      jmh = new CommandLineOptions(cli.jmh.toArray(new String[0]));
+    } catch (CommandLineOptionException e) {
+      throw new BenchException("JMH rejected the arguments " + cli.jmh + ": "
+          + oneLine(e.getMessage()));
+    }
+    return Paired.run(cli.paired, cli.rounds == null ? Paired.DEFAULT_ROUNDS : cli.rounds, jmh,
+        out);
   }
 
   // ------------------------------------------------------------------ compare
@@ -578,7 +628,7 @@ public final class BenchMain {
    * Runs JMH with this JVM's System.out and System.err silenced: the forks' output (log lines of
    * the kernel provider, JVM warnings) arrives there, and the compact progress replaces it.
    */
-  private static Collection<RunResult> quietly(Runner runner) throws RunnerException {
+  static Collection<RunResult> quietly(Runner runner) throws RunnerException {
     PrintStream savedOut = System.out;
     PrintStream savedErr = System.err;
     PrintStream sink = new PrintStream(java.io.OutputStream.nullOutputStream());

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Bad options and bad files: one line on stderr, exit status 2, nothing on stdout. */
 class ErrorPathsTest {
 
-  private static void oneLineError(Fixtures.Run r, String expected) {
+  static void oneLineError(Fixtures.Run r, String expected) {
     assertEquals(2, r.status(), r.out() + r.err());
     assertEquals("", r.out());
     String err = r.err().strip();
