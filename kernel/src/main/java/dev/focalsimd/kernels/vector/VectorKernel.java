@@ -1650,16 +1650,19 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Pass 2: 1 / (1 + e) (the sigmoid's one division) and log1p(e), as log(1 + e) corrected for
-   * the rounding of 1 + e with that reciprocal.
+   * Pass 2: 1 / (1 + e) and log1p(e) = 2 atanh(e / (2 + e)) ({@link VectorMath#log1pQuotient}),
+   * both from one division, d = 1 / ((1 + e)(2 + e)): 1 / (1 + e) = (2 + e) d and e / (2 + e) = e
+   * (1 + e) d, each within a few roundings. (A division per quotient, or a logarithm of 1 + e, was
+   * 6% to 17% slower over the whole sigmoid loss.)
    */
   private static void sigmoidLog1p(float[] s, int n) {
     for (int i = 0; i < n; i += L) {
       FloatVector e = FloatVector.fromArray(S, s, E + i);
       FloatVector w1 = e.add(1f);
-      FloatVector inv = w1.broadcast(1f).div(w1);
-      inv.intoArray(s, PT + i);
-      VectorMath.logNormal(w1).add(e.sub(w1.sub(1f)).mul(inv)).intoArray(s, LN + i);
+      FloatVector w2 = e.add(2f);
+      FloatVector d = w1.broadcast(1f).div(w1.mul(w2));
+      w2.mul(d).intoArray(s, PT + i);
+      VectorMath.log1pQuotient(e, e.mul(w1).mul(d)).intoArray(s, LN + i);
     }
   }
 
@@ -1998,7 +2001,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * Sigmoid pass: from e = exp(-|x|) and ln(1 + e) (1 + e rounded; corrected here to first order
-   * with the sigmoid's one division, as in {@link #sigmoidLog1p}): q = 1 - p_t into Q, and ce =
+   * with the reciprocal of 1 + e): q = 1 - p_t into Q, and ce =
    * softplus(x) - x y, p - y, s = p (1 - p) and 1 - 2p into H0..H3.
    */
   private static void sigmoidHessProbs(Chunk c) {

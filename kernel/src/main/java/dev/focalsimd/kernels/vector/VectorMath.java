@@ -41,6 +41,9 @@ import jdk.incubator.vector.VectorMask;
  *       representable up to the overflow threshold; {@code |x| < 2^-25} returns {@code x}.
  *   <li>{@link #log1p}: {@code u = 1 + x} rounded, {@code c = x - (u - 1)} its exact rounding
  *       error, {@code log1p(x) = log(u) + c/u} with {@code log(u)} as in {@link #log}.
+ *   <li>{@link #log1pQuotient}: {@code log1p(e)} for {@code e} in [0, 1] as {@code 2
+ *       atanh(e / (2 + e))}, the series in {@code s^2 <= 1/9} to {@code s^13}, given the quotient
+ *       {@code s} (the caller's division), corrected to first order for its rounding.
  *   <li>{@link #softplus}: {@code max(x, 0) + log1p(e)}, {@code e = exp(-|x|)} by {@link #exp},
  *       and {@code log1p} specialized to [0, 1]: {@code 1 + e = 2^j (1 + f)} with {@code j} 0 or 1,
  *       {@code f = e} exactly for {@code j = 0}, else {@code f = u/2 - 1} for {@code u = 1 + e}
@@ -61,6 +64,8 @@ import jdk.incubator.vector.VectorMask;
  *   <li>{@code exp}: 0.87 ulp [1] over [-104, 89]; subnormal results within 0.75 MIN_VALUE;
  *   <li>{@code expm1}: 1.17 ulp [1.5] over [-104, 89];
  *   <li>{@code log1p}: 0.85 ulp [1] over (-1, MAX_VALUE];
+ *   <li>{@code log1pQuotient}: 0.89 ulp [1] over [0, 1], with {@code s} computed as the sigmoid
+ *       kernel computes it (four roundings), against {@link Math#log1p};
  *   <li>{@code softplus}: 1.65 ulp [2] over [-200, 200], against {@code max(x, 0) +
  *       Math.log1p(Math.exp(-|x|))} in double; subnormal results within 0.75 MIN_VALUE.
  * </ul>
@@ -307,6 +312,41 @@ public final class VectorMath {
     return h.fma(tail, h.fma(r1, h.sub(0.5f)))
         .mul(2f)
         .blend(x, x.abs().compare(LT, EXPM1_TINY));
+  }
+
+  // 2 atanh(s) = 2 s (1 + s^2/3 + s^4/5 + ...): the series' coefficients 1/(2k + 1) up to 1/13
+  private static final float AT3 = 1f / 3;
+  private static final float AT5 = 1f / 5;
+  private static final float AT7 = 1f / 7;
+  private static final float AT9 = 1f / 9;
+  private static final float AT11 = 1f / 11;
+  private static final float AT13 = 1f / 13;
+
+  /**
+   * {@code log1p(e)} for {@code e} in [0, 1], lane-wise, given {@code s}, the quotient {@code e /
+   * (2 + e)} to within a few roundings: {@code log1p(e) = 2 atanh(s*)} for the exact quotient
+   * {@code s*} in [0, 1/3], by the atanh series to {@code s^13} (the first term left out is below
+   * 2^-26 relative), plus the first-order correction for {@code s* - s}: {@code (s* - s)(2 + e) =
+   * e - 2s - s e} ({@code e - 2s} is exact, {@code 2s} being within [2e/3, e]) and {@code 2
+   * atanh'(s) / (2 + e) = 1 / (1 + s)}, taken as {@code 1 - s}. Max error 0.89 ulp over [0, 1]
+   * with {@code s} computed as the sigmoid kernel does, from its one division {@code 1 / ((1 +
+   * e)(2 + e))}. Cheaper than {@link #log1p} (no exponent split, no division of its own).
+   *
+   * <p>Domain: e in [0, 1] and s its quotient; NaN gives NaN.
+   */
+  public static FloatVector log1pQuotient(FloatVector e, FloatVector s) {
+    FloatVector u = s.mul(s);
+    FloatVector s2 = s.add(s);
+    // (s* - s)(2 + e) = e - 2s - s e, e - 2s exact (2s is within [e 2/3, e])
+    FloatVector ds = s.neg().fma(e, e.sub(s2));
+    FloatVector p =
+        u.fma(AT13, AT11)
+            .fma(u, s.broadcast(AT9))
+            .fma(u, s.broadcast(AT7))
+            .fma(u, s.broadcast(AT5))
+            .fma(u, s.broadcast(AT3));
+    // 2s exact; the small terms summed first, so the result is rounded once more only
+    return s2.add(s2.mul(u).fma(p, ds.neg().fma(s, ds)));
   }
 
   /**

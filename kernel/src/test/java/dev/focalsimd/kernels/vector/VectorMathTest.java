@@ -41,6 +41,7 @@ class VectorMathTest {
   static final double MAX_ULP_EXPM1 = 1.5;
   static final double MAX_ULP_LOG1P = 1.0;
   static final double MAX_ULP_SOFTPLUS = 2.0;
+  static final double MAX_ULP_LOG1P_QUOTIENT = 1.0;
   /** Results that are subnormal: absolute error in units of Float.MIN_VALUE. */
   static final double MAX_SUBNORMAL_ERROR = 1.0;
 
@@ -317,6 +318,19 @@ class VectorMathTest {
   }
 
   @Test
+  void log1pQuotientAccuracy() {
+    // x = e in [0, 1], every float with EXHAUSTIVE, else every STRIDE-th; the function gets s =
+    // e / (2 + e) computed as the sigmoid kernel computes it (Vec.quotient)
+    Sweep s = new Sweep("log1pQuotient", Vec::log1pQuotient, Math::log1p);
+    s.range(0f, 1f, STRIDE);
+    if (!EXHAUSTIVE) {
+      s.range(0.99f, 1f, 1);
+      s.bits(0, 1 << 16, 1); // subnormal and tiny e: the result is e
+    }
+    s.finish().assertBounds(MAX_ULP_LOG1P_QUOTIENT);
+  }
+
+  @Test
   void softplusAccuracy() {
     Sweep s = new Sweep("softplus", Vec::softplus, VectorMathTest::softplusRef);
     s.range(-200f, 200f, EXHAUSTIVE ? 1 : 4 * DEFAULT_STRIDE);
@@ -554,6 +568,19 @@ class VectorMathTest {
       }
     }
 
+    static void log1pQuotient(float[] in, float[] out) {
+      for (int i = 0; i < in.length; i += S.length()) {
+        jdk.incubator.vector.FloatVector e = load(in, i);
+        VectorMath.log1pQuotient(e, quotient(e)).intoArray(out, i);
+      }
+    }
+
+    /** e / (2 + e) as the sigmoid kernel gets it: e (1 + e) / ((1 + e)(2 + e)), 4 roundings. */
+    static jdk.incubator.vector.FloatVector quotient(jdk.incubator.vector.FloatVector e) {
+      jdk.incubator.vector.FloatVector w1 = e.add(1f);
+      return e.mul(w1).mul(w1.broadcast(1f).div(w1.mul(e.add(2f))));
+    }
+
     static void softplus(float[] in, float[] out) {
       for (int i = 0; i < in.length; i += S.length()) {
         VectorMath.softplus(load(in, i)).intoArray(out, i);
@@ -569,14 +596,15 @@ class VectorMathTest {
               jdk.incubator.vector.FloatVector.SPECIES_256,
               jdk.incubator.vector.FloatVector.SPECIES_512,
               jdk.incubator.vector.FloatVector.SPECIES_MAX);
-      List<String> names = List.of("log", "exp", "log1p", "expm1", "softplus");
+      List<String> names = List.of("log", "exp", "log1p", "expm1", "softplus", "log1pQuotient");
       List<java.util.function.UnaryOperator<jdk.incubator.vector.FloatVector>> fns =
           List.of(
               VectorMath::log,
               VectorMath::exp,
               VectorMath::log1p,
               VectorMath::expm1,
-              VectorMath::softplus);
+              VectorMath::softplus,
+              v -> VectorMath.log1pQuotient(v, quotient(v)));
       List<String> bad = new java.util.ArrayList<>();
       for (int f = 0; f < fns.size(); f++) {
         float[] want = run(S, fns.get(f), xs);
