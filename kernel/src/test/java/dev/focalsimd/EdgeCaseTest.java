@@ -177,6 +177,52 @@ class EdgeCaseTest {
     }
   }
 
+  /**
+   * The clip's edges on the vector loop (16 classes, gamma 2, dense targets): negative inputs, -0,
+   * subnormals, just below lo and just above hi are clipped (loss at the bound, gradient 0); lo and
+   * hi themselves are not. The vector kernel's clip compares the bits as integers, so every sign and
+   * binade is here, each with both targets.
+   */
+  @Test
+  void oneVsAllClipEdgesOnTheVectorLoop() {
+    float lo = 1e-7f;
+    float hi = 1f - 1e-7f;
+    float[] edge = {-0.5f, -0f, 0f, Float.MIN_VALUE, 1e-30f, Math.nextDown(lo), lo,
+        Math.nextUp(lo), 0.3f, 0.7f, Math.nextDown(hi), hi, Math.nextUp(hi), 1f, 1.5f, 3e38f};
+    int c = edge.length;
+    float[] p = new float[2 * c];
+    float[] y = new float[2 * c];
+    for (int j = 0; j < c; j++) {
+      p[j] = edge[j];
+      p[c + j] = edge[j];
+      y[j] = 1f;
+    }
+    double total = 0;
+    double[] grad = new double[2 * c];
+    for (int i = 0; i < 2 * c; i++) {
+      boolean clipped = p[i] < lo || p[i] > hi;
+      double pc = Math.min(Math.max(p[i], lo), hi);
+      double pt = y[i] == 1f ? pc : 1 - pc;
+      double q = 1 - pt;
+      total += -q * q * Math.log(pt);
+      grad[i] = clipped ? 0 : (2 * y[i] - 1) * (2 * q * Math.log(pt) - q * q / pt);
+    }
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.oneVsAll().gamma(2f).reduction(Reduction.SUM).kernel(k).build();
+      float[] g = nanFilled(2 * c);
+      float l = loss.forwardBackward(p, y, c, g);
+      assertRelative(total, l, 2e-6, k + " SUM loss");
+      for (int i = 0; i < 2 * c; i++) {
+        String what = k + " gradient at p = " + p[i] + ", y = " + y[i];
+        if (grad[i] == 0) {
+          assertEquals(0f, g[i], 0f, what + " (clipped)");
+        } else {
+          assertRelative(grad[i], g[i], 2e-6, what);
+        }
+      }
+    }
+  }
+
   @Test
   void oneVsAllProbabilityRoundedAboveOneIsClipped() {
     // p = [1.0000001, 0.2], y = [1, 0], gamma 0.5, SUM: the first p is clipped, not an error.

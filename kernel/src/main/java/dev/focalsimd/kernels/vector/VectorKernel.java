@@ -8,6 +8,7 @@ import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LE;
 import static jdk.incubator.vector.VectorOperators.LT;
 import static jdk.incubator.vector.VectorOperators.MAX;
+import static jdk.incubator.vector.VectorOperators.NE;
 
 import dev.focalsimd.kernels.FocalKernel;
 import dev.focalsimd.kernels.HessianKernel;
@@ -56,7 +57,10 @@ import jdk.incubator.vector.VectorSpecies;
  * gathered into lanes for the logarithm and the focal terms.
  *
  * <p>Java's {@code max} and {@code min} (NaN and signed-zero rules) cost several instructions each
- * on x86: clamps are compare-and-blend.
+ * on x86: clamps are compare-and-blend, or, for one-vs-all's clip of probabilities to [lo, hi]
+ * with 0 < lo, an integer max and min of the bits (one instruction each). Each vector operation
+ * costs about 1% of a pass's time here: the passes are bound by instruction throughput, not by
+ * latency or memory (a dependency-free Kahan sum was no faster).
  */
 public final class VectorKernel implements FocalKernel, HessianKernel {
 
@@ -556,6 +560,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector scale = FloatVector.broadcast(S, c.gradScale);
     VectorMask<Float> skip = iota.compare(LT, (float) c.done); // see ovaLoss
+    FloatVector minusGamma = FloatVector.broadcast(S, -gamma);
     FloatVector acc = zeros;
     FloatVector comp = zeros;
     int step = L % classes;
@@ -570,12 +575,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
             : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
         FloatVector pt = FloatVector.fromArray(S, s, PT + i);
-        // q >= 1 - hi > 0 after the clip, so no division by zero.
-        FloatVector inner = qg1.mul(lnpt).mul(gamma).sub(qg.div(pt));
-        VectorMask<Float> clipped = FloatVector.fromArray(S, s, E + i).compare(GT, 0f);
-        inner.mul(a.mul(scale)).mul(yv.fma(2f, -1f)).blend(0f, clipped).intoArray(grad, go + i);
+        // -(gamma q^(gamma-1) ln p_t - q^gamma / p_t), times a (1 - 2y); q >= 1 - hi > 0 after
+        // the clip, so no division by zero
+        FloatVector inner = qg1.mul(lnpt).fma(minusGamma, qg.div(pt));
+        VectorMask<Float> clipped = FloatVector.fromArray(S, s, E + i).compare(NE, 0f);
+        inner.mul(a.mul(scale)).mul(yv.fma(-2f, 1f)).blend(0f, clipped).intoArray(grad, go + i);
       }
-      FloatVector term = qg.mul(lnpt).mul(a).blend(0f, skip).neg().sub(comp);
+      // the terms a q^gamma ln p_t <= 0 summed, the loss is minus the sum
+      FloatVector term = qg.mul(lnpt).mul(a).blend(0f, skip).sub(comp);
       FloatVector next = acc.add(term);
       comp = next.sub(acc).sub(term);
       acc = next;
@@ -584,13 +591,21 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         col -= classes;
       }
     }
-    acc.sub(comp).intoArray(s, RED);
+    comp.sub(acc).intoArray(s, RED);
     c.sum = sumLanes(s, RED);
   }
 
-  /** Pass 1: q = 1 - p_t (exact for hard targets) and p_t of the clipped probabilities. */
+  /**
+   * Pass 1: q = 1 - p_t (exact for hard targets) and p_t of the clipped probabilities, and into E
+   * the clip's change (0 where it leaves p alone). The clip is an integer max and min of the bits:
+   * for floats >= 0 their order is the order of the bits as ints, every negative float (-0
+   * included) is below lo's bits as an int, and 0 < lo < hi; NaN, possible only with the value
+   * checks off, is clipped to an end (the loss is then wrong, as documented, not NaN).
+   */
   private static void ovaProbs(LossParams p, float[] x, int xo, float[] y, int yo, int target,
       int col0, int n, int classes, float[] s) {
+    int lo = Float.floatToRawIntBits(p.lo);
+    int hi = Float.floatToRawIntBits(p.hi);
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
@@ -600,12 +615,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
           : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-      FloatVector pc = clip(xv, p.lo, p.hi);
+      FloatVector pc = xv.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats();
       FloatVector omy = ones.sub(yv);
       FloatVector ompc = ones.sub(pc);
       yv.fma(ompc, omy.mul(pc)).intoArray(s, Q + i);
       yv.fma(pc, omy.mul(ompc)).intoArray(s, PT + i);
-      zeros.blend(1f, xv.compare(LT, p.lo).or(xv.compare(GT, p.hi))).intoArray(s, E + i);
+      pc.sub(xv).intoArray(s, E + i); // not 0 where the clip is active
       col += step;
       if (col >= classes) {
         col -= classes;
@@ -647,10 +662,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /** Pass 2: ln p_t; where p_t > 1/2 it is log1p(-q), ln(pt) corrected by ln((1 - q)/pt) ~ d (1 + q). */
   private static void ovaLnPt(float[] s, int n) {
+    FloatVector ones = FloatVector.broadcast(S, 1f);
     for (int i = 0; i < n; i += L) {
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector pt = FloatVector.fromArray(S, s, PT + i);
-      FloatVector d = q.neg().sub(pt.sub(1f));
+      FloatVector d = ones.sub(pt).sub(q);
       VectorMath.logNormal(pt).add(d.fma(q, d).blend(0f, q.compare(GE, 0.5f)))
           .intoArray(s, LN + i);
     }
@@ -701,7 +717,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         FloatVector qg = kind == 0 ? ones : kind == 1 ? q : qg1.mul(q);
         inner = qg1.mul(lnpt).mul(gamma).sub(qg.div(pt));
       }
-      VectorMask<Float> clipped = FloatVector.fromArray(S, s, E + i).compare(GT, 0f);
+      VectorMask<Float> clipped = FloatVector.fromArray(S, s, E + i).compare(NE, 0f);
       inner.mul(as).mul(yv.fma(2f, -1f)).blend(0f, clipped).intoArray(grad, go + i);
       col += step;
       if (col >= classes) {
