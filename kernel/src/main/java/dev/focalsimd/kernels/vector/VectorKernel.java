@@ -1175,7 +1175,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector tv = FloatVector.fromArray(S, s, SMALL_T);
     FloatVector et = FloatVector.zero(S);
     for (int j = 0; j < k; j++) {
-      FloatVector e = VectorMath.expNoOverflow(FloatVector.fromArray(S, km, j * L).sub(m));
+      FloatVector e = VectorMath.expNegAbs(FloatVector.fromArray(S, km, j * L).sub(m));
       e.intoArray(km, j * L);
       VectorMask<Float> hit = tv.compare(EQ, (float) j);
       et = et.blend(e, hit);
@@ -1326,7 +1326,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       // one loop, one exp call: a second call in this compilation would not be inlined (boxing)
       for (int col = 0; col < classes; col += L) {
         int at = Math.min(col, classes - L); // the last vector ends at the row's end
-        FloatVector e = VectorMath.expNoOverflow(FloatVector.fromArray(S, z, row + at).sub(m));
+        FloatVector e = VectorMath.expNegAbs(FloatVector.fromArray(S, z, row + at).sub(m));
         if (grad != null) {
           e.intoArray(grad, gRow + at);
         }
@@ -1661,7 +1661,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   /** Pass 1: e = exp(-|x|). */
   private static void expNegAbsInto(float[] x, int xo, float[] s, int n) {
     for (int i = 0; i < n; i += L) {
-      VectorMath.expNoOverflow(FloatVector.fromArray(S, x, xo + i).abs().neg()).intoArray(s, E + i);
+      VectorMath.expNegAbs(FloatVector.fromArray(S, x, xo + i)).intoArray(s, E + i);
     }
   }
 
@@ -2282,7 +2282,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector m = FloatVector.fromArray(S, s, SM_M + i);
       for (int j = 0; j < k; j++) {
         int at = j * n + i;
-        VectorMath.expNoOverflow(FloatVector.fromArray(S, km, at).sub(m)).intoArray(km, at);
+        VectorMath.expNegAbs(FloatVector.fromArray(S, km, at).sub(m)).intoArray(km, at);
       }
     }
   }

@@ -39,6 +39,8 @@ import jdk.incubator.vector.VectorMask;
  *   <li>{@link #expm1}: the same reduction and polynomial, then {@code 2 * (h (r + r^2 Q) + (h -
  *       1/2))} with {@code h = 2^(k-1)}, which is {@code 2^k exp(r) - 1} with {@code h}
  *       representable up to the overflow threshold; {@code |x| < 2^-25} returns {@code x}.
+ *   <li>{@link #expNegAbs}: {@code exp(-|x|)} with {@code -|x|} and the clamp at -104 as integer
+ *       operations on the bits (the sign bit set, then a signed min), then as {@link #exp}.
  *   <li>{@link #log1p}: {@code u = 1 + x} rounded, {@code c = x - (u - 1)} its exact rounding
  *       error, {@code log1p(x) = log(u) + c/u} with {@code log(u)} as in {@link #log}.
  *   <li>{@link #log1pQuotient}: {@code log1p(e)} for {@code e} in [0, 1] as {@code 2
@@ -257,6 +259,23 @@ public final class VectorMath {
    */
   public static FloatVector expNoOverflow(FloatVector x) {
     return expClamped(x.blend(EXP_LO, x.compare(LT, EXP_LO)));
+  }
+
+  /** Bits of {@link #EXP_LO}; as ints, the bits of a negative float grow with its magnitude. */
+  private static final int EXP_LO_BITS = Float.floatToRawIntBits(EXP_LO);
+
+  private static final int SIGN_BIT = 0x80000000;
+
+  /**
+   * {@code exp(-|x|)}: the same value as {@link #exp} of {@code -|x|}, bit for bit, for every x but
+   * NaN, which gives 0. Cheaper: {@code -|x|} is the bits with the sign set, and the clamp at -104
+   * an integer min of the bits (for negative floats the bits as ints are ordered by magnitude), two
+   * integer operations instead of a negation and a compare-and-blend. For the sigmoid's {@code
+   * exp(-|x|)} and the softmax's {@code exp(z - max)} ({@code z - max <= 0}).
+   */
+  public static FloatVector expNegAbs(FloatVector x) {
+    return expClamped(
+        x.reinterpretAsInts().or(SIGN_BIT).min(EXP_LO_BITS).reinterpretAsFloats());
   }
 
   /** exp of x in [-104, 89] (or NaN). */

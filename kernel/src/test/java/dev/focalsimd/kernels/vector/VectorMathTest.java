@@ -278,6 +278,54 @@ class VectorMathTest {
     assertTrue(checked > 0x8000_0000L / STRIDE, "sampled " + checked);
   }
 
+  @Test
+  void expNegAbsIsExpOfMinusAbs() {
+    // every STRIDE-th bit pattern of both signs (NaNs, infinities, zeros, subnormals included), and
+    // every float around the clamp at -104 and around 0, of both signs
+    float[] in = new float[CHUNK];
+    int n = 0;
+    long checked = 0;
+    for (long b = 0; b <= 0xffff_ffffL; b += STRIDE) {
+      in[n++] = Float.intBitsToFloat((int) b);
+      if (n == CHUNK) {
+        checked += sameAsExpOfMinusAbs(in, n);
+        n = 0;
+      }
+    }
+    checked += sameAsExpOfMinusAbs(in, n);
+    n = 0;
+    for (int d = 0; d < CHUNK / 8; d++) {
+      for (int bits : new int[] {Float.floatToRawIntBits(104f) - CHUNK / 16 + d, d}) {
+        in[n++] = Float.intBitsToFloat(bits);
+        in[n++] = -Float.intBitsToFloat(bits);
+      }
+    }
+    in[n++] = Float.POSITIVE_INFINITY;
+    in[n++] = Float.NEGATIVE_INFINITY;
+    checked += sameAsExpOfMinusAbs(in, n);
+    assertTrue(checked > 0x1_0000_0000L / STRIDE, "checked " + checked);
+  }
+
+  /** Asserts expNegAbs(x) is exp(-|x|) bit for bit (0 for NaN) for in[0, n); returns n. */
+  private static int sameAsExpOfMinusAbs(float[] in, int n) {
+    java.util.Arrays.fill(in, n, CHUNK, 0f);
+    float[] negAbs = new float[CHUNK];
+    for (int i = 0; i < CHUNK; i++) {
+      negAbs[i] = -Math.abs(in[i]);
+    }
+    float[] want = new float[CHUNK];
+    float[] got = new float[CHUNK];
+    Vec.exp(negAbs, want);
+    Vec.expNegAbs(in, got);
+    for (int i = 0; i < n; i++) {
+      float x = in[i];
+      float g = got[i];
+      int expected = Float.isNaN(x) ? 0 : Float.floatToRawIntBits(want[i]);
+      assertEquals(expected, Float.floatToRawIntBits(g), () -> "expNegAbs(" + x + ") = " + g);
+    }
+    return n;
+  }
+
   private static int sameBits(float[] in, float[] want, float[] got, int n) {
     java.util.Arrays.fill(in, n, CHUNK, 0f);
     Vec.exp(in, want);
@@ -556,6 +604,12 @@ class VectorMathTest {
       }
     }
 
+    static void expNegAbs(float[] in, float[] out) {
+      for (int i = 0; i < in.length; i += S.length()) {
+        VectorMath.expNegAbs(load(in, i)).intoArray(out, i);
+      }
+    }
+
     static void log1p(float[] in, float[] out) {
       for (int i = 0; i < in.length; i += S.length()) {
         VectorMath.log1p(load(in, i)).intoArray(out, i);
@@ -596,7 +650,8 @@ class VectorMathTest {
               jdk.incubator.vector.FloatVector.SPECIES_256,
               jdk.incubator.vector.FloatVector.SPECIES_512,
               jdk.incubator.vector.FloatVector.SPECIES_MAX);
-      List<String> names = List.of("log", "exp", "log1p", "expm1", "softplus", "log1pQuotient");
+      List<String> names =
+          List.of("log", "exp", "log1p", "expm1", "softplus", "log1pQuotient", "expNegAbs");
       List<java.util.function.UnaryOperator<jdk.incubator.vector.FloatVector>> fns =
           List.of(
               VectorMath::log,
@@ -604,7 +659,8 @@ class VectorMathTest {
               VectorMath::log1p,
               VectorMath::expm1,
               VectorMath::softplus,
-              v -> VectorMath.log1pQuotient(v, quotient(v)));
+              v -> VectorMath.log1pQuotient(v, quotient(v)),
+              VectorMath::expNegAbs);
       List<String> bad = new java.util.ArrayList<>();
       for (int f = 0; f < fns.size(); f++) {
         float[] want = run(S, fns.get(f), xs);
