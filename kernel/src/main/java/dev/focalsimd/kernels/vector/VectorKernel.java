@@ -1271,11 +1271,30 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         }
         continue;
       }
+      // four running maxima: one is a chain of dependent compare-and-blends, bound by their
+      // latency (NaN is skipped: it reaches the sums through its exponential)
       FloatVector mv = FloatVector.fromArray(S, z, row);
-      for (int col = L; col < classes; col += L) {
-        FloatVector v = FloatVector.fromArray(S, z, row + Math.min(col, classes - L));
-        mv = mv.blend(v, v.compare(GT, mv)); // NaN reaches the sums through its exponential
+      FloatVector m1 = mv;
+      FloatVector m2 = mv;
+      FloatVector m3 = mv;
+      int col = L;
+      for (; col + 4 * L <= classes; col += 4 * L) {
+        FloatVector v0 = FloatVector.fromArray(S, z, row + col);
+        FloatVector v1 = FloatVector.fromArray(S, z, row + col + L);
+        FloatVector v2 = FloatVector.fromArray(S, z, row + col + 2 * L);
+        FloatVector v3 = FloatVector.fromArray(S, z, row + col + 3 * L);
+        mv = mv.blend(v0, v0.compare(GT, mv));
+        m1 = m1.blend(v1, v1.compare(GT, m1));
+        m2 = m2.blend(v2, v2.compare(GT, m2));
+        m3 = m3.blend(v3, v3.compare(GT, m3));
       }
+      for (; col < classes; col += L) {
+        FloatVector v = FloatVector.fromArray(S, z, row + Math.min(col, classes - L));
+        mv = mv.blend(v, v.compare(GT, mv));
+      }
+      mv = mv.blend(m1, m1.compare(GT, mv));
+      m2 = m2.blend(m3, m3.compare(GT, m2));
+      mv = mv.blend(m2, m2.compare(GT, mv));
       if (GATHER) {
         mv.intoArray(km, r * L);
       } else {
