@@ -1153,11 +1153,22 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         FloatVector.fromArray(S, z, zo + j, rowStarts, 0).blend(0f, dead).intoArray(km, j * L);
       }
     }
+    // two running maxima (see softmaxGroupMax); a NaN logit reaches the loss through its
+    // exponential
     FloatVector m = FloatVector.fromArray(S, km, 0);
-    for (int j = 1; j < k; j++) {
-      FloatVector v = FloatVector.fromArray(S, km, j * L);
-      m = m.blend(v, v.compare(GT, m)); // a NaN logit reaches the loss through its exponential
+    FloatVector m1 = m;
+    int j = 1;
+    for (; j + 1 < k; j += 2) {
+      FloatVector v0 = FloatVector.fromArray(S, km, j * L);
+      FloatVector v1 = FloatVector.fromArray(S, km, (j + 1) * L);
+      m = m.blend(v0, v0.compare(GT, m));
+      m1 = m1.blend(v1, v1.compare(GT, m1));
     }
+    if (j < k) {
+      FloatVector v = FloatVector.fromArray(S, km, j * L);
+      m = m.blend(v, v.compare(GT, m));
+    }
+    m = m.blend(m1, m1.compare(GT, m));
     m.intoArray(s, SMALL_M);
     FloatVector.fromArray(S, s, D).sub(m).intoArray(s, D);
   }
@@ -1739,7 +1750,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
       prob.intoArray(s, PT + i);
       omp.intoArray(s, E + i);
-      FloatVector relu = xv.blend(0f, xv.compare(LT, 0f)); // max(x, 0), see clip
+      // max(x, 0) as a max of the bits as ints: negative floats (-0 too) are negative ints
+      FloatVector relu = xv.reinterpretAsInts().max(0).reinterpretAsFloats();
       yv.neg().fma(xv, relu).add(FloatVector.fromArray(S, s, LN + i)).intoArray(s, LN + i);
       yv.fma(omp, ones.sub(yv).mul(prob)).intoArray(s, Q + i);
       FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
