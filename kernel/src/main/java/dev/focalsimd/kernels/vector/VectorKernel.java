@@ -1799,13 +1799,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       if (grad != null) {
         FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
             : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
-        FloatVector prob = FloatVector.fromArray(S, s, PT + i);
         FloatVector omp = FloatVector.fromArray(S, s, E + i);
-        FloatVector g = yv.neg().fma(omp, ones.sub(yv).mul(prob)).mul(qg); // (p - y) q^gamma
+        // p - y = q - 2 y (1 - p): exact for hard targets (q is 1 - p or p there)
+        FloatVector g = yv.mul(-2f).fma(omp, q).mul(qg); // (p - y) q^gamma
         if (kind != 0) {
-          FloatVector pp = prob.mul(omp);
+          FloatVector pp = FloatVector.fromArray(S, s, PT + i).mul(omp);
           FloatVector term = kind == 2 ? q.mul(pp) : kind == 1 ? pp : q.mul(q).mul(pp);
-          g = ce.mul(term).mul(gamma).fma(yv.fma(-2f, 1f), g);
+          g = ce.mul(term).fma(yv.fma(-2f * gamma, gamma), g); // gamma (1 - 2y)
         }
         g.mul(w).mul(scale).intoArray(grad, go + i);
       }
