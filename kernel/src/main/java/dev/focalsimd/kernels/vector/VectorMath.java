@@ -77,9 +77,10 @@ import jdk.incubator.vector.VectorMask;
  *
  * <h2>Inlining</h2>
  *
- * Each method except {@link #softplus} is a single method body (no helper calls) under C2's {@code
- * FreqInlineSize} of 325 bytecodes, so a hot call is inlined whole or not at all; {@code
- * softplus} calls {@link #exp} and a {@code log1p} half. But the Vector API expands every
+ * Each method is a single method body under C2's {@code FreqInlineSize} of 325 bytecodes, or
+ * ({@link #exp}, {@link #expNoOverflow}, {@link #expNegAbs}) a clamp around one shared body, so a
+ * hot call is inlined whole or not at all; {@link #softplus} calls {@link #exp} and a {@code
+ * log1p} half. But the Vector API expands every
  * operation into hundreds of C2 nodes while parsing, and C2 stops inlining ordinary (not
  * JDK-internal {@code @ForceInline}) methods once a compilation holds about 18,000 nodes ({@code
  * NodeCountInliningCutoff}): one call of any of these functions uses up most of that, so in one
