@@ -66,9 +66,10 @@ public final class BenchMain {
       "  --peers-dir DIR    where focal_ref.c and its README are (default ../shared/peers)",
       "  --like-ref         the vector kernel timed as focal_ref.c times itself (best of 30 calls),",
       "                     in 5 rounds alternating with focal_ref.c -ffast-math (about a minute)",
-      "  --paired NAME=A,B  two values of a benchmark parameter in alternating JMH runs (one fork",
-      "                     each, other parameters fixed), the ratio B/A taken per round: for",
-      "                     machines whose speed drifts; e.g. OptionsBench --paired parallelism=1,2",
+      "  --paired NAME=A,B  with a benchmark regex: two values of one of its parameters in",
+      "                     alternating JMH runs (one fork each, other parameters fixed), the",
+      "                     ratio B/A taken per round: for machines whose speed drifts; e.g.",
+      "                     OptionsBench --paired parallelism=1,2 -wi 3 -w 500ms -i 3 -r 500ms",
       "  --rounds N         rounds of --paired (default 5)",
       "  --extras           also the direct FloatBuffer and the dense vs class-index benchmarks",
       "  --out FILE         where to save the results (default bench-results/<cpu>_jdk<v>_<date>.json)",
@@ -213,6 +214,9 @@ public final class BenchMain {
               throw new BenchException(a + " needs a value");
             }
             if (a.equals("--paired")) {
+              if (c.paired != null) {
+                throw new BenchException("--paired given twice: one parameter per run");
+              }
               c.paired = Paired.Spec.parse(value);
             } else if (a.equals("--rounds")) {
               c.rounds = rounds(value);
@@ -349,9 +353,11 @@ public final class BenchMain {
   // ------------------------------------------------------------------ paired
 
   static int paired(Cli cli, PrintStream out) {
-    if (cli.settings != null || cli.peers || cli.widths || cli.extras || cli.out != null
-        || cli.chart != null) {
-      throw new BenchException("--paired takes --rounds and JMH options only");
+    String other = cli.settings != null ? "--" + cli.settings : cli.peers ? "--peers"
+        : cli.widths ? "--widths" : cli.extras ? "--extras" : cli.out != null ? "--out"
+        : cli.chart != null ? "--chart" : cli.verbose ? "--verbose" : null;
+    if (other != null) {
+      throw new BenchException("--paired takes --rounds and JMH options only, not " + other);
     }
     CommandLineOptions jmh;
     try {

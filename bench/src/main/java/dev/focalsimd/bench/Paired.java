@@ -10,6 +10,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.regex.Pattern;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.results.BenchmarkResult;
+import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.BenchmarkList;
@@ -17,6 +21,7 @@ import org.openjdk.jmh.runner.BenchmarkListEntry;
 import org.openjdk.jmh.runner.NoBenchmarksException;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.format.OutputFormat;
 import org.openjdk.jmh.runner.format.OutputFormatFactory;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
@@ -76,12 +81,17 @@ final class Paired {
     if (jmh.getIncludes().isEmpty()) {
       throw new BenchException("--paired needs a benchmark regex, such as OptionsBench");
     }
+    if (jmh.getParameter(spec.name()).hasValue()) {
+      throw new BenchException("-p " + spec.name() + "=... and --paired " + spec.name()
+          + "=... exclude each other");
+    }
     List<Cell> cells = cells(spec, jmh);
     List<String> benchmarks = cells.stream().map(Cell::benchmark).distinct().toList();
     int forks = jmh.getForkCount().orElse(1);
     out.printf(Locale.ROOT, "paired: %s=%s against %s=%s, %d cells x %d rounds, each round one"
-        + " JMH run of each value (%d fork%s) back to back%n", spec.name(), spec.b(), spec.name(),
-        spec.a(), cells.size(), rounds, forks, forks == 1 ? "" : "s");
+        + " JMH run of each value (%d fork%s) back to back; scores in JMH's unit (ops/s: calls"
+        + " over the whole batch)%n", spec.name(), spec.b(), spec.name(), spec.a(), cells.size(),
+        rounds, forks, forks == 1 ? "" : "s");
     TextTable table = new TextTable(1, List.of("benchmark", spec.name() + "=" + spec.a(),
         spec.name() + "=" + spec.b(), "unit", spec.b() + "/" + spec.a() + " median",
         "(min..max)"));
@@ -174,12 +184,15 @@ final class Paired {
     cell.params().forEach(b::param);
     b.param(name, value);
     Collection<RunResult> results;
+    Quiet quiet = new Quiet();
     try {
-      results = BenchMain.quietly(new Runner(b.build()));
+      results = BenchMain.quietly(new Runner(b.build(), quiet));
     } catch (NoBenchmarksException e) {
       throw new BenchException("no benchmark matches " + cell.benchmark());
     } catch (RunnerException e) {
-      throw new BenchException("JMH: " + BenchMain.oneLine(String.valueOf(e.getMessage())));
+      throw new BenchException("JMH: " + BenchMain.oneLine(String.valueOf(e.getMessage()))
+          + " in " + cell.label() + " " + name + "=" + value
+          + (quiet.failure != null ? ": " + quiet.failure : ""));
     }
     for (RunResult r : results) {
       if (r.getParams().getBenchmark().equals(cell.benchmark())) {
@@ -188,6 +201,66 @@ final class Paired {
     }
     throw new BenchException("JMH returned no result for " + cell.label() + " " + name + "="
         + value);
+  }
+
+  /**
+   * Discards JMH's output and the forks' (the incubator-module warning of every fork, among
+   * others), keeping the first line of a failure's report for the error message.
+   */
+  private static final class Quiet implements OutputFormat {
+    private boolean inFailure;
+    String failure;
+
+    @Override
+    public void println(String s) {
+      if (s == null || failure != null) {
+        return;
+      }
+      if (s.startsWith("<failure>") || s.startsWith("<forked VM failed")) {
+        inFailure = true;
+        if (s.startsWith("<forked")) {
+          failure = s.strip();
+        }
+      } else if (inFailure && !s.isBlank()) {
+        failure = BenchMain.oneLine(s);
+      }
+    }
+
+    @Override
+    public void iteration(BenchmarkParams b, IterationParams i, int n) {}
+
+    @Override
+    public void iterationResult(BenchmarkParams b, IterationParams i, int n, IterationResult r) {}
+
+    @Override
+    public void startBenchmark(BenchmarkParams b) {}
+
+    @Override
+    public void endBenchmark(BenchmarkResult r) {}
+
+    @Override
+    public void startRun() {}
+
+    @Override
+    public void endRun(Collection<RunResult> r) {}
+
+    @Override
+    public void print(String s) {}
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {}
+
+    @Override
+    public void verbosePrintln(String s) {}
+
+    @Override
+    public void write(int b) {}
+
+    @Override
+    public void write(byte[] b) {}
   }
 
   static double median(double[] v) {

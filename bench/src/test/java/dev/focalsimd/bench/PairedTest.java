@@ -67,7 +67,13 @@ class PairedTest {
     ErrorPathsTest.oneLineError(Fixtures.run("NoSuchBench", "--paired", "parallelism=1,2"),
         "no benchmark matches");
     ErrorPathsTest.oneLineError(Fixtures.run("OptionsBench", "--paired", "parallelism=1,2",
-        "--full"), "--paired takes --rounds and JMH options only");
+        "--full"), "--paired takes --rounds and JMH options only, not --full");
+    ErrorPathsTest.oneLineError(Fixtures.run("OptionsBench", "--paired", "parallelism=1,2",
+        "--verbose"), "not --verbose");
+    ErrorPathsTest.oneLineError(Fixtures.run("OptionsBench", "-p", "parallelism=1", "--paired",
+        "parallelism=1,2"), "-p parallelism=... and --paired parallelism=... exclude each other");
+    ErrorPathsTest.oneLineError(Fixtures.run("OptionsBench", "--paired", "parallelism=1,2",
+        "--paired", "validate=true,false"), "--paired given twice");
     ErrorPathsTest.oneLineError(Fixtures.run("--rounds", "2"), "--rounds goes with --paired");
     ErrorPathsTest.oneLineError(Fixtures.run("--like-ref", "--paired", "a=1,2"),
         "--like-ref takes --peers-dir only");
