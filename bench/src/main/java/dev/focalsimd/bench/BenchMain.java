@@ -31,7 +31,6 @@ import org.openjdk.jmh.runner.BenchmarkListEntry;
 import org.openjdk.jmh.runner.NoBenchmarksException;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
-import org.openjdk.jmh.runner.format.OutputFormat;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.CommandLineOptionException;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
@@ -350,6 +349,16 @@ public final class BenchMain {
     }
   }
 
+  /** The options left for JMH, parsed as JMH parses its command line. */
+  private static CommandLineOptions jmhOptions(Cli cli) {
+    try {
+      return new CommandLineOptions(cli.jmh.toArray(new String[0]));
+    } catch (CommandLineOptionException e) {
+      throw new BenchException("JMH rejected the arguments " + cli.jmh + ": "
+          + oneLine(e.getMessage()));
+    }
+  }
+
   // ------------------------------------------------------------------ paired
 
   static int paired(Cli cli, PrintStream out) {
@@ -359,13 +368,7 @@ public final class BenchMain {
     if (other != null) {
       throw new BenchException("--paired takes --rounds and JMH options only, not " + other);
     }
-    CommandLineOptions jmh;
-    try {
-      jmh = new CommandLineOptions(cli.jmh.toArray(new String[0]));
-    } catch (CommandLineOptionException e) {
-      throw new BenchException("JMH rejected the arguments " + cli.jmh + ": "
-          + oneLine(e.getMessage()));
-    }
+    CommandLineOptions jmh = jmhOptions(cli);
     return Paired.run(cli.paired, cli.rounds == null ? Paired.DEFAULT_ROUNDS : cli.rounds, jmh,
         out);
   }
@@ -428,13 +431,7 @@ public final class BenchMain {
   // ------------------------------------------------------------------ bench
 
   static int bench(Cli cli, PrintStream out, PrintStream err) {
-    CommandLineOptions jmh;
-    try {
-      jmh = new CommandLineOptions(cli.jmh.toArray(new String[0]));
-    } catch (CommandLineOptionException e) {
-      throw new BenchException("JMH rejected the arguments " + cli.jmh + ": "
-          + oneLine(e.getMessage()));
-    }
+    CommandLineOptions jmh = jmhOptions(cli);
     if (jmh.shouldHelp() || jmh.shouldList() || jmh.shouldListWithParams()
         || jmh.shouldListProfilers() || jmh.shouldListResultFormats()) {
       return jmhInfo(jmh, out);
@@ -896,48 +893,5 @@ public final class BenchMain {
     String t = s == null ? "" : s.strip();
     int nl = t.indexOf('\n');
     return nl < 0 ? t : t.substring(0, nl).strip();
-  }
-
-  /** Swallows JMH's messages while the benchmark list is searched for counting. */
-  private static final class SilentFormat implements OutputFormat {
-    @Override
-    public void iteration(BenchmarkParams b, org.openjdk.jmh.infra.IterationParams p, int i) {}
-
-    @Override
-    public void iterationResult(BenchmarkParams b, org.openjdk.jmh.infra.IterationParams p, int i,
-        org.openjdk.jmh.results.IterationResult d) {}
-
-    @Override
-    public void startBenchmark(BenchmarkParams b) {}
-
-    @Override
-    public void endBenchmark(org.openjdk.jmh.results.BenchmarkResult r) {}
-
-    @Override
-    public void startRun() {}
-
-    @Override
-    public void endRun(Collection<RunResult> r) {}
-
-    @Override
-    public void print(String s) {}
-
-    @Override
-    public void println(String s) {}
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {}
-
-    @Override
-    public void verbosePrintln(String s) {}
-
-    @Override
-    public void write(int b) {}
-
-    @Override
-    public void write(byte[] b) {}
   }
 }

@@ -10,10 +10,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.regex.Pattern;
-import org.openjdk.jmh.infra.BenchmarkParams;
-import org.openjdk.jmh.infra.IterationParams;
-import org.openjdk.jmh.results.BenchmarkResult;
-import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.BenchmarkList;
@@ -21,8 +17,6 @@ import org.openjdk.jmh.runner.BenchmarkListEntry;
 import org.openjdk.jmh.runner.NoBenchmarksException;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
-import org.openjdk.jmh.runner.format.OutputFormat;
-import org.openjdk.jmh.runner.format.OutputFormatFactory;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
@@ -124,9 +118,7 @@ final class Paired {
 
   /** The benchmarks the regex names, each with every combination of its other parameters. */
   static List<Cell> cells(Spec spec, CommandLineOptions jmh) {
-    SortedSet<BenchmarkListEntry> entries = BenchmarkList.defaultList().find(
-        OutputFormatFactory.createFormatInstance(new PrintStream(
-            java.io.OutputStream.nullOutputStream()), VerboseMode.SILENT),
+    SortedSet<BenchmarkListEntry> entries = BenchmarkList.defaultList().find(new SilentFormat(),
         jmh.getIncludes(), jmh.getExcludes());
     if (entries.isEmpty()) {
       throw new BenchException("no benchmark matches " + jmh.getIncludes()
@@ -192,7 +184,7 @@ final class Paired {
     } catch (RunnerException e) {
       throw new BenchException("JMH: " + BenchMain.oneLine(String.valueOf(e.getMessage()))
           + " in " + cell.label() + " " + name + "=" + value
-          + (quiet.failure != null ? ": " + quiet.failure : ""));
+          + (quiet.failures.first() != null ? ": " + quiet.failures.first() : ""));
     }
     for (RunResult r : results) {
       if (r.getParams().getBenchmark().equals(cell.benchmark())) {
@@ -207,60 +199,13 @@ final class Paired {
    * Discards JMH's output and the forks' (the incubator-module warning of every fork, among
    * others), keeping the first line of a failure's report for the error message.
    */
-  private static final class Quiet implements OutputFormat {
-    private boolean inFailure;
-    String failure;
+  private static final class Quiet extends SilentFormat {
+    final Failures failures = new Failures();
 
     @Override
     public void println(String s) {
-      if (s == null || failure != null) {
-        return;
-      }
-      if (s.startsWith("<failure>") || s.startsWith("<forked VM failed")) {
-        inFailure = true;
-        if (s.startsWith("<forked")) {
-          failure = s.strip();
-        }
-      } else if (inFailure && !s.isBlank()) {
-        failure = BenchMain.oneLine(s);
-      }
+      failures.accept(s);
     }
-
-    @Override
-    public void iteration(BenchmarkParams b, IterationParams i, int n) {}
-
-    @Override
-    public void iterationResult(BenchmarkParams b, IterationParams i, int n, IterationResult r) {}
-
-    @Override
-    public void startBenchmark(BenchmarkParams b) {}
-
-    @Override
-    public void endBenchmark(BenchmarkResult r) {}
-
-    @Override
-    public void startRun() {}
-
-    @Override
-    public void endRun(Collection<RunResult> r) {}
-
-    @Override
-    public void print(String s) {}
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {}
-
-    @Override
-    public void verbosePrintln(String s) {}
-
-    @Override
-    public void write(int b) {}
-
-    @Override
-    public void write(byte[] b) {}
   }
 
   static double median(double[] v) {

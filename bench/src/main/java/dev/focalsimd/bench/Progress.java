@@ -26,8 +26,7 @@ final class Progress implements OutputFormat {
   private int started;
   private int finished;
   private boolean pending;
-  private boolean inFailure;
-  private String failure;
+  private SilentFormat.Failures failures = new SilentFormat.Failures();
 
   /**
    * @param total the benchmarks all runs will execute
@@ -70,8 +69,7 @@ final class Progress implements OutputFormat {
     finishPending();
     started++;
     pending = true;
-    inFailure = false;
-    failure = null;
+    failures = new SilentFormat.Failures();
     int w = Integer.toString(Math.max(total, started)).length();
     out.printf(Locale.ROOT, "[%" + w + "d/%d] %-44s ", started, Math.max(total, started),
         describe(benchParams, suffix));
@@ -107,6 +105,7 @@ final class Progress implements OutputFormat {
     if (pending) {
       pending = false;
       finished++;
+      String failure = failures.first();
       out.println("FAILED: " + (failure == null ? "see the -v NORMAL output" : failure)
           + "   " + timeLeft());
     }
@@ -126,22 +125,11 @@ final class Progress implements OutputFormat {
 
   @Override
   public void println(String s) {
-    if (!pending || s == null) {
-      return;
-    }
-    if (s.startsWith("<failure>") || s.startsWith("<forked VM failed")) {
-      inFailure = true;
-      if (s.startsWith("<forked")) {
-        failure = s;
-      }
-      return;
-    }
-    if (inFailure && failure == null && !s.isBlank()) {
-      String first = s.strip();
-      int nl = first.indexOf('\n');
-      failure = nl < 0 ? first : first.substring(0, nl).strip();
+    if (pending) {
+      failures.accept(s);
     }
   }
+
 
   @Override
   public void endRun(Collection<RunResult> result) {
