@@ -104,8 +104,9 @@ final class Paired {
       for (int r = 0; r < rounds; r++) {
         ratio[r] = score[1][r] / score[0][r];
       }
-      List<String> row = List.of(cell.label(), fmt(median(score[0])), fmt(median(score[1])), unit,
-          String.format(Locale.ROOT, "%.2fx", median(ratio)),
+      List<String> row = List.of(cell.label(), fmt(LikeRef.median(score[0])),
+          fmt(LikeRef.median(score[1])), unit,
+          String.format(Locale.ROOT, "%.2fx", LikeRef.median(ratio)),
           String.format(Locale.ROOT, "(%.2f..%.2f)", min(ratio), max(ratio)));
       out.println("  " + String.join("  ", row));
       out.flush();
@@ -206,13 +207,6 @@ final class Paired {
     public void println(String s) {
       failures.accept(s);
     }
-  }
-
-  static double median(double[] v) {
-    double[] s = v.clone();
-    Arrays.sort(s);
-    int n = s.length;
-    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
   }
 
   private static double min(double[] v) {

@@ -53,12 +53,6 @@ class PairedTest {
   }
 
   @Test
-  void median() {
-    assertEquals(2.0, Paired.median(new double[] {3, 1, 2}));
-    assertEquals(2.5, Paired.median(new double[] {4, 1, 2, 3}));
-  }
-
-  @Test
   void errors() {
     ErrorPathsTest.oneLineError(Fixtures.run("--paired", "parallelism=1,2"),
         "--paired needs a benchmark regex");
