@@ -2530,7 +2530,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final int SCAN = 4096;
 
   private static final Pass ALL_FINITE = c -> c.ok = allFinite(c.x, c.xo, c.n);
-  private static final Pass ALL_IN_UNIT = c -> c.ok = allInUnit(c.x, c.xo, c.n);
+  private static final Pass ALL_IN_UNIT =
+      c -> c.ok = allInUnit(c.x, c.xo, c.n) || allInUnitExact(c.x, c.xo, c.n);
 
   @Override
   public int firstNonFinite(float[] a, int off, int len) {
@@ -2605,13 +2606,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Whether a[off, off + n) is all in [0, 1]; n a multiple of L. w = y - y^2 = y (1 - y) is >= 0
-   * exactly for y in [0, 1] (for a value just outside, a negative normal or subnormal, never 0)
-   * and NaN for NaN; |w| - w is 0 for w >= 0, positive for w < 0 and NaN for NaN, so the sum of
+   * Whether a[off, off + n) is all in [0, 1], -0 included; n a multiple of L. w = y - y^2 = y (1 -
+   * y) is >= 0 exactly for y in [0, 1] (for a value just outside, a negative normal or subnormal,
+   * never 0) and NaN for NaN; |w| - w is 0 for w >= 0, positive for w < 0 and NaN for NaN, so the sum of
    * those (non-negative terms: no cancellation) is 0 exactly when every value passes. Four
    * independent sums, as in {@link #allFinite}.
    */
-  private static boolean allInUnit(float[] a, int off, int n) {
+  private static boolean allInUnitExact(float[] a, int off, int n) {
     FloatVector acc0 = FloatVector.zero(S);
     FloatVector acc1 = acc0;
     FloatVector acc2 = acc0;
@@ -2637,6 +2638,39 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       acc0 = acc0.add(w.abs().sub(w));
     }
     return acc0.add(acc1).add(acc2.add(acc3)).compare(EQ, 0f).allTrue();
+  }
+
+  /** The bits of 1f: a float in [+0, 1] has bits in [0, ONE_BITS] as a signed int. */
+  private static final int ONE_BITS = Float.floatToRawIntBits(1f);
+
+  /**
+   * Whether a[off, off + n) is all in [+0, 1]; n a multiple of L. Non-negative floats are ordered
+   * as their bits are as ints, and every float with the sign bit set (-0 included) is a negative
+   * int: so the values are in [+0, 1] exactly when the smallest bits are >= 0 and the largest
+   * <= the bits of 1 (NaN: above, or negative). A lane-wise integer min and max per vector, into
+   * two pairs of independent accumulators. -0, which is in [0, 1], fails here: {@link
+   * #allInUnitExact} decides then.
+   */
+  private static boolean allInUnit(float[] a, int off, int n) {
+    IntVector lo0 = FloatVector.zero(S).reinterpretAsInts();
+    IntVector lo1 = lo0;
+    IntVector hi0 = lo0;
+    IntVector hi1 = lo0;
+    int i = 0;
+    for (int bound = n - L; i < bound; i += 2 * L) {
+      IntVector v0 = FloatVector.fromArray(S, a, off + i).reinterpretAsInts();
+      IntVector v1 = FloatVector.fromArray(S, a, off + i + L).reinterpretAsInts();
+      lo0 = lo0.min(v0);
+      hi0 = hi0.max(v0);
+      lo1 = lo1.min(v1);
+      hi1 = hi1.max(v1);
+    }
+    for (; i < n; i += L) {
+      IntVector v0 = FloatVector.fromArray(S, a, off + i).reinterpretAsInts();
+      lo0 = lo0.min(v0);
+      hi0 = hi0.max(v0);
+    }
+    return lo0.min(lo1).compare(GE, 0).and(hi0.max(hi1).compare(LE, ONE_BITS)).allTrue();
   }
 
 
