@@ -231,14 +231,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final Pass[] SOFTMAX = {
       VectorKernel::softmaxGroupMax,
       VectorKernel::softmaxGroupSums,
+      VectorKernel::softmaxGroupOthers,
       VectorKernel::softmaxGroupLog,
       VectorKernel::softmaxGroupTerms,
       VectorKernel::softmaxGroupScale};
   private static final Pass[] SOFTMAX_GENERAL_GAMMA = {
-      SOFTMAX[0], SOFTMAX[1], SOFTMAX[2],
+      SOFTMAX[0], SOFTMAX[1], SOFTMAX[2], SOFTMAX[3],
       c -> logInto(c.s, Q, QG, L),
       c -> expScaledInto(c.s, QG, QG, L, c.p.gamma),
-      SOFTMAX[3], SOFTMAX[4]};
+      SOFTMAX[4], SOFTMAX[5]};
   private static final Pass[] SIGMOID = {
       c -> expNegAbsInto(c.x, c.xo, c.s, c.n),
       c -> sigmoidLog1p(c.s, c.n),
@@ -1093,9 +1094,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       VectorKernel::softmaxGroupTerms,
       VectorKernel::softmaxSmallOut};
   private static final Pass[] SOFTMAX_SMALL_GENERAL_GAMMA = {
-      SOFTMAX_SMALL[0], SOFTMAX_SMALL[1], SOFTMAX[2],
-      SOFTMAX_GENERAL_GAMMA[3], SOFTMAX_GENERAL_GAMMA[4],
-      SOFTMAX[3], SOFTMAX_SMALL[4]};
+      SOFTMAX_SMALL[0], SOFTMAX_SMALL[1], SOFTMAX[3],
+      SOFTMAX_GENERAL_GAMMA[4], SOFTMAX_GENERAL_GAMMA[5],
+      SOFTMAX[4], SOFTMAX_SMALL[4]};
   // Group lanes of the class-major passes: target class as a float (-1: ignored or no row), max.
   /**
    * Full groups move between row-major and class-major order with gathers and scatters (index-map
@@ -1330,8 +1331,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   /**
    * Softmax pass, row by row over a group: exp(z_c - max) into grad (when there is one), e_t, and
    * each row's lane-wise sum of the others' exponentials (the target left out, so that 1 - p_t =
-   * others / s keeps its precision when p_t is near 1), reduced into the group's lanes as the max
-   * was ({@link #laneSums} over L gathers, or {@link #sumLanes} per row); ignored lanes neutral.
+   * others / s keeps its precision when p_t is near 1), summed across its lanes here ({@link
+   * #sumLanes}) or, where GATHER, by {@link #softmaxGroupOthers}.
    */
   private static void softmaxGroupSums(Chunk c) {
     float[] z = c.x;
@@ -1376,7 +1377,18 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       }
       s[ET + r] = grad != null ? grad[gRow + target] : (float) Math.exp(z[row + target] - m);
     }
+  }
+
+  /**
+   * Softmax pass after {@link #softmaxGroupSums}: where GATHER, the rows' partial sums into the
+   * group's lanes; an ignored lane gets the neutral 1 and 1 (loss 0, gradient 0). A pass of its
+   * own: in one compilation with the exponentials, the gathers were left to their allocating Java
+   * code in some JVM runs (C2's node cutoff, see the class comment).
+   */
+  private static void softmaxGroupOthers(Chunk c) {
+    float[] s = c.s;
     if (GATHER) {
+      float[] km = c.km;
       for (int i = 0; i < L; i++) {
         FloatVector.fromArray(S, km, i, LANE_STARTS, 0).intoArray(s, TERMS + i * L);
       }

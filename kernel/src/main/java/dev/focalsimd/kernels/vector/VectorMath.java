@@ -40,7 +40,10 @@ import jdk.incubator.vector.VectorMask;
  *       1/2))} with {@code h = 2^(k-1)}, which is {@code 2^k exp(r) - 1} with {@code h}
  *       representable up to the overflow threshold; {@code |x| < 2^-25} returns {@code x}.
  *   <li>{@link #expNegAbs}: {@code exp(-|x|)} with {@code -|x|} and the clamp at -104 as integer
- *       operations on the bits (the sign bit set, then a signed min), then as {@link #exp}.
+ *       operations on the bits (the sign bit set, then a signed min), then as {@link #exp} but
+ *       scaled by {@code 2^(k + 64)} (normal for every {@code k} in [-150, 0]) and then by {@code
+ *       2^-64}: the same bits as {@link #exp}'s two-factor scaling, in four operations instead of
+ *       nine.
  *   <li>{@link #log1p}: {@code u = 1 + x} rounded, {@code c = x - (u - 1)} its exact rounding
  *       error, {@code log1p(x) = log(u) + c/u} with {@code log(u)} as in {@link #log}.
  *   <li>{@link #log1pQuotient}: {@code log1p(e)} for {@code e} in [0, 1] as {@code 2
@@ -78,7 +81,7 @@ import jdk.incubator.vector.VectorMask;
  * <h2>Inlining</h2>
  *
  * Each method is a single method body under C2's {@code FreqInlineSize} of 325 bytecodes, or
- * ({@link #exp}, {@link #expNoOverflow}, {@link #expNegAbs}) a clamp around one shared body, so a
+ * ({@link #exp}, {@link #expNoOverflow}; {@link #expNegAbs}) a clamp around one body, so a
  * hot call is inlined whole or not at all; {@link #softplus} calls {@link #exp} and a {@code
  * log1p} half. But the Vector API expands every
  * operation into hundreds of C2 nodes while parsing, and C2 stops inlining ordinary (not
@@ -268,15 +271,47 @@ public final class VectorMath {
   private static final int SIGN_BIT = 0x80000000;
 
   /**
+   * Added to the bits of {@code t = x log2(e) + 1.5 2^23}, then shifted left by 23: the bits of
+   * 2^(k + 64), k = round(x log2(e)), for k in [-150, 0] (the sum's low 9 bits are k + 191, in [41,
+   * 191]: a positive normal exponent).
+   */
+  private static final int SCALE_2_64_ADD = EXP_BIAS + 64 - ROUND_MAGIC_BITS;
+
+  private static final float TWO_M64 = 0x1p-64f;
+
+  /**
    * {@code exp(-|x|)}: the same value as {@link #exp} of {@code -|x|}, bit for bit, for every x but
    * NaN, which gives 0. Cheaper: {@code -|x|} is the bits with the sign set, and the clamp at -104
    * an integer min of the bits (for negative floats the bits as ints are ordered by magnitude), two
-   * integer operations instead of a negation and a compare-and-blend. For the sigmoid's {@code
+   * integer operations instead of a negation and a compare-and-blend; and with k <= 0 the result is
+   * scaled by 2^(k + 64), always normal, then by 2^-64, instead of by 2^k as two normal halves:
+   * four operations instead of nine, and the same two roundings (the first at the reduced
+   * argument's scale, the second exact unless the result is subnormal). For the sigmoid's {@code
    * exp(-|x|)} and the softmax's {@code exp(z - max)} ({@code z - max <= 0}).
    */
   public static FloatVector expNegAbs(FloatVector x) {
-    return expClamped(
+    return expNonPositive(
         x.reinterpretAsInts().or(SIGN_BIT).min(EXP_LO_BITS).reinterpretAsFloats());
+  }
+
+  /** exp of x in [-104, 0] (or NaN), scaled through 2^(k + 64). */
+  private static FloatVector expNonPositive(FloatVector xc) {
+    FloatVector t = xc.fma(LOG2E, ROUND_MAGIC);
+    FloatVector kf = t.sub(ROUND_MAGIC);
+    FloatVector r1 = kf.fma(xc.broadcast(-LN2_HI), xc); // exact
+    FloatVector r2 = kf.mul(-LN2_LO);
+    FloatVector r = r1.add(r2);
+    FloatVector scale =
+        t.reinterpretAsInts().add(SCALE_2_64_ADD).lanewise(LSHL, 23).reinterpretAsFloats();
+    return r.fma(EQ0, EQ1)
+        .fma(r, xc.broadcast(EQ2))
+        .fma(r, xc.broadcast(EQ3))
+        .fma(r, xc.broadcast(EQ4))
+        .fma(r, xc.broadcast(EQ5))
+        .fma(r.mul(r), r2)
+        .add(r1) // expm1(r1 + r2)
+        .fma(scale, scale)
+        .mul(TWO_M64);
   }
 
   /** exp of x in [-104, 89] (or NaN). */
