@@ -561,7 +561,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector scale = FloatVector.broadcast(S, c.gradScale);
-    VectorMask<Float> skip = iota.compare(LT, (float) c.done); // see ovaLoss
     FloatVector minusGamma = FloatVector.broadcast(S, -gamma);
     FloatVector acc = zeros;
     FloatVector comp = zeros;
@@ -584,7 +583,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         inner.mul(a.mul(scale)).mul(yv.fma(-2f, 1f)).blend(0f, clipped).intoArray(grad, go + i);
       }
       // the terms a q^gamma ln p_t <= 0 summed, the loss is minus the sum
-      FloatVector term = qg.mul(lnpt).mul(a).blend(0f, skip).sub(comp);
+      FloatVector term = qg.mul(lnpt).mul(a).sub(comp);
       FloatVector next = acc.add(term);
       comp = next.sub(acc).sub(term);
       acc = next;
@@ -594,6 +593,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       }
     }
     comp.sub(acc).intoArray(s, RED);
+    zeroCounted(s, RED, c.done);
     c.sum = sumLanes(s, RED);
   }
 
@@ -736,9 +736,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] alpha = c.p.alphaTiled;
     int kind = c.p.gammaKind;
     FloatVector ones = FloatVector.broadcast(S, 1f);
-    // lanes counted already (last vector); not indexInRange, which some compilations leave to
-    // its allocating Java fallback
-    VectorMask<Float> skip = FloatVector.fromArray(S, IOTA, 0).compare(LT, (float) c.done);
     int step = L % classes;
     int col = c.col0;
     for (int i = 0; i < n; i += L) {
@@ -747,13 +744,30 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
-      qg.mul(lnpt).mul(a).blend(0f, skip).neg().intoArray(s, TERMS + i);
+      qg.mul(lnpt).mul(a).neg().intoArray(s, TERMS + i);
       col += step;
       if (col >= classes) {
         col -= classes;
       }
     }
+    zeroCounted(s, TERMS, c.done);
     c.sum = sumTerms(s, n);
+  }
+
+  /**
+   * Zeroes the lanes below {@code done} of s[at, at + L): in the last vector of a segment, which
+   * ends at the segment's end and so overlaps the chunks before it, the lanes they counted already.
+   * Only that last chunk has done > 0, and it is that one vector, so the loss passes sum or store
+   * every lane in their loops and this runs once, after: a mask in the loop cost a compare and a
+   * blend per vector (two of the ~20 operations of the sigmoid's last pass). The mask is a compare
+   * with IOTA, not indexInRange, which some compilations leave to its allocating Java fallback.
+   */
+  private static void zeroCounted(float[] s, int at, int done) {
+    if (done > 0) {
+      FloatVector.fromArray(S, s, at)
+          .blend(0f, FloatVector.fromArray(S, IOTA, 0).compare(LT, (float) done))
+          .intoArray(s, at);
+    }
   }
 
   /**
@@ -1579,15 +1593,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector lossComp = zeros;
     FloatVector yfAcc = zeros;
     FloatVector yfComp = zeros;
-    // lanes counted already (last vector); not indexInRange, which some compilations leave to
-    // its allocating Java fallback
-    VectorMask<Float> skip = FloatVector.fromArray(S, IOTA, 0).compare(LT, (float) c.done);
+    zeroCounted(s, DIST_LOSS, c.done);
+    zeroCounted(s, DIST_YF, c.done);
     for (int i = 0; i < c.n; i += L) {
-      FloatVector lt = FloatVector.fromArray(S, s, DIST_LOSS + i).blend(0f, skip).sub(lossComp);
+      FloatVector lt = FloatVector.fromArray(S, s, DIST_LOSS + i).sub(lossComp);
       FloatVector ln = lossAcc.add(lt);
       lossComp = ln.sub(lossAcc).sub(lt);
       lossAcc = ln;
-      FloatVector yt = FloatVector.fromArray(S, s, DIST_YF + i).blend(0f, skip).sub(yfComp);
+      FloatVector yt = FloatVector.fromArray(S, s, DIST_YF + i).sub(yfComp);
       FloatVector yn = yfAcc.add(yt);
       yfComp = yn.sub(yfAcc).sub(yt);
       yfAcc = yn;
@@ -1799,7 +1812,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector zeros = FloatVector.zero(S);
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector scale = FloatVector.broadcast(S, c.gradScale);
-    VectorMask<Float> skip = iota.compare(LT, (float) c.done); // see ovaLoss
     FloatVector acc = zeros;
     FloatVector comp = zeros;
     int step = L % classes;
@@ -1822,7 +1834,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         }
         g.mul(w).mul(scale).intoArray(grad, go + i);
       }
-      FloatVector t = w.mul(ce).mul(qg).blend(0f, skip).sub(comp);
+      FloatVector t = w.mul(ce).mul(qg).sub(comp);
       FloatVector next = acc.add(t);
       comp = next.sub(acc).sub(t);
       acc = next;
@@ -1832,6 +1844,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       }
     }
     acc.sub(comp).intoArray(s, RED);
+    zeroCounted(s, RED, c.done);
     c.sum = sumLanes(s, RED);
   }
 
@@ -1891,16 +1904,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] s = c.s;
     int kind = c.p.gammaKind;
     FloatVector ones = FloatVector.broadcast(S, 1f);
-    // lanes counted already (last vector); not indexInRange, which some compilations leave to
-    // its allocating Java fallback
-    VectorMask<Float> skip = FloatVector.fromArray(S, IOTA, 0).compare(LT, (float) c.done);
     for (int i = 0; i < n; i += L) {
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
       FloatVector wce = FloatVector.fromArray(S, s, W + i).mul(FloatVector.fromArray(S, s, LN + i));
-      wce.mul(qg).blend(0f, skip).intoArray(s, TERMS + i);
+      wce.mul(qg).intoArray(s, TERMS + i);
     }
+    zeroCounted(s, TERMS, c.done);
     c.sum = sumTerms(s, n);
   }
 
