@@ -2034,11 +2034,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (int i = 0; i < n; i += L) {
       FloatVector v = FloatVector.fromArray(S, s, from + i).add(plus);
       VectorMask<Float> sub = v.compare(LT, Float.MIN_NORMAL);
+      // bits - bits(sqrt(1/2)): k in the high bits (signed), m's mantissa in the low ones
       IntVector ix = v.blend(v.mul(0x1p23f), sub).reinterpretAsInts()
-          .add(VectorMath.ONE_BITS - VectorMath.SQRT_HALF_BITS);
-      ((FloatVector) ix.lanewise(ASHR, 23).sub(127).convert(I2F, 0))
+          .sub(VectorMath.SQRT_HALF_BITS);
+      ((FloatVector) ix.lanewise(ASHR, 23).convert(I2F, 0))
           .add(zeros.blend(-23f, sub)).intoArray(s, LK + i);
-      ix.and(VectorMath.MANT_MASK).add(VectorMath.SQRT_HALF_BITS).reinterpretAsFloats().sub(1f).intoArray(s, LF + i);
+      ix.and(VectorMath.MANT_MASK).add(VectorMath.SQRT_HALF_BITS).reinterpretAsFloats().sub(1f)
+          .intoArray(s, LF + i);
     }
   }
 

@@ -23,8 +23,9 @@ import jdk.incubator.vector.VectorMask;
  * <h2>Algorithms</h2>
  *
  * <ul>
- *   <li>{@link #log}: positive subnormals are first scaled by 2<sup>23</sup>. Integer add, shift
- *       and mask split the bits into {@code x = 2^k * m} with {@code m} in
+ *   <li>{@link #log}: positive subnormals are first scaled by 2<sup>23</sup>. The bits minus
+ *       those of &radic;&frac12;, then a shift and a mask, split them into {@code x = 2^k * m}
+ *       ({@code k} the signed high bits) with {@code m} in
  *       [&radic;&frac12;, &radic;2); with {@code f = m - 1} (exact), {@code log(m) = f - f^2/2 +
  *       f^3 P(f)}, {@code P} the degree-8 minimax polynomial of Cephes {@code logf}; {@code k ln2}
  *       is added in two parts ({@code 355/512}, exact in {@code k * 355/512}, plus a
@@ -107,7 +108,6 @@ public final class VectorMath {
   /** Bits of sqrt(1/2) rounded down: mantissas span [this, this + 0x7fffff]. */
   static final int SQRT_HALF_BITS = 0x3f3504f3;
 
-  static final int ONE_BITS = 0x3f800000;
   static final int MANT_MASK = 0x007fffff;
   private static final int EXP_BIAS = 127;
 
@@ -156,10 +156,10 @@ public final class VectorMath {
    */
   public static FloatVector log(FloatVector x) {
     VectorMask<Float> sub = x.compare(LT, Float.MIN_NORMAL);
-    IntVector ix = x.blend(x.mul(TWO_P23), sub).reinterpretAsInts().add(ONE_BITS - SQRT_HALF_BITS);
+    IntVector ix = x.blend(x.mul(TWO_P23), sub).reinterpretAsInts().sub(SQRT_HALF_BITS);
     FloatVector f = ix.and(MANT_MASK).add(SQRT_HALF_BITS).reinterpretAsFloats().sub(1f);
     FloatVector k =
-        ((FloatVector) ix.lanewise(ASHR, 23).sub(EXP_BIAS).convert(I2F, 0))
+        ((FloatVector) ix.lanewise(ASHR, 23).convert(I2F, 0))
             .sub(x.broadcast(0f).blend(23f, sub));
     FloatVector z = f.mul(f);
     FloatVector y =
@@ -187,9 +187,9 @@ public final class VectorMath {
    * unspecified results.
    */
   public static FloatVector logNormal(FloatVector x) {
-    IntVector ix = x.reinterpretAsInts().add(ONE_BITS - SQRT_HALF_BITS);
+    IntVector ix = x.reinterpretAsInts().sub(SQRT_HALF_BITS);
     FloatVector f = ix.and(MANT_MASK).add(SQRT_HALF_BITS).reinterpretAsFloats().sub(1f);
-    FloatVector k = (FloatVector) ix.lanewise(ASHR, 23).sub(EXP_BIAS).convert(I2F, 0);
+    FloatVector k = (FloatVector) ix.lanewise(ASHR, 23).convert(I2F, 0);
     FloatVector z = f.mul(f);
     FloatVector y =
         f.fma(LP0, LP1)
@@ -216,9 +216,9 @@ public final class VectorMath {
    */
   public static FloatVector log1p(FloatVector x) {
     FloatVector u = x.add(1f);
-    IntVector ix = u.reinterpretAsInts().add(ONE_BITS - SQRT_HALF_BITS);
+    IntVector ix = u.reinterpretAsInts().sub(SQRT_HALF_BITS);
     FloatVector f = ix.and(MANT_MASK).add(SQRT_HALF_BITS).reinterpretAsFloats().sub(1f);
-    FloatVector k = (FloatVector) ix.lanewise(ASHR, 23).sub(EXP_BIAS).convert(I2F, 0);
+    FloatVector k = (FloatVector) ix.lanewise(ASHR, 23).convert(I2F, 0);
     FloatVector z = f.mul(f);
     // 1 + x = u + c exactly, and log(u + c) = log(u) + c/u to far below an ulp.
     FloatVector y =
