@@ -1,5 +1,6 @@
 package dev.focalsimd.kernels.vector;
 
+import static jdk.incubator.vector.VectorOperators.AND_NOT;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.EQ;
 import static jdk.incubator.vector.VectorOperators.GE;
@@ -752,6 +753,17 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
     zeroCounted(s, TERMS, c.done);
     c.sum = sumTerms(s, n);
+  }
+
+  /**
+   * Lane-wise {@code neg ? b : a} for {@code neg} all ones or all zeros per lane (an arithmetic
+   * shift of a sign), as bit operations (one vpternlogd on AVX-512). JDK 17's C2 keeps a compare's
+   * mask as a vector and converts it to a mask register before each blend: a compare and blend
+   * there is four operations; JDK 18 and later (JEP 417) keep masks in mask registers.
+   */
+  private static FloatVector selectBySign(IntVector neg, FloatVector a, FloatVector b) {
+    return a.reinterpretAsInts().lanewise(AND_NOT, neg)
+        .or(b.reinterpretAsInts().and(neg)).reinterpretAsFloats();
   }
 
   /**
@@ -1771,9 +1783,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
           : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
       FloatVector inv = FloatVector.fromArray(S, s, PT + i);
       FloatVector ei = FloatVector.fromArray(S, s, E + i).mul(inv);
-      VectorMask<Float> pos = xv.compare(GE, 0f);
-      FloatVector prob = ei.blend(inv, pos); // sigmoid(x)
-      FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
+      // sigmoid(x) and 1 - sigmoid(x): inv and ei, swapped where the sign bit of x is set;
+      // selected with bit operations, not compare and blend (see selectBySign)
+      IntVector neg = xv.reinterpretAsInts().lanewise(ASHR, 31);
+      FloatVector prob = selectBySign(neg, inv, ei);
+      FloatVector omp = selectBySign(neg, ei, inv);
       prob.intoArray(s, PT + i);
       omp.intoArray(s, E + i);
       // max(x, 0) as a max of the bits as ints: negative floats (-0 too) are negative ints
@@ -2100,9 +2114,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector inv = ones.div(w1);
       FloatVector ln = e.sub(w1.sub(1f)).fma(inv, FloatVector.fromArray(S, s, LN + i));
       FloatVector ei = e.mul(inv);
-      VectorMask<Float> pos = xv.compare(GE, 0f);
-      FloatVector prob = ei.blend(inv, pos); // sigmoid(x)
-      FloatVector omp = inv.blend(ei, pos); // 1 - sigmoid(x)
+      // sigmoid(x) and 1 - sigmoid(x): inv and ei, swapped where the sign bit of x is set;
+      // selected with bit operations, not compare and blend (see selectBySign)
+      IntVector neg = xv.reinterpretAsInts().lanewise(ASHR, 31);
+      FloatVector prob = selectBySign(neg, inv, ei);
+      FloatVector omp = selectBySign(neg, ei, inv);
       FloatVector omyp = ones.sub(yv).mul(prob);
       yv.fma(omp, omyp).intoArray(s, Q + i); // 1 - p_t
       yv.neg().fma(xv, xv.blend(0f, xv.compare(LT, 0f))).add(ln).intoArray(s, H0 + i); // ce
