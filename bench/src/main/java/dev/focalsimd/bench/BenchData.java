@@ -54,7 +54,10 @@ final class BenchData {
   /** C per-class weights in [0, 1). */
   final float[] alpha;
 
-  private BenchData(int n, int c, boolean withProbabilities, boolean withOneHot) {
+  /** Logits are uniform in [-spread/2, spread/2): the spread of the benchmarks' data. */
+  static final float SPREAD = 3.0f;
+
+  private BenchData(int n, int c, boolean withProbabilities, boolean withOneHot, float spread) {
     this.n = n;
     this.c = c;
     int len = n * c;
@@ -71,7 +74,7 @@ final class BenchData {
       int row = i * c;
       float m = Float.NEGATIVE_INFINITY;
       for (int k = 0; k < c; k++) {
-        float z = 3.0f * ((float) rnd.nextDouble() - 0.5f);
+        float z = spread * ((float) rnd.nextDouble() - 0.5f);
         logits[row + k] = z;
         m = Math.max(m, z);
       }
@@ -103,7 +106,16 @@ final class BenchData {
    * @param targets "dense" (one-hot rows are built) or "index"
    */
   static BenchData generate(int[] shape, Form form, String targets) {
-    return new BenchData(shape[0], shape[1], form == Form.ONE_VS_ALL, targets.equals("dense"));
+    return generate(shape, form, targets, SPREAD);
+  }
+
+  /**
+   * As {@link #generate(int[], Form, String)}, with logits uniform in [-spread/2, spread/2) (the
+   * probabilities are their softmax).
+   */
+  static BenchData generate(int[] shape, Form form, String targets, float spread) {
+    return new BenchData(shape[0], shape[1], form == Form.ONE_VS_ALL, targets.equals("dense"),
+        spread);
   }
 
   /** Elements of the slice {@link #prime} runs on: small, so that calls are many. */

@@ -574,7 +574,8 @@ public final class BenchMain {
         Entry e = entry(r, s);
         if (e != null) {
           entries.add(e);
-        } else if (r.getParams().getParam("kernel") == null) {
+        } else if (r.getParams().getParam("kernel") == null
+            || r.getParams().getParam("spread") != null) {
           untabled++;
         }
         if (settings == null) {
@@ -614,7 +615,8 @@ public final class BenchMain {
       out.println("chart written to " + cli.chart);
     }
     if (untabled > 0) {
-      out.println("note: " + untabled + " benchmarks have no kernel parameter (OptionsBench):"
+      out.println("note: " + untabled + " benchmarks are not one cell per form, shape and kernel"
+          + " (OptionsBench, ExtremeLogitsBench):"
           + (compact ? " rerun with --verbose to see their scores, which are not in the table"
               + " or the file" : " their scores are in JMH's output above, not in the table or"
               + " the file"));
@@ -804,6 +806,9 @@ public final class BenchMain {
     String kernel = p.getParam("kernel");
     if (form == null || shape == null || kernel == null) {
       return null;
+    }
+    if (p.getParam("spread") != null) {
+      return null; // ExtremeLogitsBench: one cell per spread, which the summary does not key on
     }
     Result<?> primary = r.getPrimaryResult();
     double melem = melemPerSec(primary.getScore(), primary.getScoreUnit(), shape);

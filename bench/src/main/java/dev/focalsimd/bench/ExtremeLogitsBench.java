@@ -1,0 +1,89 @@
+package dev.focalsimd.bench;
+
+import dev.focalsimd.FocalLoss;
+import dev.focalsimd.Kernel;
+import dev.focalsimd.bench.BenchData.Form;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * {@code forwardBackward} as {@link ForwardBackwardBench}, on logits spread over a wider range:
+ * uniform in [-spread/2, spread/2) ({@code spread} 3 is the other benchmarks' data). Far from 0,
+ * the float kernel's intermediate values (exp(-|x|), its powers in the focal factor) and some
+ * results fall below the smallest normal float, 1.2e-38, and on x86 every instruction that makes
+ * or reads such a subnormal number takes a microcode assist (the JVM runs without flush-to-zero;
+ * {@code -ffast-math} C code sets it). This benchmark measures that cost. Run it with
+ * {@code java -jar bench/target/bench.jar ExtremeLogitsBench -f 1 -wi 3 -i 3}.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 3, jvmArgsPrepend = {"--add-modules=jdk.incubator.vector"})
+public class ExtremeLogitsBench {
+
+  @Param({"one_vs_all", "softmax", "sigmoid"})
+  public String form;
+
+  @Param({"SCALAR", "VECTOR"})
+  public String kernel;
+
+  @Param({"3", "60", "200"})
+  public float spread;
+
+  @Param({"4096x80"})
+  public String shape;
+
+  private FocalLoss loss;
+  private int classes;
+  private float[] input;
+  private float[] dense;
+  private int[] index;
+  private float[] grad;
+
+  /** The primed losses, kept so that priming is not dead code. */
+  public double primed;
+
+  @Setup
+  public void setup() {
+    Form f = Form.parse(form);
+    int[] nc = BenchData.parseShape(shape);
+    BenchData data = BenchData.generate(nc, f, f.refTargets(), spread);
+    classes = nc[1];
+    loss = BenchData.loss(f, Kernel.valueOf(kernel), data.alpha, 1, true);
+    input = data.input(f);
+    if (f.refTargets().equals("index")) {
+      index = data.classIndex;
+    } else {
+      dense = data.oneHot;
+    }
+    grad = new float[input.length];
+    int rows = BenchData.primeRows(nc[0], classes);
+    int len = rows * classes;
+    float[] in = Arrays.copyOf(input, len);
+    float[] y = dense == null ? null : Arrays.copyOf(dense, len);
+    int[] t = index == null ? null : Arrays.copyOf(index, rows);
+    float[] g = new float[len];
+    primed = BenchData.prime(() -> t != null ? loss.forwardBackward(in, t, classes, g)
+        : loss.forwardBackward(in, y, classes, g));
+  }
+
+  @Benchmark
+  public float forwardBackward() {
+    return index != null
+        ? loss.forwardBackward(input, index, classes, grad)
+        : loss.forwardBackward(input, dense, classes, grad);
+  }
+}
