@@ -21,10 +21,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code forwardBackward} as {@link ForwardBackwardBench}, on logits spread over a wider range:
  * uniform in [-spread/2, spread/2) ({@code spread} 3 is the other benchmarks' data). Far from 0,
  * the float kernel's intermediate values (exp(-|x|), its powers in the focal factor) and some
- * results fall below the smallest normal float, 1.2e-38, and on x86 every instruction that makes
- * or reads such a subnormal number takes a microcode assist (the JVM runs without flush-to-zero;
- * {@code -ffast-math} C code sets it). This benchmark measures that cost. Run it with
- * {@code java -jar bench/target/bench.jar ExtremeLogitsBench -f 1 -wi 3 -i 3}.
+ * results fall below the smallest normal float, 1.2e-38, and on x86 a floating-point multiply or
+ * fused multiply-add that makes such a subnormal number (and some instructions that read one) takes
+ * a microcode assist (the JVM runs without flush-to-zero; {@code -ffast-math} C code sets it). This
+ * benchmark measures that cost, value checks on (the library's default). Run it with {@code java
+ * -jar bench/target/bench.jar ExtremeLogitsBench -f 1 -wi 3 -i 3} (about 2 minutes).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
