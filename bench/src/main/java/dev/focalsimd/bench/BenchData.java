@@ -187,6 +187,25 @@ final class BenchData {
     return sink;
   }
 
+  /**
+   * {@link #prime} on copies of the first {@link #primeRows} rows of a batch: {@code
+   * forwardBackward} with class indices where {@code index} is not null, else with {@code dense}
+   * targets.
+   *
+   * @param n the batch's rows
+   */
+  static double primeArrays(dev.focalsimd.FocalLoss loss, float[] input, float[] dense,
+      int[] index, int n, int classes) {
+    int rows = primeRows(n, classes);
+    int len = rows * classes;
+    float[] in = java.util.Arrays.copyOf(input, len);
+    float[] y = dense == null ? null : java.util.Arrays.copyOf(dense, len);
+    int[] t = index == null ? null : java.util.Arrays.copyOf(index, rows);
+    float[] g = new float[len];
+    return prime(() -> t != null ? loss.forwardBackward(in, t, classes, g)
+        : loss.forwardBackward(in, y, classes, g));
+  }
+
   /** The input of a form: probabilities for one_vs_all, logits for softmax and sigmoid. */
   float[] input(Form form) {
     return form == Form.ONE_VS_ALL ? probabilities : logits;

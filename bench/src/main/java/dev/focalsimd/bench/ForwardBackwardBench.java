@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -92,16 +91,11 @@ public class ForwardBackwardBench {
       dense = data.oneHot;
     }
     grad = new float[input.length];
-    int rows = BenchData.primeRows(nc[0], classes);
-    int len = rows * classes;
     if (!params.getBenchmark().endsWith("Direct")) {
-      float[] in = Arrays.copyOf(input, len);
-      float[] y = dense == null ? null : Arrays.copyOf(dense, len);
-      int[] t = index == null ? null : Arrays.copyOf(index, rows);
-      float[] g = new float[len];
-      primed = BenchData.prime(() -> t != null ? loss.forwardBackward(in, t, classes, g)
-          : loss.forwardBackward(in, y, classes, g));
+      primed = BenchData.primeArrays(loss, input, dense, index, nc[0], classes);
     } else {
+      int rows = BenchData.primeRows(nc[0], classes);
+      int len = rows * classes;
       inputDirect = direct(input);
       denseDirect = dense == null ? null : direct(dense);
       indexDirect = index == null ? null : directInts(index);

@@ -112,15 +112,8 @@ final class LikeRef {
       for (String shape : Peers.SHAPES) {
         Cell c = new Cell(f, shape, rounds);
         int[] nc = BenchData.parseShape(shape);
-        int rows = BenchData.primeRows(nc[0], nc[1]);
-        int len = rows * nc[1];
-        float[] in = Arrays.copyOf(c.input, len);
-        float[] y = c.dense == null ? null : Arrays.copyOf(c.dense, len);
-        int[] t = c.index == null ? null : Arrays.copyOf(c.index, rows);
-        float[] g = new float[len];
         for (FocalLoss loss : List.of(c.unchecked, c.checked)) {
-          sink[0] += BenchData.prime(() -> t != null ? loss.forwardBackward(in, t, nc[1], g)
-              : loss.forwardBackward(in, y, nc[1], g));
+          sink[0] += BenchData.primeArrays(loss, c.input, c.dense, c.index, nc[0], nc[1]);
           sink[0] += c.warm(loss, 500_000_000L);
         }
         cells.add(c);

@@ -3,7 +3,6 @@ package dev.focalsimd.bench;
 import dev.focalsimd.FocalLoss;
 import dev.focalsimd.Kernel;
 import dev.focalsimd.bench.BenchData.Form;
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -73,14 +72,7 @@ public class TargetKindBench {
         throw new IllegalArgumentException("targets = " + targets + ", expected dense or index");
     }
     grad = new float[input.length];
-    int rows = BenchData.primeRows(nc[0], classes);
-    int len = rows * classes;
-    float[] in = Arrays.copyOf(input, len);
-    float[] y = dense == null ? null : Arrays.copyOf(dense, len);
-    int[] t = index == null ? null : Arrays.copyOf(index, rows);
-    float[] g = new float[len];
-    primed = BenchData.prime(() -> t != null ? loss.forwardBackward(in, t, classes, g)
-        : loss.forwardBackward(in, y, classes, g));
+    primed = BenchData.primeArrays(loss, input, dense, index, nc[0], classes);
   }
 
   @Benchmark
