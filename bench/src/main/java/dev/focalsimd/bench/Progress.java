@@ -4,19 +4,16 @@ import java.io.PrintStream;
 import java.util.Collection;
 import java.util.Locale;
 import org.openjdk.jmh.infra.BenchmarkParams;
-import org.openjdk.jmh.infra.IterationParams;
 import org.openjdk.jmh.results.BenchmarkResult;
-import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
-import org.openjdk.jmh.runner.format.OutputFormat;
 
 /**
  * A compact JMH output: one line per benchmark, "[k/total] what ... score, time left". JMH's own
  * chatter (iterations, fork output) is dropped; a failure prints its first line. One instance
  * serves every JMH run of a bench invocation, so the count and the estimate span them all.
  */
-final class Progress implements OutputFormat {
+final class Progress extends SilentFormat {
 
   private final PrintStream out;
   private final int total;
@@ -26,7 +23,7 @@ final class Progress implements OutputFormat {
   private int started;
   private int finished;
   private boolean pending;
-  private SilentFormat.Failures failures = new SilentFormat.Failures();
+  private Failures failures = new Failures();
 
   /**
    * @param total the benchmarks all runs will execute
@@ -69,7 +66,7 @@ final class Progress implements OutputFormat {
     finishPending();
     started++;
     pending = true;
-    failures = new SilentFormat.Failures();
+    failures = new Failures();
     int w = Integer.toString(Math.max(total, started)).length();
     out.printf(Locale.ROOT, "[%" + w + "d/%d] %-44s ", started, Math.max(total, started),
         describe(benchParams, suffix));
@@ -137,32 +134,7 @@ final class Progress implements OutputFormat {
   }
 
   @Override
-  public void iteration(BenchmarkParams benchParams, IterationParams params, int iteration) {}
-
-  @Override
-  public void iterationResult(BenchmarkParams benchParams, IterationParams params, int iteration,
-      IterationResult data) {}
-
-  @Override
-  public void startRun() {}
-
-  @Override
-  public void print(String s) {}
-
-  @Override
   public void flush() {
     out.flush();
   }
-
-  @Override
-  public void close() {}
-
-  @Override
-  public void verbosePrintln(String s) {}
-
-  @Override
-  public void write(int b) {}
-
-  @Override
-  public void write(byte[] b) {}
 }
