@@ -551,6 +551,8 @@ public final class FocalLoss {
       });
       badInput = firstOf(firstBad, 0);
       badTarget = firstOf(firstBad, 1);
+    } else if (valuesPass(x, xOff, y, yOff, len)) {
+      return;
     } else {
       badInput = kernel.firstNonFinite(x, xOff, len);
       badTarget = badInput >= 0 || y == null ? -1 : kernel.firstOutsideUnit(y, yOff, len);
@@ -564,6 +566,26 @@ public final class FocalLoss {
           + y[badTarget] + " is not in [0, 1]");
     }
   }
+
+  /**
+   * Whether x[xOff, xOff + len) is finite and y[yOff, yOff + len) (if not null) in [0, 1]: both
+   * scanned together in blocks, the last block first, so that what the scans leave in the caches
+   * is the start of both arrays, where the kernel then starts reading (one array after the other
+   * would leave only the start of y there, once the two exceed the caches).
+   */
+  private boolean valuesPass(float[] x, int xOff, float[] y, int yOff, int len) {
+    for (int lo = (len - 1) / CHECK_BLOCK * CHECK_BLOCK; lo >= 0; lo -= CHECK_BLOCK) {
+      int n = Math.min(CHECK_BLOCK, len - lo);
+      if (kernel.firstNonFinite(x, xOff + lo, n) >= 0
+          || y != null && kernel.firstOutsideUnit(y, yOff + lo, n) >= 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Elements per block of {@link #valuesPass}: a multiple of every vector length. */
+  private static final int CHECK_BLOCK = 1 << 14;
 
   /** The first of the parts' results at firstBad[2 * part + which] that is not -1, or -1. */
   private static int firstOf(int[] firstBad, int which) {
