@@ -157,9 +157,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     /** Softmax: the row's probabilities, indexed from the row's start; xo - rowXo + i. */
     float[] row = new float[0];
     int rowXo;
-    /** Softmax: label smoothing off / on values of the smoothed one-hot row. */
+    /**
+     * The values of a single row's target row (see {@link #targetRowInto}): 0 and 1, or softmax's
+     * label smoothing off / on values while a smoothed row runs.
+     */
     float off;
-    float on;
+    float on = 1f;
 
     /** r * classes for r in [0, L): the gather indices of a group's column. */
     int[] rowStarts = new int[L];
@@ -203,7 +206,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   private static final Pass[] OVA = {
-      c -> ovaProbs(c.p, c.x, c.xo, c.y, c.yo, c.target, c.col0, c.n, c.classes, c.s),
+      c -> ovaProbs(c.p, c.x, c.xo, c.y, c.yo, c.col0, c.n, c.classes, c.s),
       c -> ovaLnPt(c.s, c.n),
       VectorKernel::ovaGradLoss};
   private static final Pass[] OVA_GENERAL_GAMMA = {
@@ -213,7 +216,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       VectorKernel::ovaGrad,
       VectorKernel::ovaLoss};
   private static final Pass[] OVA_LOGITS = {
-      c -> ovaProbsLogits(c.p, c.x, c.xo, c.ompOff, c.y, c.yo, c.target, c.col0, c.n, c.classes,
+      c -> ovaProbsLogits(c.p, c.x, c.xo, c.ompOff, c.y, c.yo, c.col0, c.n, c.classes,
           c.s),
       OVA_GENERAL_GAMMA[1], OVA_GENERAL_GAMMA[4], OVA_GENERAL_GAMMA[5]};
   private static final Pass[] OVA_LOGITS_GENERAL_GAMMA = {
@@ -275,7 +278,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.total2 = 0;
     c.p = p;
     c.x = x;
-    c.y = t != null ? c.s : y;
+    c.y = y != null ? y : c.s;
     c.target = target;
     c.classes = classes;
     c.grad = grad;
@@ -306,6 +309,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       if (t != null) {
         oneHotInto(c.s, start, c.n, classes, t, tOff);
         c.yo = YS;
+      } else if (y == null) {
+        targetRowInto(c.s, start, c.n, target, c.off, c.on);
+        c.yo = YS;
       } else {
         c.yo = yOff + start;
       }
@@ -325,6 +331,23 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.grad = null;
     c.hess = null;
     return total;
+  }
+
+  /**
+   * Elements [start, start + n) of one row's targets: {@code on} at column {@code target} and
+   * {@code off} elsewhere (1 and 0 but for softmax's label smoothing). The passes always read
+   * targets from an array: a vector chosen on two paths (read, or made from the target index)
+   * has no exact class when C2 parses the loop, and JDK 17 then calls its operations virtually,
+   * allocating a vector each, once the JVM's shared Vector API profiles have seen a second species
+   * (see the class comment).
+   */
+  private static void targetRowInto(float[] s, int start, int n, int target, float off,
+      float on) {
+    java.util.Arrays.fill(s, YS, YS + n, off);
+    int at = target - start;
+    if (at >= 0 && at < n) {
+      s[YS + at] = on;
+    }
   }
 
   /**
@@ -407,9 +430,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector acc = FloatVector.zero(S);
     int c = 0;
     for (; c < bound; c += L) {
-      acc = acc.add(FloatVector.fromArray(S, prob, c));
+      acc = FloatVector.fromArray(S, prob, c).add(acc);
     }
-    acc.intoArray(ch.s, RED);
+    FloatVector.zero(S).add(acc).intoArray(ch.s, RED);
     double sum = sumLanes(ch.s, RED);
     for (; c < classes; c++) {
       sum += prob[c];
@@ -549,7 +572,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     LossParams p = c.p;
     float[] y = c.y;
     int yo = c.yo;
-    int target = c.target;
     int n = c.n;
     int classes = c.classes;
     float[] grad = c.grad;
@@ -560,9 +582,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float gamma = p.gamma;
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector scale = FloatVector.broadcast(S, c.gradScale);
     FloatVector minusGamma = FloatVector.broadcast(S, -gamma);
+    FloatVector minusTwos = FloatVector.broadcast(S, -2f);
     FloatVector acc = zeros;
     FloatVector comp = zeros;
     int step = L % classes;
@@ -572,20 +594,20 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector lnpt = FloatVector.fromArray(S, s, LN + i);
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
       FloatVector qg1 = kind == 2 ? q : kind == 3 ? q.mul(q) : ones;
-      FloatVector qg = kind == 0 ? ones : kind == 1 ? q : qg1.mul(q);
+      FloatVector qg = kind == 0 ? ones : kind == 1 ? q : q.mul(qg1);
       if (grad != null) {
-        FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-            : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+        FloatVector yv = FloatVector.fromArray(S, y, yo + i);
         FloatVector pt = FloatVector.fromArray(S, s, PT + i);
         // -(gamma q^(gamma-1) ln p_t - q^gamma / p_t), times a (1 - 2y); q >= 1 - hi > 0 after
         // the clip, so no division by zero
-        FloatVector inner = qg1.mul(lnpt).fma(minusGamma, qg.div(pt));
+        FloatVector inner = lnpt.mul(qg1).fma(minusGamma, ones.mul(qg).div(pt));
         VectorMask<Float> clipped = FloatVector.fromArray(S, s, E + i).compare(NE, 0f);
-        inner.mul(a.mul(scale)).mul(yv.fma(-2f, 1f)).blend(0f, clipped).intoArray(grad, go + i);
+        inner.mul(scale.mul(a)).mul(minusTwos.fma(yv, ones)).blend(0f, clipped)
+            .intoArray(grad, go + i);
       }
       // the terms a q^gamma ln p_t <= 0 summed, the loss is minus the sum
-      FloatVector term = qg.mul(lnpt).mul(a).sub(comp);
-      FloatVector next = acc.add(term);
+      FloatVector term = lnpt.mul(qg).mul(a).sub(comp);
+      FloatVector next = term.add(acc);
       comp = next.sub(acc).sub(term);
       acc = next;
       col += step;
@@ -593,7 +615,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         col -= classes;
       }
     }
-    comp.sub(acc).intoArray(s, RED);
+    zeros.sub(acc).add(comp).intoArray(s, RED);
     zeroCounted(s, RED, c.done);
     c.sum = sumLanes(s, RED);
   }
@@ -605,24 +627,21 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * included) is below lo's bits as an int, and 0 < lo < hi; NaN, possible only with the value
    * checks off, is clipped to an end (the loss is then wrong, as documented, not NaN).
    */
-  private static void ovaProbs(LossParams p, float[] x, int xo, float[] y, int yo, int target,
-      int col0, int n, int classes, float[] s) {
+  private static void ovaProbs(LossParams p, float[] x, int xo, float[] y, int yo, int col0,
+      int n, int classes, float[] s) {
     int lo = Float.floatToRawIntBits(p.lo);
     int hi = Float.floatToRawIntBits(p.hi);
     FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     int step = L % classes;
     int col = col0;
     for (int i = 0; i < n; i += L) {
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
       FloatVector pc = xv.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats();
       FloatVector omy = ones.sub(yv);
       FloatVector ompc = ones.sub(pc);
-      yv.fma(ompc, omy.mul(pc)).intoArray(s, Q + i);
-      yv.fma(pc, omy.mul(ompc)).intoArray(s, PT + i);
+      ompc.fma(yv, omy.mul(pc)).intoArray(s, Q + i);
+      pc.fma(yv, omy.mul(ompc)).intoArray(s, PT + i);
       pc.sub(xv).intoArray(s, E + i); // not 0 where the clip is active
       col += step;
       if (col >= classes) {
@@ -636,24 +655,22 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * logits) where the clip leaves p alone; 1 - p also decides the upper clip.
    */
   private static void ovaProbsLogits(LossParams p, float[] x, int xo, int ompOff, float[] y,
-      int yo, int target, int col0, int n, int classes, float[] s) {
+      int yo, int col0, int n, int classes, float[] s) {
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     float gap = 1f - p.hi;
     int step = L % classes;
     int col = col0;
     for (int i = 0; i < n; i += L) {
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
       FloatVector omp = FloatVector.fromArray(S, x, xo + ompOff + i);
       VectorMask<Float> clipped = xv.compare(LT, p.lo).or(omp.compare(LT, gap));
       FloatVector pc = clip(xv, p.lo, p.hi);
       FloatVector omy = ones.sub(yv);
       FloatVector ompc = omp.blend(ones.sub(pc), clipped);
-      yv.fma(ompc, omy.mul(pc)).intoArray(s, Q + i);
-      yv.fma(pc, omy.mul(ompc)).intoArray(s, PT + i);
+      ompc.fma(yv, omy.mul(pc)).intoArray(s, Q + i);
+      pc.fma(yv, omy.mul(ompc)).intoArray(s, PT + i);
       zeros.blend(1f, clipped).intoArray(s, E + i);
       col += step;
       if (col >= classes) {
@@ -689,7 +706,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     LossParams p = c.p;
     float[] y = c.y;
     int yo = c.yo;
-    int target = c.target;
     int n = c.n;
     int classes = c.classes;
     int go = c.go;
@@ -698,8 +714,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int kind = p.gammaKind;
     float gamma = p.gamma;
     FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    FloatVector twos = FloatVector.broadcast(S, 2f);
     FloatVector scale = FloatVector.broadcast(S, c.gradScale);
     int step = L % classes;
     int col = c.col0;
@@ -708,20 +723,20 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector lnpt = FloatVector.fromArray(S, s, LN + i);
       FloatVector pt = FloatVector.fromArray(S, s, PT + i);
       FloatVector as = alpha == null ? scale : FloatVector.fromArray(S, alpha, col).mul(scale);
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      // (merged values, as, yv, qg1 and qg, are only ever arguments: see the class comment)
+      FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       // q >= 1 - hi > 0 after the clip, so no division by zero.
       FloatVector inner;
       if (kind == LossParams.GAMMA_GENERAL) {
         FloatVector qg = FloatVector.fromArray(S, s, QG + i);
-        inner = qg.mul(lnpt.mul(pt).mul(gamma).sub(q)).div(q.mul(pt));
+        inner = lnpt.mul(pt).mul(gamma).sub(q).mul(qg).div(q.mul(pt));
       } else { // q^(gamma-1) by multiplication; its factor gamma is 0 for gamma 0
         FloatVector qg1 = kind == 2 ? q : kind == 3 ? q.mul(q) : ones;
-        FloatVector qg = kind == 0 ? ones : kind == 1 ? q : qg1.mul(q);
-        inner = qg1.mul(lnpt).mul(gamma).sub(qg.div(pt));
+        FloatVector qg = kind == 0 ? ones : kind == 1 ? q : q.mul(qg1);
+        inner = lnpt.mul(qg1).mul(gamma).sub(ones.mul(qg).div(pt));
       }
       VectorMask<Float> clipped = FloatVector.fromArray(S, s, E + i).compare(NE, 0f);
-      inner.mul(as).mul(yv.fma(2f, -1f)).blend(0f, clipped).intoArray(grad, go + i);
+      inner.mul(as).mul(twos.fma(yv, ones.neg())).blend(0f, clipped).intoArray(grad, go + i);
       col += step;
       if (col >= classes) {
         col -= classes;
@@ -745,7 +760,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
-      qg.mul(lnpt).mul(a).neg().intoArray(s, TERMS + i);
+      lnpt.mul(qg).mul(a).neg().intoArray(s, TERMS + i);
       col += step;
       if (col >= classes) {
         col -= classes;
@@ -1515,6 +1530,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.on = 1f - ls + c.off;
     double loss = segment(p.gammaKind == LossParams.GAMMA_GENERAL ? SOFTMAX_DIST_GENERAL_GAMMA
         : SOFTMAX_DIST, p, z, row, y, yRow, null, 0, target, classes, classes, grad, gRow, 1f);
+    c.off = 0f; // a plain one-hot row again for the other forms' single rows
+    c.on = 1f;
     if (grad != null) {
       double s = c.total2;
       float sf = (float) s;
@@ -1571,12 +1588,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float max = c.max;
     float logSum = c.logSum;
     FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector offv = FloatVector.broadcast(S, c.off);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     int col = c.col0;
     for (int i = 0; i < c.n; i += L, col += L) {
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, c.yo + i)
-          : offv.blend(c.on, iota.add((float) col).compare(EQ, (float) c.target));
+      FloatVector yv = FloatVector.fromArray(S, y, c.yo + i);
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
       FloatVector lnp = FloatVector.fromArray(S, z, c.xo + i).sub(max).sub(logSum);
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
@@ -1764,7 +1778,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int xo = c.xo;
     float[] y = c.y;
     int yo = c.yo;
-    int target = c.target;
     int n = c.n;
     int classes = c.classes;
     float[] s = c.s;
@@ -1773,14 +1786,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float alphaSlope = 2f * p.sigmoidAlpha - 1f;
     float alphaNeg = 1f - p.sigmoidAlpha;
     FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     int step = L % classes;
     int col = c.col0;
     for (int i = 0; i < n; i += L) {
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       FloatVector inv = FloatVector.fromArray(S, s, PT + i);
       FloatVector ei = FloatVector.fromArray(S, s, E + i).mul(inv);
       // sigmoid(x) and 1 - sigmoid(x): inv and ei, swapped where the sign bit of x is set;
@@ -1814,7 +1824,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     LossParams p = c.p;
     float[] y = c.y;
     int yo = c.yo;
-    int target = c.target;
     int n = c.n;
     int classes = c.classes;
     float[] grad = c.grad;
@@ -1824,7 +1833,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float gamma = p.gamma;
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     FloatVector scale = FloatVector.broadcast(S, c.gradScale);
     FloatVector acc = zeros;
     FloatVector comp = zeros;
@@ -1836,8 +1844,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector ce = FloatVector.fromArray(S, s, LN + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q : q.mul(q).mul(q);
       if (grad != null) {
-        FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-            : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+        FloatVector yv = FloatVector.fromArray(S, y, yo + i);
         FloatVector omp = FloatVector.fromArray(S, s, E + i);
         // p - y = q - 2 y (1 - p): exact for hard targets (q is 1 - p or p there)
         FloatVector g = yv.mul(-2f).fma(omp, q).mul(qg); // (p - y) q^gamma
@@ -1849,7 +1856,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         g.mul(w).mul(scale).intoArray(grad, go + i);
       }
       FloatVector t = w.mul(ce).mul(qg).sub(comp);
-      FloatVector next = acc.add(t);
+      FloatVector next = t.add(acc);
       comp = next.sub(acc).sub(t);
       acc = next;
       col += step;
@@ -1857,7 +1864,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         col -= classes;
       }
     }
-    acc.sub(comp).intoArray(s, RED);
+    zeros.sub(comp).add(acc).intoArray(s, RED);
     zeroCounted(s, RED, c.done);
     c.sum = sumLanes(s, RED);
   }
@@ -1876,7 +1883,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     LossParams p = c.p;
     float[] y = c.y;
     int yo = c.yo;
-    int target = c.target;
     int n = c.n;
     int classes = c.classes;
     int go = c.go;
@@ -1884,14 +1890,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int kind = p.gammaKind;
     float gamma = p.gamma;
     FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     float gradScale = c.gradScale;
     int step = L % classes;
     int col = c.col0;
     for (int i = 0; i < n; i += L) {
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       FloatVector prob = FloatVector.fromArray(S, s, PT + i);
       FloatVector omp = FloatVector.fromArray(S, s, E + i);
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
@@ -2096,19 +2099,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int xo = c.xo;
     float[] y = c.y;
     int yo = c.yo;
-    int target = c.target;
     int n = c.n;
     int classes = c.classes;
     float[] s = c.s;
     FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     int step = L % classes;
     int col = c.col0;
     for (int i = 0; i < n; i += L) {
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       FloatVector e = FloatVector.fromArray(S, s, E + i);
       FloatVector w1 = e.add(1f);
       FloatVector inv = ones.div(w1);
@@ -2141,7 +2140,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     LossParams p = c.p;
     float[] y = c.y;
     int yo = c.yo;
-    int target = c.target;
     int n = c.n;
     int classes = c.classes;
     float[] grad = c.grad;
@@ -2154,13 +2152,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float alphaNeg = 1f - p.sigmoidAlpha;
     float g = p.gamma;
     FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     int step = L % classes;
     int col = c.col0;
     for (int i = 0; i < n; i += L) {
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
       if (alphaOn) {
         w = w.mul(yv.fma(alphaSlope, alphaNeg));
@@ -2191,7 +2186,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     LossParams p = c.p;
     float[] y = c.y;
     int yo = c.yo;
-    int target = c.target;
     int n = c.n;
     int classes = c.classes;
     float[] hess = c.hess;
@@ -2200,14 +2194,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float g = p.gamma;
     float gm1 = g - 1f;
     FloatVector floor = FloatVector.broadcast(S, p.hessianFloor);
-    FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector zeros = FloatVector.zero(S);
-    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     int step = L % classes;
     int col = c.col0;
     for (int i = 0; i < n; i += L) {
-      FloatVector yv = y != null ? FloatVector.fromArray(S, y, yo + i)
-          : zeros.blend(ones, iota.add((float) col).compare(EQ, (float) target));
+      FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       FloatVector sy = yv.mul(-2f).add(1f); // 1 - 2y
       FloatVector dce = FloatVector.fromArray(S, s, H1 + i);
       FloatVector inner = FloatVector.fromArray(S, s, H3 + i)
