@@ -43,6 +43,20 @@ import jdk.incubator.vector.VectorSpecies;
  * run}) that sees many {@link Pass} classes, which C2 does not inline, so each pass stays its own
  * small compilation and never becomes part of a caller's (a trainer's or a benchmark's loop).
  *
+ * <p>No vector chosen on two paths (a ternary such as {@code kind == 2 ? q : ones}, a loop's
+ * accumulator) is the receiver of an operation or an operand of an fma: only an argument of a
+ * two-operand one ({@code q.mul(qg)}, {@code term.add(acc)}, not {@code qg.mul(q)} or {@code
+ * acc.add(term)}). C2 on JDK 17 types such a value as FloatVector, not its exact class, and
+ * dispatches its operations through the Vector API's type profiles, which are shared by the whole
+ * JVM; depending on what ran before (a first call over a large batch, other configurations of the
+ * library) they are left virtual, and each allocates a vector: the sigmoid at 8192 x 1000 with the
+ * checks on allocated 191 MB per call in fresh JVMs whose first call was the full batch
+ * ({@code JitHistoryBench}). Targets are therefore always read from an array, never made from a
+ * class index in the loop ({@link #targetRowInto}). A two-operand operation casts its argument to
+ * the exact class first, so an argument is safe. Vector API code on other species in the same JVM
+ * (another library) makes the profiles behind the reinterpreting casts polymorphic as well, which
+ * JDK 17 does not survive without boxing; JDK 25 is not affected.
+ *
  * <p>Segments ({@code ovaSegment}, {@code sigmoidSegment}) cover a whole block of rows (dense
  * targets) or one row (class indices, per-sample output). No masked loads or stores: a segment's
  * last vector ends at the segment's end and overlaps the one before, its lanes already counted
