@@ -44,18 +44,18 @@ import jdk.incubator.vector.VectorSpecies;
  * small compilation and never becomes part of a caller's (a trainer's or a benchmark's loop).
  *
  * <p>No vector chosen on two paths (a ternary such as {@code kind == 2 ? q : ones}, a loop's
- * accumulator) is the receiver of an operation or an operand of an fma: only an argument of a
- * two-operand one ({@code q.mul(qg)}, {@code term.add(acc)}, not {@code qg.mul(q)} or {@code
- * acc.add(term)}). C2 on JDK 17 types such a value as FloatVector, not its exact class, and
- * dispatches its operations through the Vector API's type profiles, which are shared by the whole
- * JVM; depending on what ran before (a first call over a large batch, other configurations of the
- * library) they are left virtual, and each allocates a vector: the sigmoid at 8192 x 1000 with the
- * checks on allocated 191 MB per call in fresh JVMs whose first call was the full batch
- * ({@code JitHistoryBench}). Targets are therefore always read from an array, never made from a
- * class index in the loop ({@link #targetRowInto}). A two-operand operation casts its argument to
- * the exact class first, so an argument is safe. Vector API code on other species in the same JVM
- * (another library) makes the profiles behind the reinterpreting casts polymorphic as well, which
- * JDK 17 does not survive without boxing; JDK 25 is not affected.
+ * accumulator) is the receiver of an operation, only an argument ({@code q.mul(qg)}, {@code
+ * term.add(acc)}, not {@code qg.mul(q)} or {@code acc.add(term)}). C2 on JDK 17 types such a value
+ * as FloatVector, not its exact class, and dispatches its operations through the Vector API's type
+ * profiles, which are shared by the whole JVM; depending on what ran before (a first call over a
+ * large batch, other configurations of the library) they are left virtual, and each allocates a
+ * vector: the sigmoid at 8192 x 1000 with the checks on allocated 191 MB per call in fresh JVMs
+ * whose first call was the full batch ({@code JitHistoryBench}). Targets are therefore always read
+ * from an array, never made from a class index in the loop ({@link #targetRowInto}). As an argument
+ * such a value is checked against the receiver's exact class inside the operation, which C2 then
+ * knows. Vector API code on other species in the same JVM (another library) makes the profiles
+ * behind the reinterpreting casts polymorphic as well, which JDK 17 does not survive without
+ * boxing; JDK 25 is not affected.
  *
  * <p>Segments ({@code ovaSegment}, {@code sigmoidSegment}) cover a whole block of rows (dense
  * targets) or one row (class indices, per-sample output). No masked loads or stores: a segment's
@@ -844,10 +844,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector t1 = FloatVector.fromArray(S, s, i + L).sub(c1);
       FloatVector t2 = FloatVector.fromArray(S, s, i + 2 * L).sub(c2);
       FloatVector t3 = FloatVector.fromArray(S, s, i + 3 * L).sub(c3);
-      FloatVector n0 = a0.add(t0);
-      FloatVector n1 = a1.add(t1);
-      FloatVector n2 = a2.add(t2);
-      FloatVector n3 = a3.add(t3);
+      FloatVector n0 = t0.add(a0);
+      FloatVector n1 = t1.add(a1);
+      FloatVector n2 = t2.add(a2);
+      FloatVector n3 = t3.add(a3);
       c0 = n0.sub(a0).sub(t0);
       c1 = n1.sub(a1).sub(t1);
       c2 = n2.sub(a2).sub(t2);
@@ -859,11 +859,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
     for (; i < end; i += L) {
       FloatVector t0 = FloatVector.fromArray(S, s, i).sub(c0);
-      FloatVector n0 = a0.add(t0);
+      FloatVector n0 = t0.add(a0);
       c0 = n0.sub(a0).sub(t0);
       a0 = n0;
     }
-    a0.sub(c0).add(a1.sub(c1)).add(a2.sub(c2).add(a3.sub(c3))).intoArray(s, to);
+    FloatVector z = FloatVector.zero(S); // a0.sub(c0) would call a0's operation virtually
+    z.sub(c0).add(a0).add(z.sub(c1).add(a1)).add(z.sub(c2).add(a2).add(z.sub(c3).add(a3)))
+        .intoArray(s, to);
   }
 
   /** s[to + i] = ln s[from + i]. */
@@ -990,11 +992,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       VectorMask<Float> isTop = iota.add((float) c).compare(EQ, (float) top);
       FloatVector pv = FloatVector.fromArray(S, prob, c);
       FloatVector pg = pv.mul(FloatVector.fromArray(S, grad, gRow + c)).blend(0f, isTop);
-      acc = acc.add(pg);
+      acc = pg.add(acc);
       FloatVector apg = pg.abs();
-      absAcc = absAcc.add(apg);
-      maxPg = maxPg.max(apg);
-      maxP = maxP.max(pv.blend(0f, isTop));
+      absAcc = apg.add(absAcc);
+      maxPg = apg.max(maxPg);
+      maxP = pv.blend(0f, isTop).max(maxP);
     }
     acc.intoArray(lanes, RED);
     double others = sumLanes(lanes, RED);
@@ -1020,7 +1022,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector r = FloatVector.fromArray(S, prob, c).mul(g.sub(sf)).mul(gradScale);
       r.intoArray(grad, gRow + c);
       // the top's lane is rewritten below; its value here is not the result
-      gMax = gMax.max(r.abs().blend(0f, iota.add((float) c).compare(EQ, (float) top)));
+      gMax = r.abs().blend(0f, iota.add((float) c).compare(EQ, (float) top)).max(gMax);
     }
     double largest = gMax.reduceLanes(MAX);
     for (; c < classes; c++) {
@@ -1422,7 +1424,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
           e = e.blend(0f, iota.compare(EQ, (float) (target - at))
               .or(iota.compare(LT, (float) (col - at))));
         }
-        acc = acc.add(e);
+        acc = e.add(acc);
       }
       if (GATHER) {
         acc.intoArray(km, r * L);
@@ -1637,17 +1639,17 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     zeroCounted(s, DIST_YF, c.done);
     for (int i = 0; i < c.n; i += L) {
       FloatVector lt = FloatVector.fromArray(S, s, DIST_LOSS + i).sub(lossComp);
-      FloatVector ln = lossAcc.add(lt);
+      FloatVector ln = lt.add(lossAcc);
       lossComp = ln.sub(lossAcc).sub(lt);
       lossAcc = ln;
       FloatVector yt = FloatVector.fromArray(S, s, DIST_YF + i).sub(yfComp);
-      FloatVector yn = yfAcc.add(yt);
+      FloatVector yn = yt.add(yfAcc);
       yfComp = yn.sub(yfAcc).sub(yt);
       yfAcc = yn;
     }
-    lossAcc.sub(lossComp).intoArray(s, RED);
+    zeros.sub(lossComp).add(lossAcc).intoArray(s, RED);
     c.sum = sumLanes(s, RED);
-    yfAcc.sub(yfComp).intoArray(s, RED);
+    zeros.sub(yfComp).add(yfAcc).intoArray(s, RED);
     c.sum2 = sumLanes(s, RED);
   }
 
@@ -1820,7 +1822,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       yv.fma(omp, ones.sub(yv).mul(prob)).intoArray(s, Q + i);
       FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
       if (alphaOn) {
-        w = w.mul(yv.fma(alphaSlope, alphaNeg));
+        w = yv.fma(alphaSlope, alphaNeg).mul(w);
       }
       w.intoArray(s, W + i);
       col += step;
@@ -2172,7 +2174,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
       if (alphaOn) {
-        w = w.mul(yv.fma(alphaSlope, alphaNeg));
+        w = yv.fma(alphaSlope, alphaNeg).mul(w);
       }
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
@@ -2380,7 +2382,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector et = rest;
       for (int j = 0; j < k; j++) {
         FloatVector e = FloatVector.fromArray(S, km, j * n + i);
-        rest = rest.add(e.blend(0f, jm.compare(EQ, (float) j)));
+        rest = e.blend(0f, jm.compare(EQ, (float) j)).add(rest);
         et = et.blend(e, tv.compare(EQ, (float) j));
       }
       rest.intoArray(s, SM_REST + i);
@@ -2672,15 +2674,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector w1 = v1.fma(v1.neg(), v1);
       FloatVector w2 = v2.fma(v2.neg(), v2);
       FloatVector w3 = v3.fma(v3.neg(), v3);
-      acc0 = acc0.add(w0.abs().sub(w0));
-      acc1 = acc1.add(w1.abs().sub(w1));
-      acc2 = acc2.add(w2.abs().sub(w2));
-      acc3 = acc3.add(w3.abs().sub(w3));
+      acc0 = w0.abs().sub(w0).add(acc0);
+      acc1 = w1.abs().sub(w1).add(acc1);
+      acc2 = w2.abs().sub(w2).add(acc2);
+      acc3 = w3.abs().sub(w3).add(acc3);
     }
     for (; i < n; i += L) {
       FloatVector v = FloatVector.fromArray(S, a, off + i);
       FloatVector w = v.fma(v.neg(), v);
-      acc0 = acc0.add(w.abs().sub(w));
+      acc0 = w.abs().sub(w).add(acc0);
     }
     return acc0.add(acc1).add(acc2.add(acc3)).compare(EQ, 0f).allTrue();
   }
@@ -2705,15 +2707,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (int bound = n - L; i < bound; i += 2 * L) {
       IntVector v0 = FloatVector.fromArray(S, a, off + i).reinterpretAsInts();
       IntVector v1 = FloatVector.fromArray(S, a, off + i + L).reinterpretAsInts();
-      lo0 = lo0.min(v0);
-      hi0 = hi0.max(v0);
-      lo1 = lo1.min(v1);
-      hi1 = hi1.max(v1);
+      lo0 = v0.min(lo0);
+      hi0 = v0.max(hi0);
+      lo1 = v1.min(lo1);
+      hi1 = v1.max(hi1);
     }
     for (; i < n; i += L) {
       IntVector v0 = FloatVector.fromArray(S, a, off + i).reinterpretAsInts();
-      lo0 = lo0.min(v0);
-      hi0 = hi0.max(v0);
+      lo0 = v0.min(lo0);
+      hi0 = v0.max(hi0);
     }
     return lo0.min(lo1).compare(GE, 0).and(hi0.max(hi1).compare(LE, ONE_BITS)).allTrue();
   }
