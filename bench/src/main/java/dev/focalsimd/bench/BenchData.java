@@ -206,6 +206,62 @@ final class BenchData {
         : loss.forwardBackward(in, y, classes, g));
   }
 
+  /**
+   * The heap arrays of one benchmark's calls: a form's input, its targets (class indices or dense
+   * one-hot rows, never both) and a gradient array, with {@code forwardBackward} over them.
+   */
+  static final class Batch {
+    final int rows;
+    final int classes;
+    final float[] input;
+    /** N x C one-hot targets, or null with class indices. */
+    final float[] dense;
+    /** N class indices, or null with dense targets. */
+    final int[] index;
+    final float[] grad;
+
+    private Batch(BenchData data, Form form, boolean indexTargets) {
+      rows = data.n;
+      classes = data.c;
+      input = data.input(form);
+      dense = indexTargets ? null : data.oneHot;
+      index = indexTargets ? data.classIndex : null;
+      grad = new float[input.length];
+    }
+
+    /** {@code forwardBackward} over the whole batch. */
+    float forwardBackward(dev.focalsimd.FocalLoss loss) {
+      return index != null
+          ? loss.forwardBackward(input, index, classes, grad)
+          : loss.forwardBackward(input, dense, classes, grad);
+    }
+
+    /** {@link #primeArrays} on this batch's first rows. */
+    double prime(dev.focalsimd.FocalLoss loss) {
+      return primeArrays(loss, input, dense, index, rows, classes);
+    }
+  }
+
+  /**
+   * This data as a {@link Batch} of the form's input: class-index targets if {@code targets} is
+   * "index", dense ones if it is "dense" (generated with them).
+   *
+   * @throws IllegalArgumentException for other target kinds
+   */
+  Batch batch(Form form, String targets) {
+    switch (targets) {
+      case "index":
+        return new Batch(this, form, true);
+      case "dense":
+        if (oneHot == null) {
+          throw new IllegalArgumentException("targets = dense, but this data has no one-hot rows");
+        }
+        return new Batch(this, form, false);
+      default:
+        throw new IllegalArgumentException("targets = " + targets + ", expected dense or index");
+    }
+  }
+
   /** The input of a form: probabilities for one_vs_all, logits for softmax and sigmoid. */
   float[] input(Form form) {
     return form == Form.ONE_VS_ALL ? probabilities : logits;

@@ -63,11 +63,9 @@ public class ForwardBackwardBench {
 
   private Form f;
   private FocalLoss loss;
+  /** The heap arrays; null for forwardBackwardDirect, which has the buffers below. */
+  private BenchData.Batch batch;
   private int classes;
-  private float[] input;
-  private float[] dense;
-  private int[] index;
-  private float[] grad;
 
   private FloatBuffer inputDirect;
   private FloatBuffer denseDirect;
@@ -84,26 +82,17 @@ public class ForwardBackwardBench {
     BenchData data = BenchData.generate(nc, f, f.refTargets());
     classes = nc[1];
     loss = BenchData.loss(f, Kernel.valueOf(kernel), data.alpha, 1, validate);
-    input = data.input(f);
-    if (f.refTargets().equals("index")) {
-      index = data.classIndex;
-    } else {
-      dense = data.oneHot;
-    }
-    grad = new float[input.length];
+    batch = data.batch(f, f.refTargets());
     if (!params.getBenchmark().endsWith("Direct")) {
-      primed = BenchData.primeArrays(loss, input, dense, index, nc[0], classes);
+      primed = batch.prime(loss);
     } else {
       int rows = BenchData.primeRows(nc[0], classes);
       int len = rows * classes;
-      inputDirect = direct(input);
-      denseDirect = dense == null ? null : direct(dense);
-      indexDirect = index == null ? null : directInts(index);
-      gradDirect = direct(grad);
-      input = null;
-      dense = null;
-      index = null;
-      grad = null;
+      inputDirect = direct(batch.input);
+      denseDirect = batch.dense == null ? null : direct(batch.dense);
+      indexDirect = batch.index == null ? null : directInts(batch.index);
+      gradDirect = direct(batch.grad);
+      batch = null;
       FloatBuffer in = inputDirect.duplicate().limit(len);
       FloatBuffer y = denseDirect == null ? null : denseDirect.duplicate().limit(len);
       IntBuffer t = indexDirect == null ? null : indexDirect.duplicate().limit(rows);
@@ -116,9 +105,7 @@ public class ForwardBackwardBench {
   /** forwardBackward over heap arrays. */
   @Benchmark
   public float forwardBackward() {
-    return index != null
-        ? loss.forwardBackward(input, index, classes, grad)
-        : loss.forwardBackward(input, dense, classes, grad);
+    return batch.forwardBackward(loss);
   }
 
   /** forwardBackward over direct (off-heap, native order) FloatBuffer / IntBuffer views. */

@@ -63,11 +63,7 @@ public class JitHistoryBench {
   public String history;
 
   private FocalLoss loss;
-  private int classes;
-  private float[] input;
-  private float[] dense;
-  private int[] index;
-  private float[] grad;
+  private BenchData.Batch batch;
 
   /** What the setup computed, kept so that none of it is dead code. */
   public double kept;
@@ -84,25 +80,16 @@ public class JitHistoryBench {
     Form f = Form.parse(form);
     int[] nc = BenchData.parseShape(shape);
     BenchData data = BenchData.generate(nc, f, f.refTargets());
-    classes = nc[1];
     loss = BenchData.loss(f, Kernel.VECTOR, data.alpha, 1, true);
-    input = data.input(f);
-    if (f.refTargets().equals("index")) {
-      index = data.classIndex;
-    } else {
-      dense = data.oneHot;
-    }
-    grad = new float[input.length];
+    batch = data.batch(f, f.refTargets());
     if (!history.equals("cold")) {
-      kept += BenchData.primeArrays(loss, input, dense, index, nc[0], classes);
+      kept += batch.prime(loss);
     }
   }
 
   @Benchmark
   public float forwardBackward() {
-    return index != null
-        ? loss.forwardBackward(input, index, classes, grad)
-        : loss.forwardBackward(input, dense, classes, grad);
+    return batch.forwardBackward(loss);
   }
 
   /** Common FloatVector and IntVector operations on the 64-, 128- and 256-bit species. */

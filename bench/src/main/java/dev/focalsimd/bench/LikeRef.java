@@ -47,11 +47,7 @@ final class LikeRef {
   private static final class Cell {
     final Form form;
     final String shape;
-    final int classes;
-    final float[] input;
-    final float[] dense;
-    final int[] index;
-    final float[] grad;
+    final BenchData.Batch batch;
     final FocalLoss unchecked;
     final FocalLoss checked;
     final double[] off;
@@ -62,12 +58,8 @@ final class LikeRef {
       this.form = form;
       this.shape = shape;
       int[] nc = BenchData.parseShape(shape);
-      classes = nc[1];
       BenchData data = BenchData.generate(nc, form, form.refTargets());
-      input = data.input(form);
-      index = form.refTargets().equals("index") ? data.classIndex : null;
-      dense = index == null ? data.oneHot : null;
-      grad = new float[input.length];
+      batch = data.batch(form, form.refTargets());
       unchecked = BenchData.loss(form, Kernel.VECTOR, data.alpha, 1, false);
       checked = BenchData.loss(form, Kernel.VECTOR, data.alpha, 1, true);
       off = new double[rounds];
@@ -76,8 +68,7 @@ final class LikeRef {
     }
 
     float call(FocalLoss loss) {
-      return index != null ? loss.forwardBackward(input, index, classes, grad)
-          : loss.forwardBackward(input, dense, classes, grad);
+      return batch.forwardBackward(loss);
     }
 
     /** Calls for at least {@code nanos}; returns the losses' sum (kept, so not dead code). */
@@ -98,7 +89,7 @@ final class LikeRef {
         sink[0] += call(loss);
         best = Math.min(best, System.nanoTime() - t0);
       }
-      return input.length / (best / 1e3);
+      return batch.input.length / (best / 1e3);
     }
   }
 
@@ -111,9 +102,8 @@ final class LikeRef {
     for (Form f : Form.values()) {
       for (String shape : Peers.SHAPES) {
         Cell c = new Cell(f, shape, rounds);
-        int[] nc = BenchData.parseShape(shape);
         for (FocalLoss loss : List.of(c.unchecked, c.checked)) {
-          sink[0] += BenchData.primeArrays(loss, c.input, c.dense, c.index, nc[0], nc[1]);
+          sink[0] += c.batch.prime(loss);
           sink[0] += c.warm(loss, 500_000_000L);
         }
         cells.add(c);

@@ -45,11 +45,7 @@ public class OptionsBench {
   public boolean validate;
 
   private FocalLoss loss;
-  private int classes;
-  private float[] input;
-  private float[] dense;
-  private int[] index;
-  private float[] grad;
+  private BenchData.Batch batch;
 
   /** The primed losses, kept so that priming is not dead code. */
   public double primed;
@@ -59,22 +55,13 @@ public class OptionsBench {
     Form f = Form.parse(form);
     int[] nc = BenchData.parseShape(shape);
     BenchData data = BenchData.generate(nc, f, f.refTargets());
-    classes = nc[1];
     loss = BenchData.loss(f, Kernel.AUTO, data.alpha, parallelism, validate);
-    input = data.input(f);
-    if (f.refTargets().equals("index")) {
-      index = data.classIndex;
-    } else {
-      dense = data.oneHot;
-    }
-    grad = new float[input.length];
-    primed = BenchData.primeArrays(loss, input, dense, index, nc[0], classes);
+    batch = data.batch(f, f.refTargets());
+    primed = batch.prime(loss);
   }
 
   @Benchmark
   public float forwardBackward() {
-    return index != null
-        ? loss.forwardBackward(input, index, classes, grad)
-        : loss.forwardBackward(input, dense, classes, grad);
+    return batch.forwardBackward(loss);
   }
 }

@@ -44,11 +44,7 @@ public class TargetKindBench {
   public String shape;
 
   private FocalLoss loss;
-  private int classes;
-  private float[] input;
-  private float[] dense;
-  private int[] index;
-  private float[] grad;
+  private BenchData.Batch batch;
 
   /** The primed losses, kept so that priming is not dead code. */
   public double primed;
@@ -58,27 +54,13 @@ public class TargetKindBench {
     Form f = Form.parse(form);
     int[] nc = BenchData.parseShape(shape);
     BenchData data = BenchData.generate(nc, f, targets);
-    classes = nc[1];
     loss = BenchData.loss(f, Kernel.valueOf(kernel), data.alpha);
-    input = data.input(f);
-    switch (targets) {
-      case "dense":
-        dense = data.oneHot;
-        break;
-      case "index":
-        index = data.classIndex;
-        break;
-      default:
-        throw new IllegalArgumentException("targets = " + targets + ", expected dense or index");
-    }
-    grad = new float[input.length];
-    primed = BenchData.primeArrays(loss, input, dense, index, nc[0], classes);
+    batch = data.batch(f, targets);
+    primed = batch.prime(loss);
   }
 
   @Benchmark
   public float forwardBackward() {
-    return index != null
-        ? loss.forwardBackward(input, index, classes, grad)
-        : loss.forwardBackward(input, dense, classes, grad);
+    return batch.forwardBackward(loss);
   }
 }
