@@ -45,7 +45,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>No vector chosen on two paths (a ternary such as {@code kind == 2 ? q : ones}, a loop's
  * accumulator) is the receiver of an operation, only an argument ({@code q.mul(qg)}, {@code
- * term.add(acc)}, not {@code qg.mul(q)} or {@code acc.add(term)}). C2 on JDK 17 types such a value
+ * term.add(acc)}, not {@code qg.mul(q)} or {@code acc.add(term)}), or it is re-typed first by
+ * {@link #exact} (1 * v). C2 on JDK 17 types such a value
  * as FloatVector, not its exact class, and dispatches its operations through the Vector API's type
  * profiles, which are shared by the whole JVM; depending on what ran before (a first call over a
  * large batch, other configurations of the library) they are left virtual, and each allocates a
@@ -614,7 +615,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         FloatVector pt = FloatVector.fromArray(S, s, PT + i);
         // -(gamma q^(gamma-1) ln p_t - q^gamma / p_t), times a (1 - 2y); q >= 1 - hi > 0 after
         // the clip, so no division by zero
-        FloatVector inner = lnpt.mul(qg1).fma(minusGamma, ones.mul(qg).div(pt));
+        FloatVector inner = lnpt.mul(qg1).fma(minusGamma, exact(qg).div(pt));
         VectorMask<Float> clipped = FloatVector.fromArray(S, s, E + i).compare(NE, 0f);
         inner.mul(scale.mul(a)).mul(minusTwos.fma(yv, ones)).blend(0f, clipped)
             .intoArray(grad, go + i);
@@ -747,10 +748,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       } else { // q^(gamma-1) by multiplication; its factor gamma is 0 for gamma 0
         FloatVector qg1 = kind == 2 ? q : kind == 3 ? q.mul(q) : ones;
         FloatVector qg = kind == 0 ? ones : kind == 1 ? q : q.mul(qg1);
-        inner = lnpt.mul(qg1).mul(gamma).sub(ones.mul(qg).div(pt));
+        inner = lnpt.mul(qg1).mul(gamma).sub(exact(qg).div(pt));
       }
       VectorMask<Float> clipped = FloatVector.fromArray(S, s, E + i).compare(NE, 0f);
-      inner.mul(as).mul(twos.fma(yv, ones.neg())).blend(0f, clipped).intoArray(grad, go + i);
+      as.mul(inner).mul(twos.fma(yv, ones.neg())).blend(0f, clipped).intoArray(grad, go + i);
       col += step;
       if (col >= classes) {
         col -= classes;
@@ -782,6 +783,24 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
     zeroCounted(s, TERMS, c.done);
     c.sum = sumTerms(s, n);
+  }
+
+  /** 1, a constant: C2 knows its exact class. */
+  private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
+  /** 0 as ints, a constant. */
+  private static final IntVector INT_ZERO = ONE.reinterpretAsInts().and(0);
+
+  /**
+   * v (1 * v, the same bits) as a value whose exact class C2 knows, for a vector chosen on two paths
+   * (a loop's accumulator) before an operation is called on it: see the class comment.
+   */
+  private static FloatVector exact(FloatVector v) {
+    return ONE.mul(v);
+  }
+
+  /** v (0 | v) as a value whose exact class C2 knows; see {@link #exact(FloatVector)}. */
+  private static IntVector exact(IntVector v) {
+    return INT_ZERO.or(v);
   }
 
   /**
@@ -998,9 +1017,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       maxPg = apg.max(maxPg);
       maxP = pv.blend(0f, isTop).max(maxP);
     }
-    acc.intoArray(lanes, RED);
+    exact(acc).intoArray(lanes, RED);
     double others = sumLanes(lanes, RED);
-    absAcc.intoArray(lanes, RED);
+    exact(absAcc).intoArray(lanes, RED);
     double absOthers = sumLanes(lanes, RED);
     double mPg = maxPg.reduceLanes(MAX);
     double mP = maxP.reduceLanes(MAX);
@@ -1228,7 +1247,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       m = m.blend(v, v.compare(GT, m));
     }
     m = m.blend(m1, m1.compare(GT, m));
-    m.intoArray(s, SMALL_M);
+    exact(m).intoArray(s, SMALL_M);
     FloatVector.fromArray(S, s, D).sub(m).intoArray(s, D);
   }
 
@@ -1254,7 +1273,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     laneSums(s, TERMS, k, OTHERS);
     VectorMask<Float> dead = tv.compare(LT, 0f);
     FloatVector.fromArray(S, s, OTHERS).blend(1f, dead).intoArray(s, OTHERS);
-    et.blend(1f, dead).intoArray(s, ET);
+    exact(et).blend(1f, dead).intoArray(s, ET);
   }
 
   /**
@@ -1366,7 +1385,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       m2 = m2.blend(m3, m3.compare(GT, m2));
       mv = mv.blend(m2, m2.compare(GT, mv));
       if (GATHER) {
-        mv.intoArray(km, r * L);
+        exact(mv).intoArray(km, r * L);
       } else {
         s[SMALL_M + r] = mv.reduceLanes(MAX);
       }
@@ -1380,7 +1399,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         FloatVector v = FloatVector.fromArray(S, km, i, LANE_STARTS, 0);
         m = m.blend(v, v.compare(GT, m));
       }
-      m.intoArray(s, SMALL_M);
+      exact(m).intoArray(s, SMALL_M);
     }
     FloatVector.fromArray(S, s, D).sub(FloatVector.fromArray(S, s, SMALL_M)).intoArray(s, D);
   }
@@ -1421,15 +1440,16 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         }
         if (col == targetCol || at != col) {
           // the target, and the last vector's lanes counted already (col - at of them)
-          e = e.blend(0f, iota.compare(EQ, (float) (target - at))
-              .or(iota.compare(LT, (float) (col - at))));
+          acc = e.blend(0f, iota.compare(EQ, (float) (target - at))
+              .or(iota.compare(LT, (float) (col - at)))).add(acc);
+        } else {
+          acc = e.add(acc);
         }
-        acc = e.add(acc);
       }
       if (GATHER) {
-        acc.intoArray(km, r * L);
+        exact(acc).intoArray(km, r * L);
       } else {
-        acc.intoArray(s, RED);
+        exact(acc).intoArray(s, RED);
         s[OTHERS + r] = (float) sumLanes(s, RED);
       }
       s[ET + r] = grad != null ? grad[gRow + target] : (float) Math.exp(z[row + target] - m);
@@ -1612,7 +1632,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
-      FloatVector ay = a.mul(yv);
+      FloatVector ay = yv.mul(a);
       ay.mul(qg).mul(lnp).neg().intoArray(s, DIST_LOSS + i);
       FloatVector pc = FloatVector.fromArray(S, s, PT + i);
       FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f)); // -> -1 as p -> 1
@@ -1798,9 +1818,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int classes = c.classes;
     float[] s = c.s;
     float[] cw = p.classWeightsTiled;
+    // alpha_t = alphaNeg + alphaSlope y; without alpha, 0 y + 1 = 1 and w * 1 = w exactly
     boolean alphaOn = p.sigmoidAlpha >= 0f;
-    float alphaSlope = 2f * p.sigmoidAlpha - 1f;
-    float alphaNeg = 1f - p.sigmoidAlpha;
+    float alphaSlope = alphaOn ? 2f * p.sigmoidAlpha - 1f : 0f;
+    float alphaNeg = alphaOn ? 1f - p.sigmoidAlpha : 1f;
     FloatVector ones = FloatVector.broadcast(S, 1f);
     int step = L % classes;
     int col = c.col0;
@@ -1821,10 +1842,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       yv.neg().fma(xv, relu).add(FloatVector.fromArray(S, s, LN + i)).intoArray(s, LN + i);
       yv.fma(omp, ones.sub(yv).mul(prob)).intoArray(s, Q + i);
       FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
-      if (alphaOn) {
-        w = yv.fma(alphaSlope, alphaNeg).mul(w);
-      }
-      w.intoArray(s, W + i);
+      yv.fma(alphaSlope, alphaNeg).mul(w).intoArray(s, W + i);
       col += step;
       if (col >= classes) {
         col -= classes;
@@ -1869,7 +1887,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
           FloatVector term = kind == 2 ? q.mul(pp) : kind == 1 ? pp : q.mul(q).mul(pp);
           g = ce.mul(term).fma(yv.fma(-2f * gamma, gamma), g); // gamma (1 - 2y)
         }
-        g.mul(w).mul(scale).intoArray(grad, go + i);
+        w.mul(g).mul(scale).intoArray(grad, go + i);
       }
       FloatVector t = w.mul(ce).mul(qg).sub(comp);
       FloatVector next = t.add(acc);
@@ -1920,10 +1938,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       if (kind != 0) {
         FloatVector pp = prob.mul(omp);
         FloatVector term = kind == 2 ? q.mul(pp) : kind == 1 ? pp : kind == 3 ? q.mul(q).mul(pp)
-            : qg.mul(pp.div(q).blend(0f, q.compare(EQ, 0f)));
+            : pp.div(q).blend(0f, q.compare(EQ, 0f)).mul(qg);
         g = FloatVector.fromArray(S, s, LN + i).mul(term).mul(gamma).fma(yv.fma(-2f, 1f), g);
       }
-      g.mul(FloatVector.fromArray(S, s, W + i)).mul(gradScale).intoArray(grad, go + i);
+      FloatVector.fromArray(S, s, W + i).mul(g).mul(gradScale).intoArray(grad, go + i);
       col += step;
       if (col >= classes) {
         col -= classes;
@@ -2163,9 +2181,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] s = c.s;
     float[] cw = p.classWeightsTiled;
     int kind = p.gammaKind;
+    // alpha_t = alphaNeg + alphaSlope y; without alpha, 0 y + 1 = 1 and w * 1 = w exactly
     boolean alphaOn = p.sigmoidAlpha >= 0f;
-    float alphaSlope = 2f * p.sigmoidAlpha - 1f;
-    float alphaNeg = 1f - p.sigmoidAlpha;
+    float alphaSlope = alphaOn ? 2f * p.sigmoidAlpha - 1f : 0f;
+    float alphaNeg = alphaOn ? 1f - p.sigmoidAlpha : 1f;
     float g = p.gamma;
     FloatVector ones = FloatVector.broadcast(S, 1f);
     int step = L % classes;
@@ -2173,15 +2192,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (int i = 0; i < n; i += L) {
       FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
-      if (alphaOn) {
-        w = yv.fma(alphaSlope, alphaNeg).mul(w);
-      }
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
       FloatVector r = FloatVector.fromArray(S, s, H2 + i).div(q).blend(0f, q.compare(EQ, 0f));
       FloatVector cer = FloatVector.fromArray(S, s, H0 + i).mul(r);
-      FloatVector wqg = w.mul(qg);
+      FloatVector wqg = yv.fma(alphaSlope, alphaNeg).mul(w).mul(qg);
       cer.mul(g).fma(yv.mul(-2f).add(1f), FloatVector.fromArray(S, s, H1 + i)).mul(wqg)
           .intoArray(grad, go + i);
       r.intoArray(s, PT + i);
@@ -2343,8 +2359,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         m = m.blend(v, gt);
         jm = jm.blend((float) j, gt);
       }
-      m.intoArray(s, SM_M + i);
-      jm.intoArray(s, SM_JM + i);
+      exact(m).intoArray(s, SM_M + i);
+      exact(jm).intoArray(s, SM_JM + i);
       // z_t - max can overflow to -infinity (z near +-MAX_VALUE); below -104 p_t is 0 and u
       // only meets factors of p_t, so any finite stand-in gives the same outputs.
       FloatVector.fromArray(S, s, SM_ZT + i).sub(m).max(-1e30f).intoArray(s, SM_ZT + i);
@@ -2385,8 +2401,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         rest = e.blend(0f, jm.compare(EQ, (float) j)).add(rest);
         et = et.blend(e, tv.compare(EQ, (float) j));
       }
-      rest.intoArray(s, SM_REST + i);
-      et.intoArray(s, SM_ET + i);
+      exact(rest).intoArray(s, SM_REST + i);
+      exact(et).intoArray(s, SM_ET + i);
     }
   }
 
@@ -2426,6 +2442,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float g = p.gamma;
     float gm1 = g - 1f;
     FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector minusOnes = FloatVector.broadcast(S, -1f);
     for (int i = 0; i < n; i += L) {
       FloatVector u = FloatVector.fromArray(S, s, SM_U + i);
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
@@ -2435,7 +2452,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
           .mul(FloatVector.fromArray(S, s, SM_INV + i));
       FloatVector ratio = u.div(q).blend(-1f, q.compare(EQ, 0f));
       pt.intoArray(s, SM_PT + i);
-      pt.mul(qg).mul(g).fma(ratio, qg.neg()).intoArray(s, SM_FP + i);
+      pt.mul(qg).mul(g).fma(ratio, minusOnes.mul(qg)).intoArray(s, SM_FP + i);
       q.mul(u.add(2f)).sub(pt.mul(u).mul(gm1)).mul(pt).mul(qg).mul(g).intoArray(s, SM_CURV + i);
     }
   }
@@ -2649,7 +2666,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (; i < n; i += L) {
       acc0 = FloatVector.fromArray(S, a, off + i).fma(zero, acc0);
     }
-    return acc0.add(acc1).add(acc2.add(acc3)).compare(EQ, 0f).allTrue();
+    return exact(acc0).add(acc1).add(exact(acc2).add(acc3)).compare(EQ, 0f).allTrue();
   }
 
   /**
@@ -2684,7 +2701,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector w = v.fma(v.neg(), v);
       acc0 = w.abs().sub(w).add(acc0);
     }
-    return acc0.add(acc1).add(acc2.add(acc3)).compare(EQ, 0f).allTrue();
+    return exact(acc0).add(acc1).add(exact(acc2).add(acc3)).compare(EQ, 0f).allTrue();
   }
 
   /** The bits of 1f: a float in [+0, 1] has bits in [0, ONE_BITS] as a signed int. */
@@ -2717,7 +2734,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       lo0 = v0.min(lo0);
       hi0 = v0.max(hi0);
     }
-    return lo0.min(lo1).compare(GE, 0).and(hi0.max(hi1).compare(LE, ONE_BITS)).allTrue();
+    return exact(lo0).min(lo1).compare(GE, 0).and(exact(hi0).max(hi1).compare(LE, ONE_BITS))
+        .allTrue();
   }
 
 
