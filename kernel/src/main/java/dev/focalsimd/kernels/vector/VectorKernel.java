@@ -447,7 +447,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (; c < bound; c += L) {
       acc = FloatVector.fromArray(S, prob, c).add(acc);
     }
-    FloatVector.zero(S).add(acc).intoArray(ch.s, RED);
+    exact(acc).intoArray(ch.s, RED);
     double sum = sumLanes(ch.s, RED);
     for (; c < classes; c++) {
       sum += prob[c];
@@ -630,7 +630,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         col -= classes;
       }
     }
-    zeros.sub(acc).add(comp).intoArray(s, RED);
+    exact(comp).sub(acc).intoArray(s, RED);
     zeroCounted(s, RED, c.done);
     c.sum = sumLanes(s, RED);
   }
@@ -882,8 +882,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       c0 = n0.sub(a0).sub(t0);
       a0 = n0;
     }
-    FloatVector z = FloatVector.zero(S); // a0.sub(c0) would call a0's operation virtually
-    z.sub(c0).add(a0).add(z.sub(c1).add(a1)).add(z.sub(c2).add(a2).add(z.sub(c3).add(a3)))
+    exact(a0).sub(c0).add(exact(a1).sub(c1)).add(exact(a2).sub(c2).add(exact(a3).sub(c3)))
         .intoArray(s, to);
   }
 
@@ -1667,9 +1666,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       yfComp = yn.sub(yfAcc).sub(yt);
       yfAcc = yn;
     }
-    zeros.sub(lossComp).add(lossAcc).intoArray(s, RED);
+    exact(lossAcc).sub(lossComp).intoArray(s, RED);
     c.sum = sumLanes(s, RED);
-    zeros.sub(yfComp).add(yfAcc).intoArray(s, RED);
+    exact(yfAcc).sub(yfComp).intoArray(s, RED);
     c.sum2 = sumLanes(s, RED);
   }
 
@@ -1898,7 +1897,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         col -= classes;
       }
     }
-    zeros.sub(comp).add(acc).intoArray(s, RED);
+    exact(acc).sub(comp).intoArray(s, RED);
     zeroCounted(s, RED, c.done);
     c.sum = sumLanes(s, RED);
   }
