@@ -271,8 +271,17 @@ class PropertyTest {
         psSum += v;
         psAbs += Math.abs(v);
       }
-      checkClose(s + " " + k + " sum of per-sample vs SUM", psSum, sum.loss,
-          1e-6 * psAbs + 1e-37);
+      // The vector kernel computes the per-sample losses of rows narrower than a vector on the
+      // scalar kernel (VectorKernel's class comment) while SUM may take its flat float passes:
+      // there the two come from different kernels and are held to the golden loss tolerance
+      // (vector vs scalar); otherwise they differ only in the order of the sums.
+      boolean acrossKernels = k == Kernel.VECTOR
+          && (s.form == RefLoss.Form.ONE_VS_ALL || s.form == RefLoss.Form.SIGMOID)
+          && s.classes < FocalLoss.platform().floatLanes();
+      double sumTol = acrossKernels
+          ? Tolerance.LOSS * Math.max(psAbs, 1e-4)
+          : 1e-6 * psAbs + 1e-37;
+      checkClose(s + " " + k + " sum of per-sample vs SUM", psSum, sum.loss, sumTol);
       List<Reduction> others = new ArrayList<>(List.of(Reduction.MEAN));
       if (s.form == RefLoss.Form.SIGMOID) {
         others.add(Reduction.POSITIVES);
@@ -296,6 +305,17 @@ class PropertyTest {
         }
       }
     }
+  }
+
+  /**
+   * Found by reductionsAgree at 256 bits (CI's width256 pass): a 1.5e-6 relative difference
+   * between the per-sample losses (scalar kernel, C < 8 lanes) and SUM (the flat float pass) of
+   * a loss of 8.8e-22 with gamma 5, held to the same-kernel bound of 1e-6.
+   */
+  @Example
+  void narrowRowsPerSampleAcrossKernels() {
+    reductionsAgree(new Scenario(RefLoss.Form.SIGMOID, true, 2, 4, 5f, Reduction.SUM.ordinal(),
+        -9095015L, Scenario.Container.ARRAY));
   }
 
   /** Every container (arrays, heap buffers at positions and slices, direct buffers) gives the same bits. */
