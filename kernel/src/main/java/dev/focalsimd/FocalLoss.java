@@ -56,6 +56,13 @@ public final class FocalLoss {
    */
   public static final int PARALLEL_THRESHOLD = 1 << 18;
 
+  /**
+   * Batches of at least this many elements (N x C: 1.5 MB of input, targets and gradient for the
+   * dense forms, more than a core's L2 holds on most CPUs) run with {@link LossParams#streaming}:
+   * chosen from N x C alone, so that results do not depend on the container or the parallelism.
+   */
+  static final int STREAMING_ELEMENTS = 1 << 17;
+
   /** The value checks of a large batch, with a parallelism above 1: ranges per thread. */
   private static final int SCAN_PARTS_PER_THREAD = 4;
 
@@ -528,8 +535,8 @@ public final class FocalLoss {
       denominator = denominatorIndices(t, tOff, n, classes);
     }
     float gradScale = denominator == 0 ? 0f : (float) (1.0 / denominator);
-    double sum = runBlocks(x, xOff, y, yOff, t, tOff, n, classes, grad, gOff, gradScale, ps,
-        psOff);
+    double sum = runBlocks(paramsFor(n, classes), x, xOff, y, yOff, t, tOff, n, classes, grad,
+        gOff, gradScale, ps, psOff);
     return denominator == 0 ? 0f : (float) (sum / denominator);
   }
 
@@ -665,14 +672,20 @@ public final class FocalLoss {
     }
   }
 
-  private double runBlocks(float[] x, int xOff, float[] y, int yOff, int[] t, int tOff, int n,
-      int classes, float[] grad, int gOff, float gradScale, float[] ps, int psOff) {
+  /** The kernels' options for a call over n x classes elements ({@link #STREAMING_ELEMENTS}). */
+  LossParams paramsFor(int n, int classes) {
+    return (long) n * classes >= STREAMING_ELEMENTS ? params.streaming() : params;
+  }
+
+  private double runBlocks(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t,
+      int tOff, int n, int classes, float[] grad, int gOff, float gradScale, float[] ps,
+      int psOff) {
     int blockRows = blockRows(classes);
     int blocks = (n + blockRows - 1) / blockRows;
     if (parallelism > 1 && blocks > 1 && (long) n * classes >= PARALLEL_THRESHOLD) {
       double[] sums = new double[blocks];
-      Parallel.forEach(parallelism, blocks, b -> sums[b] = block(b, blockRows, x, xOff, y, yOff,
-          t, tOff, n, classes, grad, gOff, gradScale, ps, psOff));
+      Parallel.forEach(parallelism, blocks, b -> sums[b] = block(p, b, blockRows, x, xOff, y,
+          yOff, t, tOff, n, classes, grad, gOff, gradScale, ps, psOff));
       double total = 0;
       for (double s : sums) { // block order, whatever the parallelism
         total += s;
@@ -681,26 +694,25 @@ public final class FocalLoss {
     }
     double total = 0;
     for (int b = 0; b < blocks; b++) {
-      total += block(b, blockRows, x, xOff, y, yOff, t, tOff, n, classes, grad, gOff, gradScale,
-          ps, psOff);
+      total += block(p, b, blockRows, x, xOff, y, yOff, t, tOff, n, classes, grad, gOff,
+          gradScale, ps, psOff);
     }
     return total;
   }
 
-  private double block(int b, int blockRows, float[] x, int xOff, float[] y, int yOff, int[] t,
-      int tOff, int n, int classes, float[] grad, int gOff, float gradScale, float[] ps,
-      int psOff) {
+  private double block(LossParams p, int b, int blockRows, float[] x, int xOff, float[] y,
+      int yOff, int[] t, int tOff, int n, int classes, float[] grad, int gOff, float gradScale,
+      float[] ps, int psOff) {
     int r0 = b * blockRows;
     int rows = Math.min(blockRows, n - r0);
     int e0 = r0 * classes;
-    return call(x, xOff + e0, y, yOff + e0, t, tOff + r0, rows, classes, grad, gOff + e0,
+    return call(p, x, xOff + e0, y, yOff + e0, t, tOff + r0, rows, classes, grad, gOff + e0,
         gradScale, ps, psOff + r0);
   }
 
   /** One kernel call on rows that were validated; y or t is null. */
-  double call(float[] x, int xOff, float[] y, int yOff, int[] t, int tOff, int rows, int classes,
-      float[] grad, int gOff, float gradScale, float[] ps, int psOff) {
-    LossParams p = params;
+  double call(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t, int tOff, int rows,
+      int classes, float[] grad, int gOff, float gradScale, float[] ps, int psOff) {
     switch (p.form) {
       case ONE_VS_ALL:
         return y != null
@@ -781,6 +793,7 @@ public final class FocalLoss {
       // Pass 2: compute, block by block, summing block results in order as the array path does.
       float[] g = grad == null ? null : scratch(2, cap);
       float[] p = ps == null ? null : scratch(3, blockRows);
+      LossParams params = loss.paramsFor(n, classes); // as the array path: the same bits
       double total = 0;
       for (int r0 = 0; r0 < n; r0 += blockRows) {
         int rows = Math.min(blockRows, n - r0);
@@ -789,7 +802,7 @@ public final class FocalLoss {
         if (y != null) {
           yb.get(yb.position() + r0 * classes, y, 0, len);
         }
-        total += loss.call(x, 0, y, 0, t, r0, rows, classes, g, 0, gradScale, p, 0);
+        total += loss.call(params, x, 0, y, 0, t, r0, rows, classes, g, 0, gradScale, p, 0);
         if (g != null) {
           grad.put(grad.position() + r0 * classes, g, 0, len);
         }

@@ -236,6 +236,29 @@ final class BenchData {
           : loss.forwardBackward(input, dense, classes, grad);
     }
 
+    /**
+     * The memory traffic of {@link #forwardBackward} and next to no computation ({@link
+     * MemoryCeilingBench}): input and dense targets read and the gradient written, or with class
+     * indices the input read and the gradient written.
+     */
+    void traffic() {
+      if (dense != null) {
+        MemoryCeilingBench.readTwoWriteOne(input, dense, grad);
+      } else {
+        MemoryCeilingBench.readOneWriteOne(input, grad);
+      }
+    }
+
+    /**
+     * The reads of the value checks, input and dense targets (class indices: N ints, left out),
+     * summed; returns the sum (not dead code).
+     */
+    float scan() {
+      return dense != null
+          ? MemoryCeilingBench.readTwo(input, dense)
+          : MemoryCeilingBench.readOne(input);
+    }
+
     /** {@link #primeArrays} on this batch's first rows. */
     double prime(dev.focalsimd.FocalLoss loss) {
       return primeArrays(loss, input, dense, index, rows, classes);

@@ -53,6 +53,9 @@ final class LikeRef {
     final double[] off;
     final double[] on;
     final double[] ref;
+    /** {@link BenchData.Batch#traffic} and {@link BenchData.Batch#scan}, Melem/s. */
+    final double[] traffic;
+    final double[] scan;
 
     Cell(Form form, String shape, int rounds) {
       this.form = form;
@@ -65,6 +68,8 @@ final class LikeRef {
       off = new double[rounds];
       on = new double[rounds];
       ref = new double[rounds];
+      traffic = new double[rounds];
+      scan = new double[rounds];
     }
 
     float call(FocalLoss loss) {
@@ -91,6 +96,35 @@ final class LikeRef {
       }
       return batch.input.length / (best / 1e3);
     }
+
+    /**
+     * The best of {@link #CALLS} calls of the memory loops, traffic (0) or scan (1), in Melem/s;
+     * sink[0] accumulates the scan's sums and a gradient element.
+     */
+    double bestOfMemory(int which, double[] sink) {
+      long best = Long.MAX_VALUE;
+      for (int i = 0; i < CALLS; i++) {
+        long t0 = System.nanoTime();
+        if (which == 0) {
+          batch.traffic();
+        } else {
+          sink[0] += batch.scan();
+        }
+        best = Math.min(best, System.nanoTime() - t0);
+      }
+      sink[0] += batch.grad[0];
+      return batch.input.length / (best / 1e3);
+    }
+
+    /** Runs both memory loops for at least {@code nanos} each (their JIT warmup). */
+    void warmMemory(long nanos, double[] sink) {
+      for (int which = 0; which < 2; which++) {
+        long end = System.nanoTime() + nanos;
+        do {
+          sink[0] += bestOfMemory(which, sink);
+        } while (System.nanoTime() < end);
+      }
+    }
   }
 
   public static void main(String[] args) throws IOException, InterruptedException {
@@ -106,6 +140,7 @@ final class LikeRef {
           sink[0] += c.batch.prime(loss);
           sink[0] += c.warm(loss, 500_000_000L);
         }
+        c.warmMemory(200_000_000L, sink);
         cells.add(c);
         out.printf(Locale.ROOT, "like-ref: primed %s %s%n", f.label, shape);
       }
@@ -118,11 +153,15 @@ final class LikeRef {
         c.ref[r] = v == null ? Double.NaN : v;
         c.off[r] = c.bestOf(c.unchecked, sink);
         c.on[r] = c.bestOf(c.checked, sink);
+        c.traffic[r] = c.bestOfMemory(0, sink);
+        c.scan[r] = c.bestOfMemory(1, sink);
       }
       out.printf(Locale.ROOT, "like-ref: round %d of %d done%n", r + 1, rounds);
     }
     out.println();
     out.print(table(cells, rounds));
+    out.println();
+    out.print(memoryTable(cells, rounds));
     if (sink[0] == 42.0) {
       out.println();
     }
@@ -153,6 +192,48 @@ final class LikeRef {
             + " value checks off and on. Ratios: median (min..max) of the per-round ratios; check"
             + " cost: median of the per-round unchecked/checked - 1.%n"
             + "Goal (issue 4): vector/C-fast >= 1.25%n", CALLS, rounds);
+  }
+
+  /**
+   * Each cell against the loops that only move its bytes: how far the kernel and focal_ref.c are
+   * from the memory's limit, what 1.25x focal_ref.c would need of it, and the least that a value
+   * check which reads the input before the kernel can cost (its reads alone, at the scan's speed,
+   * over the unchecked kernel's time).
+   */
+  private static String memoryTable(List<Cell> cells, int rounds) {
+    List<String> head = List.of("form", "N", "C", "traffic only", "unchecked/traffic",
+        "C/traffic", "1.25x C/traffic", "scan only", "scan/unchecked", "check cost");
+    TextTable t = new TextTable(1, head);
+    for (Cell c : cells) {
+      int[] nc = BenchData.parseShape(c.shape);
+      double[] ko = new double[rounds];
+      double[] co = new double[rounds];
+      double[] goal = new double[rounds];
+      double[] least = new double[rounds];
+      double[] cost = new double[rounds];
+      for (int r = 0; r < rounds; r++) {
+        ko[r] = c.off[r] / c.traffic[r];
+        co[r] = c.ref[r] / c.traffic[r];
+        goal[r] = 1.25 * c.ref[r] / c.traffic[r];
+        least[r] = c.off[r] / c.scan[r];
+        cost[r] = c.off[r] / c.on[r] - 1;
+      }
+      t.add(List.of(c.form.label, Integer.toString(nc[0]), Integer.toString(nc[1]),
+          TextTable.melem(median(c.traffic)), percent(median(ko)), percent(median(co)),
+          percent(median(goal)), TextTable.melem(median(c.scan)), percent(median(least)),
+          percent(median(cost))));
+    }
+    return t.render() + String.format(Locale.ROOT,
+        "Memory (same rounds, best of %d calls): traffic only = the call's reads and writes with"
+            + " next to no computation (input and dense targets read, gradient written; softmax:"
+            + " input read, gradient written), Melem/s; x/traffic = the speed of x as a share of"
+            + " it (medians of per-round ratios). scan only = the value checks' reads alone;"
+            + " scan/unchecked = the unchecked kernel's speed over the scan's, the least that"
+            + " checks which read everything before the first write can cost.%n", CALLS);
+  }
+
+  private static String percent(double r) {
+    return String.format(Locale.ROOT, "%.0f%%", 100 * r);
   }
 
   private static String ratio(double r) {

@@ -43,6 +43,16 @@ public final class LossParams {
   public final float labelSmoothing;
   /** Hessian outputs are clamped to at least this value. */
   public final float hessianFloor;
+  /**
+   * The call's batch is large enough that its data comes from beyond the L2 cache ({@code
+   * FocalLoss} decides from N x C alone, see {@link #streaming()}): the vector kernel then runs
+   * its one-vs-all and sigmoid passes over shorter chunks, so that the reads from memory overlap
+   * the computation. The loss's last bits depend on it (the chunks' sums are added in another
+   * grouping), never on the container, the parallelism or earlier calls.
+   */
+  public final boolean streaming;
+  /** This loss with {@link #streaming} set; itself where it is set. */
+  private final LossParams streamingTwin;
 
   private LossParams(Builder b) {
     this.form = b.form;
@@ -59,6 +69,33 @@ public final class LossParams {
     this.ignoreIndex = b.ignoreIndex;
     this.labelSmoothing = b.labelSmoothing;
     this.hessianFloor = b.hessianFloor;
+    this.streaming = false;
+    this.streamingTwin = new LossParams(this);
+  }
+
+  /** The streaming twin of {@code base}: the same options (and arrays, never written). */
+  private LossParams(LossParams base) {
+    this.form = base.form;
+    this.gamma = base.gamma;
+    this.gammaKind = base.gammaKind;
+    this.alpha = base.alpha;
+    this.alphaTiled = base.alphaTiled;
+    this.sigmoidAlpha = base.sigmoidAlpha;
+    this.classWeights = base.classWeights;
+    this.classWeightsTiled = base.classWeightsTiled;
+    this.lo = base.lo;
+    this.hi = base.hi;
+    this.fromLogits = base.fromLogits;
+    this.ignoreIndex = base.ignoreIndex;
+    this.labelSmoothing = base.labelSmoothing;
+    this.hessianFloor = base.hessianFloor;
+    this.streaming = true;
+    this.streamingTwin = this;
+  }
+
+  /** These options with {@link #streaming} set (one shared instance per loss, no allocation). */
+  public LossParams streaming() {
+    return streamingTwin;
   }
 
   private static float[] tile(float[] w) {
