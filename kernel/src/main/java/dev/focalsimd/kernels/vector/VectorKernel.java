@@ -30,8 +30,9 @@ import jdk.incubator.vector.VectorSpecies;
  * once a compilation holds about 18,000 IR nodes (NodeCountInliningCutoff), which one
  * {@link VectorMath} function plus a few dozen lane-wise operations already reach, and it does
  * not inline a method it already compiled on its own into more than 2,500 bytes. So the work is
- * split into passes: each pass is one small loop over a chunk of {@link #CHUNK} elements with at
- * most one elementary function, passes hand their results over in per-thread scratch arrays that
+ * split into passes: each pass is one small loop over a chunk of {@link #CHUNK} elements ({@link
+ * #STREAM_CHUNK} for one-vs-all and the sigmoid in large batches) with at most one elementary
+ * function, passes hand their results over in per-thread scratch arrays that
  * stay in L1, and vectors never cross a method boundary except into {@link VectorMath} and a few
  * tiny helpers. A pass that grows past the cutoff fails at its last operations (a store or the
  * sum is left to the Java fallback, which boxes a vector every iteration) in some JVM runs and not
