@@ -88,12 +88,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   static final int CHUNK = 512;
   /**
    * Elements per pass of one-vs-all and the sigmoid (gamma 0 to 3) where {@link
-   * LossParams#streaming}: with the data beyond L2, shorter chunks start the next chunk's reads
-   * sooner after the last, and the hardware prefetchers keep the memory busy while the passes
-   * compute (paired A/B against 512, checks off, JDK 17, Zen 4: one-vs-all 1.06x to 1.12x at
-   * 65536 x 16, 16384 x 80 and 8192 x 1000, the sigmoid 1.05x to 1.24x; 128 was slower than
-   * 256). Not for batches in L2, where the longer chunk's lower overhead wins (the sigmoid at
-   * 4096 x 16: 0.90x with 256).
+   * LossParams#streaming}, with the data beyond L2 (paired A/B against 512, checks off, JDK 17,
+   * Zen 4: one-vs-all 1.09x to 1.31x at 65536 x 16, 16384 x 80 and 8192 x 1000, the sigmoid
+   * 0.92x to 1.34x, 1.09x to 1.14x but for one cell of three runs; 128 was slower than 256). Our
+   * reading: shorter chunks start the next chunk's reads sooner, while between them only the
+   * prefetchers keep the memory busy. Not for batches in L2, where the longer chunk's lower
+   * overhead wins (the sigmoid at 4096 x 16: 0.90x with 256).
    */
   static final int STREAM_CHUNK = 256;
   // Regions of the per-thread chunk scratch array.
