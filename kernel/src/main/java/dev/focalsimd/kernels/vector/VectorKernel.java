@@ -89,11 +89,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   /**
    * Elements per pass of one-vs-all and the sigmoid (gamma 0 to 3) where {@link
    * LossParams#streaming}, with the data beyond L2 (paired A/B against 512, checks off, JDK 17,
-   * Zen 4: one-vs-all 1.09x to 1.31x at 65536 x 16, 16384 x 80 and 8192 x 1000, the sigmoid
-   * 0.92x to 1.34x, 1.09x to 1.14x but for one cell of three runs; 128 was slower than 256). Our
-   * reading: shorter chunks start the next chunk's reads sooner, while between them only the
-   * prefetchers keep the memory busy. Not for batches in L2, where the longer chunk's lower
-   * overhead wins (the sigmoid at 4096 x 16: 0.90x with 256).
+   * Zen 4, medians of several runs: one-vs-all 1.03x to 1.09x at 65536 x 16, 16384 x 80 and
+   * 8192 x 1000, the sigmoid 1.11x to 1.16x; single runs 0.92x to 1.34x; 128 was slower than
+   * 256; README, "How the vector kernel is shaped"). Our reading: shorter chunks start the next
+   * chunk's reads sooner, while between them only the prefetchers keep the memory busy. Not for
+   * batches in L2, where the longer chunk's lower overhead wins (at 4096 x 16 with 256: the
+   * sigmoid 0.90x, one-vs-all 0.82x).
    */
   static final int STREAM_CHUNK = 256;
   // Regions of the per-thread chunk scratch array.
