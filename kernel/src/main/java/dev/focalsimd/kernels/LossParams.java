@@ -46,7 +46,7 @@ public final class LossParams {
   /**
    * The call's batch is large enough that its data comes from beyond the L2 cache ({@code
    * FocalLoss} decides from N x C alone, see {@link #streaming()}): the vector kernel then runs
-   * its one-vs-all and sigmoid passes over shorter chunks, so that the reads from memory overlap
+   * its passes for one-vs-all on probabilities and the sigmoid over shorter chunks, so that the reads from memory overlap
    * the computation. The loss's last bits depend on it (the chunks' sums are added in another
    * grouping), never on the container, the parallelism or earlier calls.
    */

@@ -87,11 +87,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   /** Elements per pass; a multiple of every species length. */
   static final int CHUNK = 512;
   /**
-   * Elements per pass of one-vs-all and the sigmoid (gamma 0 to 3) where {@link
+   * Elements per pass of one-vs-all on probabilities and the sigmoid where {@link
    * LossParams#streaming}, with the data beyond L2 (paired A/B against 512, checks off, JDK 17,
    * Zen 4, medians of several runs: one-vs-all 1.03x to 1.09x at 65536 x 16, 16384 x 80 and
    * 8192 x 1000, the sigmoid 1.11x to 1.16x; single runs 0.92x to 1.34x; 128 was slower than
-   * 256; README, "How the vector kernel is shaped"). Our reading: shorter chunks start the next
+   * 256; gamma 2.5, whose passes add a logarithm and an exponential: 1.05x to 1.18x in 10 runs
+   * over 65536 x 16, 16384 x 80 and 8192 x 1000; README, "How the vector kernel is shaped"). Our
+   * reading: shorter chunks start the next
    * chunk's reads sooner, while between them only the prefetchers keep the memory busy. Not for
    * batches in L2, where the longer chunk's lower overhead wins (at 4096 x 16 with 256: the
    * sigmoid 0.90x, one-vs-all 0.82x).
@@ -310,7 +312,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.classes = classes;
     c.grad = grad;
     c.gradScale = gradScale;
-    int chunk = hess == null && p.streaming && (passes == OVA || passes == SIGMOID)
+    int chunk = hess == null && p.streaming && (passes == OVA || passes == OVA_GENERAL_GAMMA
+        || passes == SIGMOID || passes == SIGMOID_GENERAL_GAMMA)
         ? STREAM_CHUNK
         : CHUNK;
     int bound = S.loopBound(len);

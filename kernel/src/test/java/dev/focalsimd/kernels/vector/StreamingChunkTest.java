@@ -28,14 +28,14 @@ class StreamingChunkTest {
 
   @Test
   void oneVsAllGradientIsTheSameBitsAndTheLossAgrees() {
-    for (float gamma : new float[] {0f, 1f, 2f, 3f}) {
+    for (float gamma : new float[] {0f, 1f, 2f, 3f, 0.5f, 2.5f}) {
       check(LossParams.Form.ONE_VS_ALL, gamma, 11);
     }
   }
 
   @Test
   void sigmoidGradientIsTheSameBitsAndTheLossAgrees() {
-    for (float gamma : new float[] {0f, 1f, 2f, 3f}) {
+    for (float gamma : new float[] {0f, 1f, 2f, 3f, 0.5f, 2.5f}) {
       check(LossParams.Form.SIGMOID, gamma, 12);
     }
   }
