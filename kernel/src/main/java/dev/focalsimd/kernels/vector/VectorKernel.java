@@ -30,9 +30,9 @@ import jdk.incubator.vector.VectorSpecies;
  * once a compilation holds about 18,000 IR nodes (NodeCountInliningCutoff), which one
  * {@link VectorMath} function plus a few dozen lane-wise operations already reach, and it does
  * not inline a method it already compiled on its own into more than 2,500 bytes. So the work is
- * split into passes: each pass is one small loop over a chunk of {@link #CHUNK} elements ({@link
- * #STREAM_CHUNK} for one-vs-all and the sigmoid in large batches) with at most one elementary
- * function, passes hand their results over in per-thread scratch arrays that
+ * split into passes: each pass is one small loop over a chunk of {@link #CHUNK} elements (for
+ * one-vs-all and the sigmoid {@link #LONG_CHUNK}, or {@link #STREAM_CHUNK} in large batches) with
+ * at most one elementary function, passes hand their results over in per-thread scratch arrays that
  * stay in L1, and vectors never cross a method boundary except into {@link VectorMath} and a few
  * tiny helpers. A pass that grows past the cutoff fails at its last operations (a store or the
  * sum is left to the Java fallback, which boxes a vector every iteration) in some JVM runs and not
@@ -99,14 +99,25 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * sigmoid 0.90x, one-vs-all 0.82x).
    */
   static final int STREAM_CHUNK = 256;
+  /**
+   * Elements per pass of one-vs-all on probabilities and the sigmoid for batches in L2 (not
+   * {@link LossParams#streaming}). Paired A/B against 512, checks off, JDK 17, Zen
+   * 4, 4096 x 16, 3 runs each: one-vs-all 1.01x to 1.07x, the sigmoid 1.04x to 1.08x (with 1024
+   * for every form, before the streaming chunks: 1.07x to 1.14x and 1.06x to 1.07x); 2048 against
+   * 1024: one-vs-all 1.10x, the sigmoid 0.83x. Our reading: fewer chunks, less of each chunk's
+   * fixed cost.
+   */
+  static final int LONG_CHUNK = 1024;
+  /** Elements per region of the per-thread chunk scratch array: the longest chunk. */
+  private static final int REGION = 1024;
   // Regions of the per-thread chunk scratch array.
   private static final int Q = 0;
-  private static final int PT = CHUNK;
-  private static final int LN = 2 * CHUNK;
-  private static final int QG = 3 * CHUNK;
-  private static final int E = 4 * CHUNK;
+  private static final int PT = REGION;
+  private static final int LN = 2 * REGION;
+  private static final int QG = 3 * REGION;
+  private static final int E = 4 * REGION;
   // Softmax with class indices: per-row values of a group of L rows.
-  private static final int D = 5 * CHUNK;
+  private static final int D = 5 * REGION;
   private static final int OTHERS = D + 64;
   private static final int ET = OTHERS + 64;
   private static final int ALPHA = ET + 64;
@@ -116,22 +127,22 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   /** One-hot targets of a chunk, from class indices. */
   private static final int YS = AT_TARGET + 64;
   /** Lanes of a vector being summed. */
-  private static final int RED = YS + CHUNK;
+  private static final int RED = YS + REGION;
   // Six more for the gradient-and-Hessian passes.
   private static final int H0 = RED + 64;
-  private static final int H1 = H0 + CHUNK;
-  private static final int H2 = H1 + CHUNK;
-  private static final int H3 = H2 + CHUNK;
-  private static final int LK = H3 + CHUNK; // split logarithm: exponent
-  private static final int LF = LK + CHUNK; // split logarithm: reduced mantissa - 1
+  private static final int H1 = H0 + REGION;
+  private static final int H2 = H1 + REGION;
+  private static final int H3 = H2 + REGION;
+  private static final int LK = H3 + REGION; // split logarithm: exponent
+  private static final int LF = LK + REGION; // split logarithm: reduced mantissa - 1
   /**
    * Terms to sum, vectors one after the other: a chunk's losses ({@link #sumTerms}, CHUNK), a
    * class-major softmax group's exponentials (SMALL_CLASSES vectors), a softmax group's rows'
    * partial sums, gathered (L vectors).
    */
-  private static final int TERMS = LF + CHUNK;
+  private static final int TERMS = LF + REGION;
   // 32: SMALL_CLASSES (a forward reference by name is not allowed here)
-  private static final int SCRATCH_SIZE = TERMS + Math.max(CHUNK, Math.max(32, L) * L);
+  private static final int SCRATCH_SIZE = TERMS + Math.max(REGION, Math.max(32, L) * L);
 
   /** The arguments of one chunk, handed to every pass; one per thread, reused. */
   private static final class Chunk {
@@ -312,10 +323,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.classes = classes;
     c.grad = grad;
     c.gradScale = gradScale;
-    int chunk = hess == null && p.streaming && (passes == OVA || passes == OVA_GENERAL_GAMMA
-        || passes == SIGMOID || passes == SIGMOID_GENERAL_GAMMA)
-        ? STREAM_CHUNK
-        : CHUNK;
+    int chunk = CHUNK;
+    if (hess == null && (passes == OVA || passes == OVA_GENERAL_GAMMA || passes == SIGMOID
+        || passes == SIGMOID_GENERAL_GAMMA)) {
+      chunk = p.streaming ? STREAM_CHUNK : LONG_CHUNK;
+    }
     int bound = S.loopBound(len);
     int chunks = (bound + chunk - 1) / chunk;
     int chunkStep = chunk % classes;
@@ -1994,14 +2006,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   // Per-row slots of the chunk scratch for the softmax Hessian (SM_ROWS rows at most); q and
   // q^gamma use Q and QG, so the general-gamma passes logInto and expScaledInto apply unchanged.
   private static final int SM_ROWS = 128;
-  private static final int SM_M = CHUNK; // row max
-  private static final int SM_JM = CHUNK + SM_ROWS; // its class (the first one), as a float
-  private static final int SM_T = CHUNK + 2 * SM_ROWS; // target class as a float; -1: ignored
-  private static final int SM_ZT = CHUNK + 3 * SM_ROWS; // z_t - max
-  private static final int SM_REST = 2 * CHUNK; // sum of exp(z_c - max) over c != arg max
-  private static final int SM_ET = 2 * CHUNK + SM_ROWS; // exp(z_t - max)
-  private static final int SM_U = 2 * CHUNK + 2 * SM_ROWS; // ln p_t
-  private static final int SM_A = 2 * CHUNK + 3 * SM_ROWS; // alpha_t; 0: ignored
+  private static final int SM_M = REGION; // row max
+  private static final int SM_JM = REGION + SM_ROWS; // its class (the first one), as a float
+  private static final int SM_T = REGION + 2 * SM_ROWS; // target class as a float; -1: ignored
+  private static final int SM_ZT = REGION + 3 * SM_ROWS; // z_t - max
+  private static final int SM_REST = 2 * REGION; // sum of exp(z_c - max) over c != arg max
+  private static final int SM_ET = 2 * REGION + SM_ROWS; // exp(z_t - max)
+  private static final int SM_U = 2 * REGION + 2 * SM_ROWS; // ln p_t
+  private static final int SM_A = 2 * REGION + 3 * SM_ROWS; // alpha_t; 0: ignored
   private static final int SM_L1P = H0; // ln(1 + rest), 1 + rest rounded
   private static final int SM_INV = H0 + SM_ROWS; // 1 / (1 + rest)
   private static final int SM_PT = H0 + 2 * SM_ROWS; // p_t
