@@ -46,9 +46,9 @@ public final class LossParams {
   /**
    * The call's batch is large enough that its data comes from beyond the L2 cache ({@code
    * FocalLoss} decides from N x C alone, see {@link #streaming()}): the vector kernel then runs
-   * its passes for one-vs-all on probabilities and the sigmoid over shorter chunks, so that the reads from memory overlap
-   * the computation. The loss's last bits depend on it (the chunks' sums are added in another
-   * grouping), never on the container, the parallelism or earlier calls.
+   * its passes for one-vs-all on probabilities and the sigmoid over shorter chunks (measured
+   * faster there, slower in L2). The loss's last bits depend on it (the chunks' sums are added in
+   * another grouping), never on the container, the parallelism or earlier calls.
    */
   public final boolean streaming;
   /** This loss with {@link #streaming} set; itself where it is set. */

@@ -32,9 +32,9 @@ import jdk.incubator.vector.VectorSpecies;
  * not inline a method it already compiled on its own into more than 2,500 bytes. So the work is
  * split into passes: each pass is one small loop over a chunk of {@link #CHUNK} elements (for
  * one-vs-all and the sigmoid {@link #LONG_CHUNK}, or {@link #STREAM_CHUNK} in large batches) with
- * at most one elementary function, passes hand their results over in per-thread scratch arrays that
- * stay in L1, and vectors never cross a method boundary except into {@link VectorMath} and a few
- * tiny helpers. A pass that grows past the cutoff fails at its last operations (a store or the
+ * at most one elementary function, passes hand their results over in per-thread scratch arrays
+ * that stay in L1, and vectors never cross a method boundary except into {@link VectorMath} and a
+ * few tiny helpers. A pass that grows past the cutoff fails at its last operations (a store or the
  * sum is left to the Java fallback, which boxes a vector every iteration) in some JVM runs and not
  * in others, depending on the profile: the gradient and the loss sum are therefore separate
  * passes for general gamma, and share one pass only where gamma is 0 to 3 (powers by
@@ -93,10 +93,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * 8192 x 1000, the sigmoid 1.11x to 1.16x; single runs 0.92x to 1.34x; 128 was slower than
    * 256; gamma 2.5, whose passes add a logarithm and an exponential: 1.05x to 1.18x in 10 runs
    * over 65536 x 16, 16384 x 80 and 8192 x 1000; README, "How the vector kernel is shaped"). Our
-   * reading: shorter chunks start the next
-   * chunk's reads sooner, while between them only the prefetchers keep the memory busy. Not for
-   * batches in L2, where the longer chunk's lower overhead wins (at 4096 x 16 with 256: the
-   * sigmoid 0.90x, one-vs-all 0.82x).
+   * reading: shorter chunks start the next chunk's reads sooner, while between them only the
+   * prefetchers keep the memory busy. Not for batches in L2, where longer chunks win ({@link
+   * #LONG_CHUNK}; at 4096 x 16 with 256: the sigmoid 0.90x, one-vs-all 0.82x).
    */
   static final int STREAM_CHUNK = 256;
   /**
