@@ -19,19 +19,20 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The ceiling that the memory traffic of a {@code forwardBackward} call puts on its speed, one
  * thread: loops that move the bytes of an N x C call and compute next to nothing, on the preferred
- * float species. Elements per second = ops/s x N x C, as in {@link ForwardBackwardBench}.
+ * float species. Melem/s = ops/s x N x C / 10^6, as in {@link ForwardBackwardBench}.
  *
  * <ul>
  *   <li>{@code readTwoWriteOne}: g = x y, the traffic of one-vs-all and the sigmoid with dense
  *       targets (input and targets read, the gradient written: 12 bytes per element);
  *   <li>{@code readOneWriteOne}: g = 2 x, the softmax with class indices (8 bytes per element);
  *   <li>{@code readTwo}: the sum of x + y, the value checks' scan of the input and the dense
- *       targets (8 bytes per element read).
+ *       targets (8 bytes per element read);
+ *   <li>{@code readOne}: the sum of x, their scan with class indices (4 bytes per element).
  * </ul>
  *
  * <p>No kernel and no peer can go faster than these on the same machine and thread; how close a
  * shape comes to them says whether it is bound by memory or by computation. Run it with {@code
- * java -jar bench/target/bench.jar MemoryCeilingBench -f 1 -wi 3 -i 3} (about 40 s).
+ * java -jar bench/target/bench.jar MemoryCeilingBench -f 1 -wi 3 -i 3} (about 2 minutes).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -77,6 +78,11 @@ public class MemoryCeilingBench {
   @Benchmark
   public float readTwo() {
     return readTwo(x, y);
+  }
+
+  @Benchmark
+  public float readOne() {
+    return readOne(x);
   }
 
   /** g = x y over x's length. */

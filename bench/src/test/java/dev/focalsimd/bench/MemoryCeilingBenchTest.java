@@ -43,4 +43,15 @@ class MemoryCeilingBenchTest {
     // 130 floats in [0, 1] summed in float, in another order
     assertEquals(expected, b.readTwo(), 1e-5 * expected);
   }
+
+  @Test
+  void readOneSumsTheInput() {
+    MemoryCeilingBench b = bench();
+    double expected = 0;
+    for (float v : b.x) {
+      expected += v;
+    }
+    // 65 floats in [0, 1] summed in float, in another order
+    assertEquals(expected, b.readOne(), 1e-5 * expected);
+  }
 }

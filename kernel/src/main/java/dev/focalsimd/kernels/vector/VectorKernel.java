@@ -92,7 +92,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * Zen 4, medians of several runs: one-vs-all 1.03x to 1.09x at 65536 x 16, 16384 x 80 and
    * 8192 x 1000, the sigmoid 1.11x to 1.16x; single runs 0.92x to 1.34x; 128 was slower than
    * 256; gamma 2.5, whose passes add a logarithm and an exponential: 1.05x to 1.18x in 10 runs
-   * over 65536 x 16, 16384 x 80 and 8192 x 1000; README, "How the vector kernel is shaped"). Our
+   * over 65536 x 16, 16384 x 80 and 8192 x 1000; README's paragraph "How the vector kernel is shaped"). Our
    * reading: shorter chunks start the next chunk's reads sooner, while between them only the
    * prefetchers keep the memory busy. Not for batches in L2, where longer chunks win ({@link
    * #LONG_CHUNK}; at 4096 x 16 with 256: the sigmoid 0.90x, one-vs-all 0.82x).
