@@ -1467,6 +1467,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
           e.intoArray(grad, gRow + at);
         }
         if (col == targetCol || at != col) {
+          if (col == targetCol) { // e_t as the others' exponentials are, with or without grad
+            e.intoArray(s, RED);
+          }
           // the target, and the last vector's lanes counted already (col - at of them)
           acc = e.blend(0f, iota.compare(EQ, (float) (target - at))
               .or(iota.compare(LT, (float) (col - at)))).add(acc);
@@ -1474,13 +1477,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
           acc = e.add(acc);
         }
       }
+      // forward() (no grad) took Math.exp here, an ulp away from forwardBackward's e_t at times
+      s[ET + r] = s[RED + target - Math.min(targetCol, classes - L)];
       if (GATHER) {
         exact(acc).intoArray(km, r * L);
       } else {
         exact(acc).intoArray(s, RED);
         s[OTHERS + r] = (float) sumLanes(s, RED);
       }
-      s[ET + r] = grad != null ? grad[gRow + target] : (float) Math.exp(z[row + target] - m);
     }
   }
 
