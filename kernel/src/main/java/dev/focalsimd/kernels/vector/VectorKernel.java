@@ -135,8 +135,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final int LK = H3 + REGION; // split logarithm: exponent
   private static final int LF = LK + REGION; // split logarithm: reduced mantissa - 1
   /**
-   * Terms to sum, vectors one after the other: a chunk's losses ({@link #sumTerms}, CHUNK), a
-   * class-major softmax group's exponentials (SMALL_CLASSES vectors), a softmax group's rows'
+   * Terms to sum, vectors one after the other: a chunk's losses ({@link #sumTerms}, up to REGION),
+   * a class-major softmax group's exponentials (SMALL_CLASSES vectors), a softmax group's rows'
    * partial sums, gathered (L vectors).
    */
   private static final int TERMS = LF + REGION;
