@@ -609,8 +609,7 @@ public final class BenchMain {
       throw new BenchException("cannot write " + path + ": " + e.getMessage());
     }
     out.println();
-    out.println("results saved to " + path
-        + " (compare: java -jar bench.jar --compare " + path + " OTHER.json)");
+    out.println(savedLine(path, !entries.isEmpty() || peers != null));
     if (cli.chart != null) {
       Charts.runChart(file, Path.of(cli.chart));
       out.println("chart written to " + cli.chart);
@@ -708,11 +707,21 @@ public final class BenchMain {
         + (info.vectorAvailable() ? "" : " (" + info.vectorUnavailableReason() + ")"));
     int forks = o.getForkCount().orElse(-1);
     out.println("JMH     " + total + " benchmarks" + (forks < 0 ? " (annotation settings)"
-        : String.format(Locale.ROOT, ", %d fork(s), %d x %s warmup, %d x %s measurement",
-            forks, o.getWarmupIterations().orElse(-1), o.getWarmupTime().orElse(null),
-            o.getMeasurementIterations().orElse(-1), o.getMeasurementTime().orElse(null)))
+        : String.format(Locale.ROOT, ", %d fork(s), %s warmup, %s measurement", forks,
+            iterations(o.getWarmupIterations(), o.getWarmupTime()),
+            iterations(o.getMeasurementIterations(), o.getMeasurementTime())))
         + ", about " + Progress.clock(estimate));
     out.println();
+  }
+
+  /**
+   * "5 x 1 s" for the header; a count or time the command line leaves to each benchmark's
+   * annotations (or JMH's defaults) reads "(annotation)".
+   */
+  static String iterations(org.openjdk.jmh.util.Optional<Integer> count,
+      org.openjdk.jmh.util.Optional<TimeValue> time) {
+    return (count.hasValue() ? String.valueOf(count.get()) : "(annotation)") + " x "
+        + (time.hasValue() ? String.valueOf(time.get()) : "(annotation)");
   }
 
   // ------------------------------------------------------------------ results
@@ -861,6 +870,16 @@ public final class BenchMain {
   }
 
   /** bench-results/CPU_jdkVERSION_DATE.json, made of file-name-safe characters. */
+  /**
+   * The line that says where the run's file went; the {@code --compare} hint only where the file
+   * holds a table to compare (a run of untabled benchmarks saves the header alone).
+   */
+  static String savedLine(Path path, boolean hasResults) {
+    return "results saved to " + path + (hasResults
+        ? " (compare: java -jar bench.jar --compare " + path + " OTHER.json)"
+        : " (the header only: none of these benchmarks is one cell per form, shape and kernel)");
+  }
+
   static String defaultFileName(HostInfo host, PlatformProbe.Info info, Instant date) {
     String cpu = slug(host.cpuModel().replaceAll("\\((R|TM|tm|r)\\)", "")
         .replaceAll("(?i)\\b(processor|cpu)\\b", ""), 48);

@@ -50,6 +50,25 @@ class CliTest {
   }
 
   @Test
+  void headerNamesTimesLeftToTheAnnotations() {
+    assertEquals("5 x 1 s", BenchMain.iterations(org.openjdk.jmh.util.Optional.of(5),
+        org.openjdk.jmh.util.Optional.of(org.openjdk.jmh.runner.options.TimeValue.seconds(1))));
+    assertEquals("1 x (annotation)", BenchMain.iterations(org.openjdk.jmh.util.Optional.of(1),
+        org.openjdk.jmh.util.Optional.none()));
+    assertEquals("(annotation) x (annotation)", BenchMain.iterations(
+        org.openjdk.jmh.util.Optional.none(), org.openjdk.jmh.util.Optional.none()));
+  }
+
+  @Test
+  void compareHintOnlyForFilesWithResults() {
+    java.nio.file.Path p = java.nio.file.Path.of("r.json");
+    assertTrue(BenchMain.savedLine(p, true).contains("--compare r.json"));
+    String none = BenchMain.savedLine(p, false);
+    assertTrue(none.startsWith("results saved to r.json"), none);
+    assertTrue(!none.contains("--compare"), none);
+  }
+
+  @Test
   void helpPrintsUsage() {
     Fixtures.Run r = Fixtures.run("--help");
     assertEquals(0, r.status());
