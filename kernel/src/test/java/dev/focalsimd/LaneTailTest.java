@@ -49,8 +49,9 @@ class LaneTailTest {
 
   /**
    * Softmax with class indices, which the vector kernel computes in groups of one row per lane:
-   * class-major up to 32 classes, row by row with the group's maxima and sums gathered into lanes
-   * past that. Row counts around every group size (1 to 40 rows: partial last groups, several
+   * row by row where a row is one 16-lane vector (16 classes at 512 bits: maxima reduced across
+   * lanes, sums gathered into lanes), class-major otherwise up to 32 classes, row by row with the
+   * group's maxima and sums gathered into lanes past that. Row counts around every group size (1 to 40 rows: partial last groups, several
    * groups), class counts around 8, 16 and 32 lanes and past 32, each with options drawn from its
    * seed (ignore index, reduction, alpha, gamma).
    */

@@ -1149,7 +1149,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.tArr = t;
     boolean general = p.gammaKind == LossParams.GAMMA_GENERAL;
     Pass[] passes;
-    if (classes <= SMALL_CLASSES) {
+    if (oneVectorRows(classes)) {
+      passes = general ? SOFTMAX_ROW_GENERAL_GAMMA : SOFTMAX_ROW;
+      if (c.km.length < 2 * L * L) {
+        c.km = new float[2 * L * L];
+      }
+    } else if (classes <= SMALL_CLASSES) {
       passes = general ? SOFTMAX_SMALL_GENERAL_GAMMA : SOFTMAX_SMALL;
       if (c.km.length < L * classes) {
         c.km = new float[L * SMALL_CLASSES];
@@ -1341,6 +1346,113 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         for (int j = 0; j < k; j++) {
           grad[row + j] = km[j * L + r];
         }
+      }
+    }
+  }
+
+  /**
+   * Softmax with class indices where a row is exactly one vector (classes == L, 16 lanes, where
+   * the species has gathers): each row's max is a reduction across its lanes, its exponentials
+   * stay row-major, and the group's sums come from L gathers; the per-row focal terms are computed
+   * for the whole group as one vector, as in the class-major passes, and the gradient is written
+   * row by row (no scatters, which cost more than gathers on the CPUs measured).
+   */
+  private static final Pass[] SOFTMAX_ROW = {
+      VectorKernel::softmaxRowMax,
+      VectorKernel::softmaxRowExp,
+      VectorKernel::softmaxGroupOthers,
+      VectorKernel::softmaxRowTarget,
+      VectorKernel::softmaxGroupLog,
+      VectorKernel::softmaxGroupTerms,
+      VectorKernel::softmaxRowOut};
+  private static final Pass[] SOFTMAX_ROW_GENERAL_GAMMA = {
+      SOFTMAX_ROW[0], SOFTMAX_ROW[1], SOFTMAX_ROW[2], SOFTMAX_ROW[3], SOFTMAX[3],
+      SOFTMAX_GENERAL_GAMMA[4], SOFTMAX_GENERAL_GAMMA[5],
+      SOFTMAX[4], SOFTMAX_ROW[6]};
+
+  /** Whether rows of {@code classes} take {@link #SOFTMAX_ROW}. */
+  static boolean oneVectorRows(int classes) {
+    return GATHER && classes == L;
+  }
+
+  /**
+   * Row-wise softmax pass ({@link #SOFTMAX_ROW}): per row its max (a reduction across its lanes:
+   * exact in any order; a NaN logit makes it NaN, and the row's loss with it), and per lane the
+   * target, alpha_t and z_t - max; an ignored row or no row gets the neutral values of the
+   * class-major passes.
+   */
+  private static void softmaxRowMax(Chunk c) {
+    LossParams p = c.p;
+    float[] z = c.x;
+    float[] s = c.s;
+    int ignore = p.ignoreIndex;
+    for (int r = 0; r < L; r++) {
+      int target = r < c.n ? c.tArr[c.to + r] : ignore;
+      if (target == ignore) {
+        s[SMALL_T + r] = -1f;
+        s[ALPHA + r] = 0f;
+        s[D + r] = 0f;
+        continue;
+      }
+      int row = c.xo + r * L;
+      float m = FloatVector.fromArray(S, z, row).reduceLanes(MAX);
+      s[SMALL_M + r] = m;
+      s[SMALL_T + r] = target;
+      s[ALPHA + r] = p.alphaOf(target);
+      s[D + r] = z[row + target] - m;
+    }
+  }
+
+  /**
+   * Row-wise softmax pass: per row, e_c = exp(z_c - max) into km at L L + r L, and the same with
+   * the target's lane 0 at r L, which {@link #softmaxGroupOthers} sums per row (all 0 for an
+   * ignored row).
+   */
+  private static void softmaxRowExp(Chunk c) {
+    float[] z = c.x;
+    float[] s = c.s;
+    float[] km = c.km;
+    FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+    for (int r = 0; r < L; r++) {
+      float tf = s[SMALL_T + r];
+      if (tf < 0f) {
+        FloatVector.zero(S).intoArray(km, r * L);
+        continue;
+      }
+      FloatVector e = VectorMath.expNegAbs(
+          FloatVector.fromArray(S, z, c.xo + r * L).sub(s[SMALL_M + r]));
+      e.intoArray(km, L * L + r * L);
+      e.blend(0f, iota.compare(EQ, tf)).intoArray(km, r * L);
+    }
+  }
+
+  /**
+   * Row-wise softmax pass over a group's lanes: e_t = exp(z_t - max), the same function of the
+   * same value as the target's lane of its row in {@link #softmaxRowExp}, so the same bits; 1 for
+   * an ignored lane.
+   */
+  private static void softmaxRowTarget(Chunk c) {
+    float[] s = c.s;
+    VectorMask<Float> dead = FloatVector.fromArray(S, s, SMALL_T).compare(LT, 0f);
+    VectorMath.expNegAbs(FloatVector.fromArray(S, s, D)).blend(1f, dead).intoArray(s, ET);
+  }
+
+  /** Row-wise softmax pass: grad_c = coef * e_c, the target's own value; 0 for an ignored row. */
+  private static void softmaxRowOut(Chunk c) {
+    float[] grad = c.grad;
+    if (grad == null) {
+      return;
+    }
+    float[] km = c.km;
+    float[] s = c.s;
+    for (int r = 0; r < c.n; r++) {
+      int g = c.go + r * L;
+      float tf = s[SMALL_T + r];
+      if (tf < 0f) {
+        FloatVector.zero(S).intoArray(grad, g);
+      } else {
+        FloatVector.fromArray(S, km, L * L + r * L).mul(s[COEF + r]).intoArray(grad, g);
+        grad[g + (int) tf] = s[AT_TARGET + r];
       }
     }
   }
