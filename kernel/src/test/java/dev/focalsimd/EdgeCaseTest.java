@@ -99,6 +99,49 @@ class EdgeCaseTest {
     }
   }
 
+  /**
+   * With the value checks off, softmax rows over 16 classes holding a NaN logit (one in a full
+   * group of 16 rows, one in a partial group; 16 classes is one vector per row at 512 bits) give
+   * NaN losses on both kernels, and the other rows of their groups are those of the scalar kernel.
+   */
+  @Test
+  void uncheckedNanLogitGivesNaNRowLossOnly() {
+    int rows = 20;
+    int classes = 16;
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
+    float[] z = new float[rows * classes];
+    int[] t = new int[rows];
+    for (int i = 0; i < z.length; i++) {
+      z[i] = (float) (rnd.nextDouble() * 6 - 3);
+    }
+    for (int r = 0; r < rows; r++) {
+      t[r] = rnd.nextInt(classes);
+    }
+    int[] bad = {5, 18};
+    z[bad[0] * classes + 3] = Float.NaN;
+    z[bad[1] * classes + t[bad[1]]] = Float.NaN;
+    float[] expected = null;
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.softmax().gamma(2f).validateValues(false).kernel(k).build();
+      float[] ps = nanFilled(rows);
+      loss.perSample(z, t, classes, ps);
+      for (int r = 0; r < rows; r++) {
+        boolean isBad = r == bad[0] || r == bad[1];
+        assertEquals(isBad, Float.isNaN(ps[r]), k + " row " + r + " loss " + ps[r]);
+      }
+      if (expected == null) {
+        expected = ps;
+      } else {
+        for (int r = 0; r < rows; r++) {
+          if (!Float.isNaN(ps[r])) {
+            assertEquals(expected[r], ps[r], Tolerance.LOSS * Math.abs(expected[r]),
+                k + " row " + r);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void sigmoidFiftyBothSidesGammaPointThree() {
     // x = [-50, 50], y = [0, 1]: both elements are easy, each loss is about 1e-29, and
