@@ -1553,8 +1553,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       mv = mv.blend(m1, m1.compare(GT, mv));
       m2 = m2.blend(m3, m3.compare(GT, m2));
       mv = mv.blend(m2, m2.compare(GT, mv));
-      if (GATHER) {
-        exact(mv).intoArray(km, r * L);
+      if (GATHER) { // folded twice: L/4 gathers below instead of L
+        FloatVector w = mv.rearrange(FOLD_HALF);
+        mv = mv.blend(w, w.compare(GT, mv));
+        w = mv.rearrange(FOLD_QUARTER);
+        mv.blend(w, w.compare(GT, mv)).intoArray(km, r * L);
       } else {
         s[SMALL_M + r] = mv.reduceLanes(MAX);
       }
@@ -1564,7 +1567,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
     if (GATHER) {
       FloatVector m = FloatVector.fromArray(S, km, 0, LANE_STARTS, 0);
-      for (int i = 1; i < L; i++) {
+      for (int i = 1; i < L / 4; i++) {
         FloatVector v = FloatVector.fromArray(S, km, i, LANE_STARTS, 0);
         m = m.blend(v, v.compare(GT, m));
       }
@@ -1620,8 +1623,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       }
       // forward() (no grad) took Math.exp here, an ulp away from forwardBackward's e_t at times
       s[ET + r] = s[RED + target - Math.min(targetCol, classes - L)];
-      if (GATHER) {
-        exact(acc).intoArray(km, r * L);
+      if (GATHER) { // folded twice: L/4 gathers in softmaxGroupOthers instead of L
+        acc = exact(acc).add(acc.rearrange(FOLD_HALF));
+        acc.add(acc.rearrange(FOLD_QUARTER)).intoArray(km, r * L);
       } else {
         exact(acc).intoArray(s, RED);
         s[OTHERS + r] = (float) sumLanes(s, RED);
@@ -1639,10 +1643,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] s = c.s;
     if (GATHER) {
       float[] km = c.km;
-      for (int i = 0; i < L; i++) {
+      for (int i = 0; i < L / 4; i++) {
         FloatVector.fromArray(S, km, i, LANE_STARTS, 0).intoArray(s, TERMS + i * L);
       }
-      laneSums(s, TERMS, L, OTHERS);
+      laneSums(s, TERMS, L / 4, OTHERS);
     }
     VectorMask<Float> dead = FloatVector.fromArray(S, s, SMALL_T).compare(LT, 0f);
     FloatVector.fromArray(S, s, OTHERS).blend(1f, dead).intoArray(s, OTHERS);
