@@ -114,7 +114,13 @@ public final class FocalLoss {
     return new SigmoidBuilder();
   }
 
-  /** The Vector API support of this JVM and what {@link Kernel#AUTO} resolves to. */
+  /**
+   * The Vector API support of this JVM and what {@link Kernel#AUTO} resolves to.
+   *
+   * @throws IllegalStateException if the system property {@code dev.focalsimd.kernel} is neither
+   *     {@code scalar} nor {@code vector}, or is {@code vector} where the vector kernel is
+   *     unavailable (AUTO then resolves to nothing)
+   */
   public static Platform platform() {
     return Platform.current();
   }
@@ -895,7 +901,10 @@ public final class FocalLoss {
      * Builds the loss.
      *
      * @throws IllegalStateException if {@link Kernel#VECTOR} was asked for and this JVM cannot run
-     *     it; the message names the fix ({@code --add-modules jdk.incubator.vector})
+     *     it (the message says why, and names the fix {@code --add-modules jdk.incubator.vector}
+     *     where the module is what is missing); or if {@link Kernel#AUTO} was asked for and the
+     *     system property {@code dev.focalsimd.kernel} is neither {@code scalar} nor {@code vector},
+     *     or is {@code vector} where the vector kernel is unavailable
      */
     public FocalLoss build() {
       KernelProvider.Probe probe = KernelProvider.probe();
@@ -906,14 +915,13 @@ public final class FocalLoss {
           break;
         case VECTOR:
           if (probe.vector == null) {
-            String reason = probe.vectorUnavailableReason;
-            throw new IllegalStateException("Kernel.VECTOR is unavailable: " + reason
-                + (reason.contains(KernelProvider.FIX) ? "" : " (fix: " + KernelProvider.FIX + ")"));
+            throw new IllegalStateException("Kernel.VECTOR is unavailable: "
+                + probe.vectorUnavailableReason);
           }
           k = probe.vector;
           break;
         default:
-          k = probe.auto;
+          k = probe.auto();
       }
       return new FocalLoss(p.build(), reduction, k, parallelism, validateValues);
     }

@@ -11,7 +11,8 @@ import dev.focalsimd.kernels.KernelProvider;
  * @param floatLanes float lanes of the preferred species (vectorBitSize / 32)
  * @param autoKernel what {@link Kernel#AUTO} resolves to (SCALAR or VECTOR)
  * @param jdk the runtime's vendor and version
- * @param vectorUnavailableReason why the vector kernel is off, with the fix; null where it is on
+ * @param vectorUnavailableReason why the vector kernel is off (with the fix where the module is
+ *     missing); null where it is on
  */
 public record Platform(boolean vectorAvailable, int vectorBitSize, int floatLanes,
     Kernel autoKernel, String jdk, String vectorUnavailableReason) {
@@ -21,7 +22,7 @@ public record Platform(boolean vectorAvailable, int vectorBitSize, int floatLane
     String jdk = System.getProperty("java.vm.vendor", "?") + " "
         + System.getProperty("java.runtime.version", System.getProperty("java.version", "?"));
     return new Platform(probe.vector != null, probe.vectorBitSize, probe.vectorBitSize / 32,
-        Kernel.valueOf(probe.auto.name()), jdk, probe.vectorUnavailableReason);
+        Kernel.valueOf(probe.auto().name()), jdk, probe.vectorUnavailableReason);
   }
 
   /** One line, for logs and benchmark headers. */

@@ -35,14 +35,37 @@ public final class KernelProvider {
     public final String vectorUnavailableReason;
     /** The preferred species' size in bits, or 0 where the module is not resolved. */
     public final int vectorBitSize;
-    /** The kernel AUTO resolves to. */
+    /** The kernel AUTO resolves to; null where {@link #autoError} says why there is none. */
     public final FocalKernel auto;
+    /**
+     * Why AUTO resolves to no kernel (a {@value KernelProvider#PROPERTY} value that is unknown, or {@code vector}
+     * where the vector kernel is unavailable), or null.
+     */
+    public final String autoError;
+    /** Whether {@value KernelProvider#PROPERTY} made the choice. */
+    public final boolean forced;
 
-    Probe(FocalKernel vector, String reason, int bits, FocalKernel auto) {
+    Probe(FocalKernel vector, String reason, int bits, FocalKernel auto, String autoError,
+        boolean forced) {
       this.vector = vector;
       this.vectorUnavailableReason = reason;
       this.vectorBitSize = bits;
       this.auto = auto;
+      this.autoError = autoError;
+      this.forced = forced;
+    }
+
+    /**
+     * The kernel AUTO resolves to.
+     *
+     * @throws IllegalStateException with {@link #autoError} where {@value KernelProvider#PROPERTY} asks for what
+     *     this JVM cannot give; the explicit SCALAR and VECTOR choices are unaffected
+     */
+    public FocalKernel auto() {
+      if (auto == null) {
+        throw new IllegalStateException(autoError);
+      }
+      return auto;
     }
   }
 
@@ -81,36 +104,45 @@ public final class KernelProvider {
         reason = "vector kernel failed to load: " + t;
       }
     }
-    String forced = System.getProperty(PROPERTY, "").trim().toLowerCase(Locale.ROOT);
-    FocalKernel auto;
-    switch (forced) {
-      case "scalar":
-        auto = ScalarKernel.INSTANCE;
-        LOG.log(Level.INFO, "focal-simd: kernel SCALAR (forced by -D" + PROPERTY + "=scalar)");
-        break;
-      case "vector":
-        if (vector == null) {
-          throw new IllegalStateException("-D" + PROPERTY + "=vector, but the vector kernel is "
-              + "unavailable: " + reason);
-        }
-        auto = vector;
-        LOG.log(Level.INFO, "focal-simd: kernel VECTOR (forced), " + bits + "-bit species");
-        break;
-      case "":
-        auto = vector != null ? vector : ScalarKernel.INSTANCE;
-        if (vector != null) {
-          LOG.log(Level.INFO, "focal-simd: kernel VECTOR, " + bits + "-bit species");
-        } else {
-          LOG.log(Level.WARNING, "focal-simd: vector kernel unavailable (" + reason
-              + "); using the SCALAR kernel"
-              + (reason.contains(FIX) ? "" : ". To enable it: " + FIX) + ".");
-        }
-        break;
-      default:
-        throw new IllegalStateException("-D" + PROPERTY + "=" + forced
-            + " is not one of: scalar, vector");
+    Probe probe = choose(vector, reason, bits, System.getProperty(PROPERTY, ""));
+    if (probe.auto == null) {
+      LOG.log(Level.ERROR, "focal-simd: " + probe.autoError);
+    } else if (probe.auto != vector && probe.forced) {
+      LOG.log(Level.INFO, "focal-simd: kernel SCALAR (forced by -D" + PROPERTY + "=scalar)");
+    } else if (probe.auto != vector) {
+      LOG.log(Level.WARNING, "focal-simd: vector kernel unavailable (" + reason
+          + "); using the SCALAR kernel.");
+    } else {
+      LOG.log(Level.INFO, "focal-simd: kernel VECTOR" + (probe.forced ? " (forced)" : "") + ", "
+          + bits + "-bit species");
     }
-    return new Probe(vector, reason, bits, auto);
+    return probe;
+  }
+
+  /**
+   * AUTO's kernel from what the JVM offers and the {@value #PROPERTY} value {@code forced}: never
+   * throws, so that a bad value fails each AUTO choice with its reason (not the class's
+   * initialization, which would leave every later use a NoClassDefFoundError), while SCALAR and
+   * an available VECTOR stay usable. The module's fix is in {@code reason} only where the module
+   * is missing: where it is resolved and the kernel is off for another reason (no C2, a species
+   * below 128 bits), adding the module would not help.
+   */
+  static Probe choose(FocalKernel vector, String reason, int bits, String forced) {
+    String f = forced.trim().toLowerCase(Locale.ROOT);
+    switch (f) {
+      case "scalar":
+        return new Probe(vector, reason, bits, ScalarKernel.INSTANCE, null, true);
+      case "vector":
+        return vector != null ? new Probe(vector, reason, bits, vector, null, true)
+            : new Probe(null, reason, bits, null, "-D" + PROPERTY + "=vector, but the vector "
+                + "kernel is unavailable: " + reason, true);
+      case "":
+        return new Probe(vector, reason, bits, vector != null ? vector : ScalarKernel.INSTANCE,
+            null, false);
+      default:
+        return new Probe(vector, reason, bits, null,
+            "-D" + PROPERTY + "=" + forced.trim() + " is not one of: scalar, vector", true);
+    }
   }
 
   /** Why this JVM would run the vector kernel slowly, or null: interpreter only, or no C2. */
