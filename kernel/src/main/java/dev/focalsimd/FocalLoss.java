@@ -153,7 +153,8 @@ public final class FocalLoss {
   /**
    * The reduced loss for dense targets.
    *
-   * @param input N x C probabilities (one-vs-all) or logits, row-major
+   * @param input N x C probabilities (one-vs-all: finite, clipped to [epsilon, 1 - epsilon], not
+   *     range-checked) or logits, row-major
    * @param targets N x C target values in [0, 1]
    * @param classes C, at least 1
    * @return the loss reduced by {@link #reduction()}
@@ -172,7 +173,8 @@ public final class FocalLoss {
    * The reduced loss for class-index targets ({@code t[i]} in [0, C); the softmax and sigmoid
    * forms also take the ignore index, and the sigmoid form C for background).
    *
-   * @param input N x C probabilities (one-vs-all) or logits, row-major
+   * @param input N x C probabilities (one-vs-all: finite, clipped to [epsilon, 1 - epsilon], not
+   *     range-checked) or logits, row-major
    * @param targets N class indices
    * @param classes C, at least 1
    * @return the loss reduced by {@link #reduction()}
@@ -190,7 +192,8 @@ public final class FocalLoss {
   /**
    * The reduced loss and its gradient, for dense targets.
    *
-   * @param input N x C probabilities (one-vs-all) or logits, row-major
+   * @param input N x C probabilities (one-vs-all: finite, clipped to [epsilon, 1 - epsilon], not
+   *     range-checked) or logits, row-major
    * @param targets N x C target values in [0, 1]
    * @param classes C, at least 1
    * @param gradInput N x C, overwritten with d(reduced loss)/d(input)
@@ -211,7 +214,8 @@ public final class FocalLoss {
   /**
    * The reduced loss and its gradient, for class-index targets.
    *
-   * @param input N x C probabilities (one-vs-all) or logits, row-major
+   * @param input N x C probabilities (one-vs-all: finite, clipped to [epsilon, 1 - epsilon], not
+   *     range-checked) or logits, row-major
    * @param targets N class indices
    * @param classes C, at least 1
    * @param gradInput N x C, overwritten with d(reduced loss)/d(input)
@@ -232,7 +236,8 @@ public final class FocalLoss {
   /**
    * The N unreduced row losses (sum over the C classes of each row), for dense targets.
    *
-   * @param input N x C probabilities (one-vs-all) or logits, row-major
+   * @param input N x C probabilities (one-vs-all: finite, clipped to [epsilon, 1 - epsilon], not
+   *     range-checked) or logits, row-major
    * @param targets N x C target values in [0, 1]
    * @param classes C, at least 1
    * @param lossPerSample N entries, overwritten with the row losses
@@ -252,7 +257,8 @@ public final class FocalLoss {
   /**
    * The N unreduced row losses, for class-index targets; ignored rows get 0.
    *
-   * @param input N x C probabilities (one-vs-all) or logits, row-major
+   * @param input N x C probabilities (one-vs-all: finite, clipped to [epsilon, 1 - epsilon], not
+   *     range-checked) or logits, row-major
    * @param targets N class indices
    * @param classes C, at least 1
    * @param lossPerSample N entries, overwritten with the row losses

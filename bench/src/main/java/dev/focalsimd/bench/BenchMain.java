@@ -245,7 +245,7 @@ public final class BenchMain {
               boolean valueOfJmhOption = i > 0 && JMH_VALUED.contains(args[i - 1]);
               if (!valueOfJmhOption) {
                 throw new BenchException("unknown option " + args[i]
-                    + " (java -jar bench.jar --help lists them)");
+                    + " (" + jar() + " --help lists them)");
               }
             }
             c.jmh.add(args[i]);
@@ -531,7 +531,7 @@ public final class BenchMain {
     }
     if (total == 0) {
       throw new BenchException("no benchmark matches " + jmh.getIncludes()
-          + " (java -jar bench.jar -l lists them)");
+          + " (" + jar() + " -l lists them)");
     }
     printHeader(out, host, info, profileName, specs.get(0).options(), total, estimate);
     notes.forEach(out::println);
@@ -567,7 +567,7 @@ public final class BenchMain {
         }
       } catch (NoBenchmarksException e) {
         throw new BenchException("no benchmark matches " + jmh.getIncludes()
-            + " (java -jar bench.jar -l lists them)");
+            + " (" + jar() + " -l lists them)");
       } catch (RunnerException e) {
         throw new BenchException("JMH: " + oneLine(String.valueOf(e.getMessage())));
       }
@@ -596,7 +596,8 @@ public final class BenchMain {
     }
     if ("smoke".equals(cli.settings)) {
       out.println("note: smoke settings do not warm the kernels up: these numbers check the"
-          + " pipeline, do not quote them");
+          + " pipeline, do not quote them (the vector kernel may not be compiled yet, so"
+          + " vector/scalar can come out below 1x)");
     }
     if (peers != null) {
       out.println();
@@ -876,8 +877,28 @@ public final class BenchMain {
    */
   static String savedLine(Path path, boolean hasResults) {
     return "results saved to " + path + (hasResults
-        ? " (compare: java -jar bench.jar --compare " + path + " OTHER.json)"
+        ? " (compare: " + jar() + " --compare " + path + " OTHER.json)"
         : " (the header only: none of these benchmarks is one cell per form, shape and kernel)");
+  }
+
+  /**
+   * "java -jar" and the path of the running jar, relative to the working directory where it lies
+   * below it ({@code bench/target/bench.jar} from the repository root), for the hints this tool
+   * prints; "java -jar bench.jar" where it does not run from a jar (tests).
+   */
+  static String jar() {
+    try {
+      Path jar = Path.of(BenchMain.class.getProtectionDomain().getCodeSource().getLocation()
+          .toURI());
+      if (jar.toString().endsWith(".jar")) {
+        Path cwd = Path.of("").toAbsolutePath();
+        Path abs = jar.toAbsolutePath().normalize();
+        return "java -jar " + (abs.startsWith(cwd) ? cwd.relativize(abs) : abs);
+      }
+    } catch (RuntimeException | java.net.URISyntaxException e) {
+      // no code source: fall through
+    }
+    return "java -jar bench.jar";
   }
 
   static String defaultFileName(HostInfo host, PlatformProbe.Info info, Instant date) {

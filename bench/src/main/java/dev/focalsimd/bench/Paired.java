@@ -123,7 +123,7 @@ final class Paired {
         jmh.getIncludes(), jmh.getExcludes());
     if (entries.isEmpty()) {
       throw new BenchException("no benchmark matches " + jmh.getIncludes()
-          + " (java -jar bench.jar -l lists them)");
+          + " (" + BenchMain.jar() + " -l lists them)");
     }
     List<Cell> cells = new ArrayList<>();
     for (BenchmarkListEntry e : entries) {

@@ -219,7 +219,8 @@ final class Reports {
       double[] g = geomeanVectorSpeedup(files.get(i));
       sb.append('[').append(i + 1).append("] geometric mean of vector/scalar speedups: ")
           .append(g == null ? "n/a (no row has both kernels)"
-              : String.format(Locale.ROOT, "%.2fx over %d rows", g[0], (int) g[1]))
+              : String.format(Locale.ROOT, "%.2fx over %d row%s", g[0], (int) g[1],
+                  (int) g[1] == 1 ? "" : "s"))
           .append('\n');
     }
     return sb.toString();

@@ -62,10 +62,16 @@ class CliTest {
   @Test
   void compareHintOnlyForFilesWithResults() {
     java.nio.file.Path p = java.nio.file.Path.of("r.json");
-    assertTrue(BenchMain.savedLine(p, true).contains("--compare r.json"));
+    assertTrue(BenchMain.savedLine(p, true).contains(BenchMain.jar() + " --compare r.json"));
     String none = BenchMain.savedLine(p, false);
     assertTrue(none.startsWith("results saved to r.json"), none);
     assertTrue(!none.contains("--compare"), none);
+  }
+
+  @Test
+  void hintsNameAJarThatRuns() {
+    // from the tests' class directories there is no jar: the generic name
+    assertEquals("java -jar bench.jar", BenchMain.jar());
   }
 
   @Test
