@@ -100,12 +100,16 @@ class EdgeCaseTest {
   }
 
   /**
-   * With the value checks off, softmax rows over 16 classes holding a NaN logit (one in a full
-   * group of 16 rows, one in a partial group; 16 classes is one vector per row at 512 bits) give
-   * NaN losses on both kernels, and the other rows of their groups are those of the scalar kernel.
+   * With the value checks off, a NaN logit in softmax rows over 16 classes (one in a full group of
+   * 16 rows, one in a partial group; 16 classes is one vector per row at 512 bits) changes only
+   * its own row: every other row's loss is finite and that of the scalar kernel. The bad rows'
+   * own losses are whatever the kernel makes of NaN (documented: NaN or wrong): the scalar
+   * kernel's NaN, the 512-bit row passes' NaN, but a finite value from the class-major passes at
+   * 128 and 256 bits, whose exponential maps NaN to 0 (this test's first version asserted NaN
+   * everywhere and failed there in CI).
    */
   @Test
-  void uncheckedNanLogitGivesNaNRowLossOnly() {
+  void uncheckedNanLogitChangesOnlyItsRow() {
     int rows = 20;
     int classes = 16;
     java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
@@ -118,26 +122,26 @@ class EdgeCaseTest {
       t[r] = rnd.nextInt(classes);
     }
     int[] bad = {5, 18};
-    z[bad[0] * classes + 3] = Float.NaN;
-    z[bad[1] * classes + t[bad[1]]] = Float.NaN;
+    z[bad[0] * classes + (t[bad[0]] + 3) % classes] = Float.NaN; // not the target
+    z[bad[1] * classes + t[bad[1]]] = Float.NaN; // the target
     float[] expected = null;
     for (Kernel k : GoldenTest.kernels()) {
       FocalLoss loss = FocalLoss.softmax().gamma(2f).validateValues(false).kernel(k).build();
       float[] ps = nanFilled(rows);
       loss.perSample(z, t, classes, ps);
-      for (int r = 0; r < rows; r++) {
-        boolean isBad = r == bad[0] || r == bad[1];
-        assertEquals(isBad, Float.isNaN(ps[r]), k + " row " + r + " loss " + ps[r]);
+      if (k == Kernel.SCALAR) {
+        assertTrue(Float.isNaN(ps[bad[0]]) && Float.isNaN(ps[bad[1]]),
+            "scalar bad rows " + ps[bad[0]] + ", " + ps[bad[1]]);
       }
       if (expected == null) {
         expected = ps;
-      } else {
-        for (int r = 0; r < rows; r++) {
-          if (!Float.isNaN(ps[r])) {
-            assertEquals(expected[r], ps[r], Tolerance.LOSS * Math.abs(expected[r]),
-                k + " row " + r);
-          }
+      }
+      for (int r = 0; r < rows; r++) {
+        if (r == bad[0] || r == bad[1]) {
+          continue;
         }
+        assertTrue(Float.isFinite(ps[r]), k + " row " + r + " loss " + ps[r]);
+        assertEquals(expected[r], ps[r], Tolerance.LOSS * Math.abs(expected[r]), k + " row " + r);
       }
     }
   }
