@@ -51,6 +51,24 @@ class EdgeCaseTest {
     }
   }
 
+  /** n logits uniform in [-3, 3). */
+  private static float[] randomLogits(java.util.SplittableRandom rnd, int n) {
+    float[] z = new float[n];
+    for (int i = 0; i < n; i++) {
+      z[i] = (float) (rnd.nextDouble() * 6 - 3);
+    }
+    return z;
+  }
+
+  /** rows class indices uniform in [0, classes). */
+  private static int[] randomClasses(java.util.SplittableRandom rnd, int rows, int classes) {
+    int[] t = new int[rows];
+    for (int r = 0; r < rows; r++) {
+      t[r] = rnd.nextInt(classes);
+    }
+    return t;
+  }
+
   /**
    * With the value checks off, an ignored softmax row holding NaN or infinity changes nothing: its
    * gradient is 0 and the other rows' loss and gradient are those of the scalar kernel (the vector
@@ -61,14 +79,8 @@ class EdgeCaseTest {
     int rows = 20;
     int classes = 16;
     java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
-    float[] z = new float[rows * classes];
-    int[] t = new int[rows];
-    for (int i = 0; i < z.length; i++) {
-      z[i] = (float) (rnd.nextDouble() * 6 - 3);
-    }
-    for (int r = 0; r < rows; r++) {
-      t[r] = rnd.nextInt(classes);
-    }
+    float[] z = randomLogits(rnd, rows * classes);
+    int[] t = randomClasses(rnd, rows, classes);
     int[] bad = {2, 17};
     Arrays.fill(z, bad[0] * classes, (bad[0] + 1) * classes, Float.NaN);
     Arrays.fill(z, bad[1] * classes, (bad[1] + 1) * classes, Float.POSITIVE_INFINITY);
@@ -113,14 +125,8 @@ class EdgeCaseTest {
     int rows = 20;
     int classes = 16;
     java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
-    float[] z = new float[rows * classes];
-    int[] t = new int[rows];
-    for (int i = 0; i < z.length; i++) {
-      z[i] = (float) (rnd.nextDouble() * 6 - 3);
-    }
-    for (int r = 0; r < rows; r++) {
-      t[r] = rnd.nextInt(classes);
-    }
+    float[] z = randomLogits(rnd, rows * classes);
+    int[] t = randomClasses(rnd, rows, classes);
     int[] bad = {5, 18};
     z[bad[0] * classes + (t[bad[0]] + 3) % classes] = Float.NaN; // not the target
     z[bad[1] * classes + t[bad[1]]] = Float.NaN; // the target

@@ -1367,7 +1367,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final Pass[] SOFTMAX_ROW = {
       VectorKernel::softmaxRowMax,
       VectorKernel::softmaxRowExp,
-      VectorKernel::softmaxRowOthers,
+      VectorKernel::softmaxGroupOthers, // its ET blend is overwritten by softmaxRowTarget
       VectorKernel::softmaxRowTarget,
       VectorKernel::softmaxGroupLog,
       VectorKernel::softmaxGroupTerms,
@@ -1412,8 +1412,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * Row-wise softmax pass: per row, e_c = exp(z_c - max) into km at L L + r L, and the others
-   * (the target's lane 0) folded twice at r L, which {@link #softmaxRowOthers} sums per row (all 0
-   * for an ignored row).
+   * (the target's lane 0) folded twice at r L, which {@link #softmaxGroupOthers} sums per row
+   * (all 0 for an ignored row).
    */
   private static void softmaxRowExp(Chunk c) {
     float[] z = c.x;
@@ -1445,21 +1445,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       VectorShuffle.fromOp(S, i -> (i + L / 2) % L);
   private static final VectorShuffle<Float> FOLD_QUARTER =
       VectorShuffle.fromOp(S, i -> (i + L / 4) % L);
-
-  /**
-   * Row-wise softmax pass: the rows' folded others (their first L/4 lanes) gathered into the
-   * group's lanes and summed; an ignored lane gets the neutral 1.
-   */
-  private static void softmaxRowOthers(Chunk c) {
-    float[] s = c.s;
-    float[] km = c.km;
-    for (int i = 0; i < L / 4; i++) {
-      FloatVector.fromArray(S, km, i, LANE_STARTS, 0).intoArray(s, TERMS + i * L);
-    }
-    laneSums(s, TERMS, L / 4, OTHERS);
-    VectorMask<Float> dead = FloatVector.fromArray(S, s, SMALL_T).compare(LT, 0f);
-    FloatVector.fromArray(S, s, OTHERS).blend(1f, dead).intoArray(s, OTHERS);
-  }
 
   /**
    * Row-wise softmax pass over a group's lanes: e_t = exp(z_t - max), the same function of the
