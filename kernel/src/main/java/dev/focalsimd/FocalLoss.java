@@ -909,8 +909,8 @@ public final class FocalLoss {
      * @throws IllegalStateException if {@link Kernel#VECTOR} was asked for and this JVM cannot run
      *     it (the message says why, and names the fix {@code --add-modules jdk.incubator.vector}
      *     where the module is what is missing); or if {@link Kernel#AUTO} was asked for and the
-     *     system property {@code dev.focalsimd.kernel} is neither {@code scalar} nor {@code vector},
-     *     or is {@code vector} where the vector kernel is unavailable
+     *     system property {@code dev.focalsimd.kernel} is neither {@code scalar} nor {@code
+     *     vector}, or is {@code vector} where the vector kernel is unavailable
      */
     public FocalLoss build() {
       KernelProvider.Probe probe = KernelProvider.probe();

@@ -38,8 +38,8 @@ public final class KernelProvider {
     /** The kernel AUTO resolves to; null where {@link #autoError} says why there is none. */
     public final FocalKernel auto;
     /**
-     * Why AUTO resolves to no kernel (a {@value KernelProvider#PROPERTY} value that is unknown, or {@code vector}
-     * where the vector kernel is unavailable), or null.
+     * Why AUTO resolves to no kernel (a {@value KernelProvider#PROPERTY} value that is unknown, or
+     * {@code vector} where the vector kernel is unavailable), or null.
      */
     public final String autoError;
     /** Whether {@value KernelProvider#PROPERTY} made the choice. */
@@ -58,8 +58,8 @@ public final class KernelProvider {
     /**
      * The kernel AUTO resolves to.
      *
-     * @throws IllegalStateException with {@link #autoError} where {@value KernelProvider#PROPERTY} asks for what
-     *     this JVM cannot give; the explicit SCALAR and VECTOR choices are unaffected
+     * @throws IllegalStateException with {@link #autoError} where {@value KernelProvider#PROPERTY}
+     *     asks for what this JVM cannot give; the explicit SCALAR and VECTOR choices are unaffected
      */
     public FocalKernel auto() {
       if (auto == null) {
