@@ -913,13 +913,13 @@ public final class FocalLoss {
      *     vector}, or is {@code vector} where the vector kernel is unavailable
      */
     public FocalLoss build() {
-      KernelProvider.Probe probe = KernelProvider.probe();
       FocalKernel k;
       switch (kernel) {
-        case SCALAR:
+        case SCALAR: // no probe: a SCALAR-only program neither loads nor logs the vector kernel
           k = ScalarKernel.INSTANCE;
           break;
         case VECTOR:
+          KernelProvider.Probe probe = KernelProvider.probe();
           if (probe.vector == null) {
             throw new IllegalStateException("Kernel.VECTOR is unavailable: "
                 + probe.vectorUnavailableReason);
@@ -927,7 +927,7 @@ public final class FocalLoss {
           k = probe.vector;
           break;
         default:
-          k = probe.auto();
+          k = KernelProvider.probe().auto();
       }
       return new FocalLoss(p.build(), reduction, k, parallelism, validateValues);
     }

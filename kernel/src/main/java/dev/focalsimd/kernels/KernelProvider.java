@@ -108,13 +108,14 @@ public final class KernelProvider {
     if (probe.auto == null) {
       LOG.log(Level.ERROR, "focal-simd: " + probe.autoError);
     } else if (probe.auto != vector && probe.forced) {
-      LOG.log(Level.INFO, "focal-simd: kernel SCALAR (forced by -D" + PROPERTY + "=scalar)");
+      LOG.log(Level.INFO,
+          "focal-simd: Kernel.AUTO is SCALAR (forced by -D" + PROPERTY + "=scalar)");
     } else if (probe.auto != vector) {
       LOG.log(Level.WARNING, "focal-simd: vector kernel unavailable (" + reason
-          + "); using the SCALAR kernel.");
+          + "); Kernel.AUTO is SCALAR");
     } else {
-      LOG.log(Level.INFO, "focal-simd: kernel VECTOR" + (probe.forced ? " (forced)" : "") + ", "
-          + bits + "-bit species");
+      LOG.log(Level.INFO, "focal-simd: Kernel.AUTO is VECTOR" + (probe.forced ? " (forced)" : "")
+          + ", " + bits + "-bit species");
     }
     return probe;
   }
