@@ -537,6 +537,10 @@ public final class FocalLoss {
       float[] grad, int gOff, float[] ps, int psOff) {
     checkClassParams(classes);
     int len = n * classes;
+    if (parallelism > 1 && len >= PARALLEL_THRESHOLD && n > blockRows(classes)
+        && (validateValues || t != null)) {
+      return runTwoPhases(x, xOff, y, yOff, t, tOff, n, classes, grad, gOff, ps, psOff);
+    }
     if (validateValues) {
       checkValues(x, xOff, y, yOff, len, 0);
     }
@@ -552,22 +556,87 @@ public final class FocalLoss {
     return denominator == 0 ? 0f : (float) (sum / denominator);
   }
 
+  /**
+   * {@link #run} with more than one thread where something must be read before the kernel runs
+   * (the value checks, class indices): phase 1 scans, in parallel parts, the values (if checked)
+   * and the class indices (validated and counted); then, on the calling thread, their verdict
+   * (the first bad value, else the first bad index: what the sequential checks report) and the
+   * denominator; then phase 2 runs the kernel's blocks. One {@link Parallel} call: each helper is
+   * woken once per call, not once per phase. Nothing is written unless every check passed.
+   */
+  private float runTwoPhases(float[] x, int xOff, float[] y, int yOff, int[] t, int tOff, int n,
+      int classes, float[] grad, int gOff, float[] ps, int psOff) {
+    int len = n * classes;
+    int parts = SCAN_PARTS_PER_THREAD * parallelism;
+    int[] firstBad = new int[2 * parts];
+    long[] counts = new long[2 * parts]; // per part: rows counted, positive rows
+    int[] badRow = new int[parts];
+    LossParams p = paramsFor(n, classes);
+    int blockRows = blockRows(classes);
+    int blocks = (n + blockRows - 1) / blockRows;
+    double[] sums = new double[blocks];
+    double[] denominator = new double[1];
+    float[] gradScale = new float[1];
+    Parallel.forEach(parallelism, parts, k -> {
+      if (validateValues) {
+        scanPart(x, xOff, y, yOff, len, parts, k, firstBad);
+      }
+      if (t != null) {
+        int r0 = (int) ((long) n * k / parts);
+        int r1 = (int) ((long) n * (k + 1) / parts);
+        badRow[k] = countIndices(t, tOff, r0, r1, classes, counts, 2 * k);
+      }
+    }, () -> {
+      if (validateValues) {
+        throwIfBad(x, xOff, y, yOff, firstOf(firstBad, 0), firstOf(firstBad, 1), 0);
+      }
+      if (t != null) {
+        long counted = 0;
+        long positives = 0;
+        for (int k = 0; k < parts; k++) {
+          if (badRow[k] >= 0) { // parts in row order: the first bad part has the first bad row
+            throw badIndex(badRow[k], t[tOff + badRow[k]], classes);
+          }
+          counted += counts[2 * k];
+          positives += counts[2 * k + 1];
+        }
+        denominator[0] = denominatorOfCounts(counted, positives, classes);
+      } else {
+        denominator[0] = denominatorDense(y, yOff, n, classes);
+      }
+      gradScale[0] = denominator[0] == 0 ? 0f : (float) (1.0 / denominator[0]);
+      return true;
+    }, blocks, b -> sums[b] = block(p, b, blockRows, x, xOff, y, yOff, t, tOff, n, classes,
+        grad, gOff, gradScale[0], ps, psOff));
+    double total = 0;
+    for (double sum : sums) { // block order, whatever the parallelism
+      total += sum;
+    }
+    return denominator[0] == 0 ? 0f : (float) (total / denominator[0]);
+  }
+
+  /**
+   * Part k of parts equal ranges of the value checks: the range's first bad input (or -1) into
+   * firstBad[2k], its first bad target into firstBad[2k + 1]; {@link #firstOf} then gives the
+   * first of them, as the sequential check reports.
+   */
+  private void scanPart(float[] x, int xOff, float[] y, int yOff, int len, int parts, int k,
+      int[] firstBad) {
+    int lo = (int) ((long) len * k / parts);
+    int hi = (int) ((long) len * (k + 1) / parts);
+    firstBad[2 * k] = kernel.firstNonFinite(x, xOff + lo, hi - lo);
+    firstBad[2 * k + 1] = y == null ? -1 : kernel.firstOutsideUnit(y, yOff + lo, hi - lo);
+  }
+
   /** NaN or infinite input, dense targets outside [0, 1]; first is the view's index of x[xOff]. */
   private void checkValues(float[] x, int xOff, float[] y, int yOff, int len, long first) {
     int badInput;
     int badTarget;
     if (parallelism > 1 && len >= PARALLEL_THRESHOLD) {
-      // equal ranges, each thread claiming the next; part k's first bad input (or -1) at
-      // firstBad[2k], its first bad target at firstBad[2k + 1]; then the first of them, as the
-      // sequential check reports
       int parts = SCAN_PARTS_PER_THREAD * parallelism;
       int[] firstBad = new int[2 * parts];
-      Parallel.forEach(parallelism, parts, k -> {
-        int lo = (int) ((long) len * k / parts);
-        int hi = (int) ((long) len * (k + 1) / parts);
-        firstBad[2 * k] = kernel.firstNonFinite(x, xOff + lo, hi - lo);
-        firstBad[2 * k + 1] = y == null ? -1 : kernel.firstOutsideUnit(y, yOff + lo, hi - lo);
-      });
+      Parallel.forEach(parallelism, parts,
+          k -> scanPart(x, xOff, y, yOff, len, parts, k, firstBad));
       badInput = firstOf(firstBad, 0);
       badTarget = firstOf(firstBad, 1);
     } else if (valuesPass(x, xOff, y, yOff, len)) {
@@ -576,6 +645,12 @@ public final class FocalLoss {
       badInput = kernel.firstNonFinite(x, xOff, len);
       badTarget = badInput >= 0 || y == null ? -1 : kernel.firstOutsideUnit(y, yOff, len);
     }
+    throwIfBad(x, xOff, y, yOff, badInput, badTarget, first);
+  }
+
+  /** The exception for the first bad input or (if none) target, at array indices; or none. */
+  private static void throwIfBad(float[] x, int xOff, float[] y, int yOff, int badInput,
+      int badTarget, long first) {
     if (badInput >= 0) {
       throw new IllegalArgumentException("input[" + (first + badInput - xOff) + "] = "
           + x[badInput] + " is not finite");
@@ -654,26 +729,54 @@ public final class FocalLoss {
   }
 
   private double denominatorIndices(int[] t, int tOff, int n, int classes) {
+    long[] counts = new long[2];
+    int bad = countIndices(t, tOff, 0, n, classes, counts, 0);
+    if (bad >= 0) {
+      throw badIndex(bad, t[tOff + bad], classes);
+    }
+    return denominatorOfCounts(counts[0], counts[1], classes);
+  }
+
+  /**
+   * Rows r0 to r1 (exclusive) of class indices t[tOff + r]: the rows that count (not ignored)
+   * into counts[at] and those with a positive class (not the sigmoid's background index C) into
+   * counts[at + 1]; returns the first row whose index is not valid, or -1.
+   */
+  private int countIndices(int[] t, int tOff, int r0, int r1, int classes, long[] counts,
+      int at) {
     long counted = 0;
     long positives = 0;
     boolean ignorable = params.form != Form.ONE_VS_ALL;
     int upper = params.form == Form.SIGMOID ? classes : classes - 1; // sigmoid: C = background
-    for (int r = 0; r < n; r++) {
+    for (int r = r0; r < r1; r++) {
       int v = t[tOff + r];
       if (ignorable && v == params.ignoreIndex) {
         continue;
       }
       if (v < 0 || v > upper) {
-        throw new IllegalArgumentException("targets[" + r + "] = " + v + " is not a class index"
-            + " in [0, " + classes + ")"
-            + (params.form == Form.SIGMOID ? ", the background index " + classes : "")
-            + (ignorable ? " or the ignore index " + params.ignoreIndex : ""));
+        return r;
       }
       counted++;
       if (v < classes) {
         positives++;
       }
     }
+    counts[at] = counted;
+    counts[at + 1] = positives;
+    return -1;
+  }
+
+  /** The exception for class index v at row r. */
+  private IllegalArgumentException badIndex(int r, int v, int classes) {
+    boolean ignorable = params.form != Form.ONE_VS_ALL;
+    return new IllegalArgumentException("targets[" + r + "] = " + v + " is not a class index"
+        + " in [0, " + classes + ")"
+        + (params.form == Form.SIGMOID ? ", the background index " + classes : "")
+        + (ignorable ? " or the ignore index " + params.ignoreIndex : ""));
+  }
+
+  /** The reduction's denominator from the counts of {@link #countIndices}. */
+  private double denominatorOfCounts(long counted, long positives, int classes) {
     switch (reduction) {
       case SUM:
         return 1.0;

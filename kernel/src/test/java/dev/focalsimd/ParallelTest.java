@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /** The block runner behind {@link FocalLoss.Builder#parallelism(int)}. */
@@ -44,5 +45,122 @@ class ParallelTest {
     assertEquals(0, running.get(), "parts still running when forEach returned");
     assertEquals(boom.getMessage(), thrown.getMessage());
     assertSame(IllegalStateException.class, thrown.getClass());
+  }
+
+  @Test
+  void twoPhasesRunInOrderWithBetweenAfterEveryFirstPart() {
+    for (int parallelism : new int[] {1, 2, 3, 8}) {
+      for (int[] parts : new int[][] {{1, 1}, {8, 64}, {64, 7}, {3, 1000}}) {
+        AtomicIntegerArray runs1 = new AtomicIntegerArray(parts[0]);
+        AtomicIntegerArray runs2 = new AtomicIntegerArray(parts[1]);
+        AtomicInteger firstDone = new AtomicInteger();
+        AtomicInteger secondStarted = new AtomicInteger();
+        int[] seenByBetween = new int[2];
+        long[] written = new long[1];
+        AtomicLong bad = new AtomicLong();
+        String where = "parallelism " + parallelism + ", parts " + parts[0] + " + " + parts[1];
+        Parallel.forEach(parallelism, parts[0], i -> {
+          if (secondStarted.get() > 0) {
+            bad.incrementAndGet();
+          }
+          spin(i);
+          runs1.incrementAndGet(i);
+          firstDone.incrementAndGet();
+        }, () -> {
+          seenByBetween[0] = firstDone.get();
+          seenByBetween[1] = secondStarted.get();
+          written[0] = 42; // a plain write that every phase-2 part must see
+          return true;
+        }, parts[1], i -> {
+          secondStarted.incrementAndGet();
+          if (written[0] != 42) {
+            bad.incrementAndGet();
+          }
+          runs2.incrementAndGet(i);
+        });
+        assertEquals(parts[0], seenByBetween[0], where + ": phase-1 parts done before between");
+        assertEquals(0, seenByBetween[1], where + ": phase-2 parts started before between");
+        assertEquals(0, bad.get(), where + ": a phase-1 part after phase 2 began, or a stale read");
+        for (int i = 0; i < parts[0]; i++) {
+          assertEquals(1, runs1.get(i), where + ", phase-1 part " + i);
+        }
+        for (int i = 0; i < parts[1]; i++) {
+          assertEquals(1, runs2.get(i), where + ", phase-2 part " + i);
+        }
+      }
+    }
+  }
+
+  @Test
+  void noSecondPhaseWhenBetweenDeclinesOrThrows() {
+    for (int parallelism : new int[] {1, 2, 8}) {
+      AtomicInteger second = new AtomicInteger();
+      Parallel.forEach(parallelism, 16, i -> spin(i), () -> false, 64,
+          i -> second.incrementAndGet());
+      assertEquals(0, second.get(), "parallelism " + parallelism + ": between returned false");
+      IllegalArgumentException bad = new IllegalArgumentException("input[3] = NaN");
+      RuntimeException thrown = assertThrows(RuntimeException.class, () -> Parallel.forEach(
+          parallelism, 16, i -> spin(i), () -> {
+            throw bad;
+          }, 64, i -> second.incrementAndGet()));
+      assertSame(bad, thrown);
+      assertEquals(0, second.get(), "parallelism " + parallelism + ": between threw");
+    }
+  }
+
+  @Test
+  void aFailingFirstPartSkipsBetweenAndTheSecondPhase() {
+    for (int parallelism : new int[] {1, 2, 8}) {
+      RuntimeException boom = new IllegalStateException("part 5");
+      AtomicInteger between = new AtomicInteger();
+      AtomicInteger second = new AtomicInteger();
+      AtomicInteger running = new AtomicInteger();
+      RuntimeException thrown = assertThrows(RuntimeException.class, () -> Parallel.forEach(
+          parallelism, 200, i -> {
+            running.incrementAndGet();
+            try {
+              if (i == 5) {
+                throw boom;
+              }
+              spin(i);
+            } finally {
+              running.decrementAndGet();
+            }
+          }, () -> {
+            between.incrementAndGet();
+            return true;
+          }, 64, i -> second.incrementAndGet()));
+      assertSame(boom, thrown);
+      assertEquals(0, running.get(), "parts still running when forEach returned");
+      assertEquals(0, between.get(), "between ran after a failed part");
+      assertEquals(0, second.get(), "a phase-2 part ran after a failed part");
+    }
+  }
+
+  @Test
+  void aFailingSecondPartIsRethrownAfterEveryStartedPartHasReturned() {
+    RuntimeException boom = new IllegalStateException("phase-2 part 9");
+    AtomicInteger running = new AtomicInteger();
+    RuntimeException thrown = assertThrows(RuntimeException.class, () -> Parallel.forEach(
+        4, 8, i -> spin(i), () -> true, 300, i -> {
+          running.incrementAndGet();
+          try {
+            if (i == 9) {
+              throw boom;
+            }
+            spin(i);
+          } finally {
+            running.decrementAndGet();
+          }
+        }));
+    assertSame(boom, thrown);
+    assertEquals(0, running.get(), "parts still running when forEach returned");
+  }
+
+  /** A little work that varies with i, so that parts end out of order. */
+  private static void spin(int i) {
+    for (int k = 0; k < (i % 7) * 50; k++) {
+      Thread.onSpinWait();
+    }
   }
 }

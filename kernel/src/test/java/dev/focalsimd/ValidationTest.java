@@ -566,6 +566,48 @@ class ValidationTest {
     }
   }
 
+  /**
+   * With the checks and parallelism above 1, the class indices are checked between the parallel
+   * value checks and the kernel's blocks (one parallel call): a bad index still fails before
+   * anything is written, and a NaN logit is reported before it.
+   */
+  @Test
+  void parallelCallsCheckClassIndicesBeforeWriting() {
+    int classes = 16;
+    int n = 2 * FocalLoss.PARALLEL_THRESHOLD / classes + 3;
+    float[] z = new float[n * classes];
+    int[] t = new int[n];
+    for (int i = 0; i < z.length; i++) {
+      z[i] = ((i * 37) % 101) / 25f - 2f;
+    }
+    for (int r = 0; r < n; r++) {
+      t[r] = (r * 7) % classes;
+    }
+    for (int parallelism : new int[] {2, 8}) {
+      FocalLoss loss = FocalLoss.softmax().parallelism(parallelism).build();
+      float[] g = new float[z.length];
+      Arrays.fill(g, 7f);
+      float[] ps = new float[n];
+      Arrays.fill(ps, 5f);
+      int[] badT = t.clone();
+      badT[n - 2] = classes;
+      assertIae(() -> loss.forwardBackward(z, badT, classes, g), "targets[" + (n - 2) + "]",
+          String.valueOf(classes));
+      assertIae(() -> loss.perSample(z, badT, classes, ps), "targets[" + (n - 2) + "]");
+      float[] badZ = z.clone();
+      badZ[n * classes - 1] = Float.NaN;
+      assertIae(() -> loss.forwardBackward(badZ, badT, classes, g),
+          "input[" + (n * classes - 1) + "] = NaN");
+      for (float v : g) {
+        assertEquals(7f, v, 0f);
+      }
+      for (float v : ps) {
+        assertEquals(5f, v, 0f);
+      }
+      assertTrue(Float.isFinite(loss.forwardBackward(z, t, classes, g)));
+    }
+  }
+
   private static void assertIae(Executable e, String... mustName) {
     IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, e);
     for (String s : mustName) {
