@@ -10,9 +10,12 @@ import java.util.function.IntConsumer;
 
 /**
  * Runs the parts of one call on the calling thread and up to {@code parallelism - 1} pool workers.
- * Each part is claimed by whichever thread is free next (one atomic counter), so a worker that
- * is slow to wake or is descheduled costs nothing but its share; and the calling thread works
- * instead of waiting, so {@code parallelism} threads do the work with one thread woken per helper.
+ * Parts are claimed by whichever thread is free next (one atomic counter), in runs of consecutive
+ * parts that shrink as fewer remain (a thread takes 1/(2 threads) of what is left, at least one
+ * part: OpenMP's guided schedule), so a worker that is slow to wake or is descheduled costs
+ * nothing but its share, while each thread works through neighbouring rows (contiguous memory
+ * for the prefetchers) and claims less often; the calling thread works instead of waiting, so
+ * {@code parallelism} threads do the work with one thread woken per helper.
  * What a part computes must not depend on the thread that runs it (the callers write each part's
  * result to its own slot and combine the slots in a fixed order).
  *
@@ -63,6 +66,7 @@ final class Parallel {
       }
       return;
     }
+    run.threads = helpers + 1;
     ForkJoinPool pool = POOLS.computeIfAbsent(helpers, ForkJoinPool::new);
     Helper[] started = new Helper[helpers];
     for (int h = 0; h < helpers; h++) {
@@ -116,6 +120,8 @@ final class Parallel {
     final boolean twoPhases;
     final int parts2;
     final IntConsumer second;
+    /** The threads that may claim parts: the calling thread and its helpers. */
+    int threads = 1;
     /** Whether phase 2 runs: PENDING until the calling thread has run between. */
     volatile int gate = PENDING;
     /** The first exception a helper's part threw. */
@@ -129,13 +135,25 @@ final class Parallel {
       this.second = second;
     }
 
+    /** Claims and runs runs of parts (see the class comment) until none is left or a stop. */
     void drain(AtomicInteger next, int parts, IntConsumer part) {
-      for (int i = next.getAndIncrement(); i < parts; i = next.getAndIncrement()) {
-        try {
-          part.accept(i);
-        } finally {
-          if (next == next1) {
-            done1.incrementAndGet();
+      while (true) {
+        int i;
+        int n;
+        do {
+          i = next.get();
+          if (i >= parts) {
+            return;
+          }
+          n = Math.max(1, (parts - i) / (2 * threads));
+        } while (!next.compareAndSet(i, i + n));
+        for (int j = i; j < i + n && gate != STOP; j++) {
+          try {
+            part.accept(j);
+          } finally {
+            if (next == next1) {
+              done1.incrementAndGet();
+            }
           }
         }
       }
