@@ -47,7 +47,7 @@ final class Parallel {
    * Two phases with one wake-up per helper: {@code first.accept(i)} for every i in [0, parts1);
    * once all of them have returned, {@code between} on the calling thread; then, if it returned
    * true, {@code second.accept(i)} for every i in [0, parts2). Helpers that run out of phase-1
-   * parts wait for between's outcome (spinning: at most about one part's time on the calling
+   * parts wait for between's outcome (spinning: at most about one run of parts on the calling
    * thread) instead of parking. No phase-2 part starts before {@code between} has returned true,
    * and what between wrote is visible to every phase-2 part. An exception from a part or from
    * between stops the call (no phase-2 part starts after it) and is rethrown after every started
