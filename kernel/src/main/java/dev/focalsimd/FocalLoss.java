@@ -567,7 +567,7 @@ public final class FocalLoss {
   private float runTwoPhases(float[] x, int xOff, float[] y, int yOff, int[] t, int tOff, int n,
       int classes, float[] grad, int gOff, float[] ps, int psOff) {
     int len = n * classes;
-    int parts = SCAN_PARTS_PER_THREAD * parallelism;
+    int parts = scanParts(len);
     int[] firstBad = new int[2 * parts];
     long[] counts = new long[2 * parts]; // per part: rows counted, positive rows
     int[] badRow = new int[parts];
@@ -628,12 +628,23 @@ public final class FocalLoss {
     firstBad[2 * k + 1] = y == null ? -1 : kernel.firstOutsideUnit(y, yOff + lo, hi - lo);
   }
 
+  /**
+   * Parts of a parallel scan over len elements: SCAN_PARTS_PER_THREAD per thread, for at most
+   * one thread per block's worth of elements and at most ForkJoinPool's limit + 1 threads (so
+   * that no parallelism overflows the count or starts threads with nothing to do).
+   */
+  private int scanParts(int len) {
+    int threads = Math.min(Math.min(parallelism, Parallel.MAX_HELPERS + 1),
+        Math.max(1, len / BLOCK_ELEMENTS));
+    return SCAN_PARTS_PER_THREAD * threads;
+  }
+
   /** NaN or infinite input, dense targets outside [0, 1]; first is the view's index of x[xOff]. */
   private void checkValues(float[] x, int xOff, float[] y, int yOff, int len, long first) {
     int badInput;
     int badTarget;
     if (parallelism > 1 && len >= PARALLEL_THRESHOLD) {
-      int parts = SCAN_PARTS_PER_THREAD * parallelism;
+      int parts = scanParts(len);
       int[] firstBad = new int[2 * parts];
       Parallel.forEach(parallelism, parts,
           k -> scanPart(x, xOff, y, yOff, len, parts, k, firstBad));
@@ -983,7 +994,8 @@ public final class FocalLoss {
      * Threads used for batches of at least {@link FocalLoss#PARALLEL_THRESHOLD} elements (default
      * 1: the library starts no thread unless asked). Rows are split in fixed blocks, so results do
      * not depend on this value. Worker threads are daemon threads of a pool shared by every
-     * instance with the same parallelism.
+     * instance with the same parallelism; a call uses at most 32768 threads (ForkJoinPool's limit
+     * of 32767 workers, and the calling thread), and no more than it has blocks of rows.
      *
      * @throws IllegalArgumentException if parallelism is below 1
      */

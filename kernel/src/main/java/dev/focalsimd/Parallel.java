@@ -4,6 +4,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
@@ -47,63 +48,67 @@ final class Parallel {
    * Two phases with one wake-up per helper: {@code first.accept(i)} for every i in [0, parts1);
    * once all of them have returned, {@code between} on the calling thread; then, if it returned
    * true, {@code second.accept(i)} for every i in [0, parts2). Helpers that run out of phase-1
-   * parts wait for between's outcome (spinning: at most about one run of parts on the calling
-   * thread) instead of parking. No phase-2 part starts before {@code between} has returned true,
-   * and what between wrote is visible to every phase-2 part. An exception from a part or from
-   * between stops the call (no phase-2 part starts after it) and is rethrown after every started
-   * helper has finished.
+   * parts wait for between's outcome instead of returning to the pool (spinning about 20 us, then
+   * napping 20 us at a time: the wait lasts the calling thread's last run of phase-1 parts plus
+   * between). No phase-2 part starts before {@code between} has returned true, and what between
+   * wrote is visible to every phase-2 part. An exception from a part or from between stops the
+   * call (no part is claimed after it, and neither between nor any phase-2 part runs after a
+   * phase-1 part threw) and is rethrown, the first one thrown, after every started helper has
+   * finished.
    *
-   * @param between null for one phase (then parts2 must be 0)
+   * @param between null for one phase (parts2 and second are then ignored)
    */
   static void forEach(int parallelism, int parts1, IntConsumer first, BooleanSupplier between,
       int parts2, IntConsumer second) {
-    Run run = new Run(parts1, first, between != null, parts2, second);
-    int helpers = Math.min(parallelism, Math.max(parts1, parts2)) - 1;
+    Run run = new Run(parts1, first, between != null, between == null ? 0 : parts2, second);
+    int helpers = Math.min(Math.min(parallelism, Math.max(parts1, run.parts2)) - 1, MAX_HELPERS);
     if (helpers <= 0) {
       run.drain(run.next1, parts1, first);
       if (between != null && between.getAsBoolean()) {
-        run.drain(run.next2, parts2, second);
+        run.drain(run.next2, run.parts2, second);
       }
       return;
     }
     run.threads = helpers + 1;
-    ForkJoinPool pool = POOLS.computeIfAbsent(helpers, ForkJoinPool::new);
     Helper[] started = new Helper[helpers];
-    for (int h = 0; h < helpers; h++) {
-      started[h] = new Helper(run);
-      pool.execute(started[h]);
-    }
-    Throwable failure = null;
     try {
+      ForkJoinPool pool = POOLS.computeIfAbsent(helpers, ForkJoinPool::new);
+      for (int h = 0; h < helpers; h++) {
+        Helper helper = new Helper(run);
+        pool.execute(helper);
+        started[h] = helper;
+      }
       run.drain(run.next1, parts1, first);
       if (between != null) {
         run.awaitFirstPhase();
-        failure = run.failure; // a helper's phase-1 part threw
-        boolean go = failure == null && between.getAsBoolean();
-        run.gate = go ? Run.GO : Run.STOP;
-        if (go) {
-          run.drain(run.next2, parts2, second);
+        boolean go = run.failure.get() == null && between.getAsBoolean();
+        // a compare-and-set: a helper's failure may have set STOP meanwhile
+        if (run.gate.compareAndSet(Run.PENDING, go ? Run.GO : Run.STOP) && go) {
+          run.drain(run.next2, run.parts2, second);
         }
       }
-    } catch (RuntimeException | Error e) {
-      failure = e;
-      run.stop();
+    } catch (Throwable e) {
+      run.fail(e);
     }
     for (Helper h : started) {
-      if (!h.state.compareAndSet(Helper.WAITING, Helper.CANCELLED)) {
+      if (h != null && !h.state.compareAndSet(Helper.WAITING, Helper.CANCELLED)) {
         h.join(); // it started: wait until it has no part left
       }
     }
-    if (failure == null) {
-      failure = run.failure; // the part's own exception, not the pool's wrapped copy
-    }
+    Throwable failure = run.failure.get(); // the part's own exception, not the pool's copy
     if (failure instanceof RuntimeException) {
       throw (RuntimeException) failure;
     }
-    if (failure != null) {
+    if (failure instanceof Error) {
       throw (Error) failure;
     }
+    if (failure != null) { // a checked exception thrown past the compiler
+      throw new IllegalStateException(failure);
+    }
   }
+
+  /** ForkJoinPool's limit on its workers (the calling thread makes one more). */
+  static final int MAX_HELPERS = 0x7fff;
 
   /** One call's shared state: the claim counters, phase 1's completions, the gate. */
   private static final class Run {
@@ -122,10 +127,10 @@ final class Parallel {
     final IntConsumer second;
     /** The threads that may claim parts: the calling thread and its helpers. */
     int threads = 1;
-    /** Whether phase 2 runs: PENDING until the calling thread has run between. */
-    volatile int gate = PENDING;
-    /** The first exception a helper's part threw. */
-    volatile Throwable failure;
+    /** Whether phase 2 runs: PENDING until the calling thread has run between, or a failure. */
+    final AtomicInteger gate = new AtomicInteger(PENDING);
+    /** The first exception a part (or between) threw. */
+    final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     Run(int parts1, IntConsumer first, boolean twoPhases, int parts2, IntConsumer second) {
       this.parts1 = parts1;
@@ -135,7 +140,10 @@ final class Parallel {
       this.second = second;
     }
 
-    /** Claims and runs runs of parts (see the class comment) until none is left or a stop. */
+    /**
+     * Claims and runs runs of parts (see the class comment) until none is left or a stop; a
+     * phase-1 part counts as done only once it has returned normally.
+     */
     void drain(AtomicInteger next, int parts, IntConsumer part) {
       while (true) {
         int i;
@@ -147,32 +155,33 @@ final class Parallel {
           }
           n = Math.max(1, (parts - i) / (2 * threads));
         } while (!next.compareAndSet(i, i + n));
-        for (int j = i; j < i + n && gate != STOP; j++) {
-          try {
-            part.accept(j);
-          } finally {
-            if (next == next1) {
-              done1.incrementAndGet();
-            }
+        for (int j = i; j < i + n && gate.get() != STOP; j++) {
+          part.accept(j);
+          if (next == next1) {
+            done1.incrementAndGet();
           }
         }
       }
     }
 
-    /** Makes every thread stop at its next claim; no phase-2 part starts after this. */
-    void stop() {
-      gate = STOP;
+    /**
+     * Records e (if it is the first) and stops the call: every thread stops at its next part or
+     * claim, and no phase-2 part starts after this.
+     */
+    void fail(Throwable e) {
+      failure.compareAndSet(null, e);
+      gate.set(STOP);
       next1.set(parts1);
       next2.set(parts2);
     }
 
     /**
      * On the calling thread once its own phase-1 drain has returned (every part claimed): waits
-     * until every phase-1 part has returned, or a helper's part has thrown (its stop may have
-     * left parts unclaimed, which never count as done).
+     * until every phase-1 part has returned normally, or a part has failed (its stop may have left
+     * parts unclaimed, which never count as done).
      */
     void awaitFirstPhase() {
-      for (int spins = 0; done1.get() < parts1 && failure == null; spins++) {
+      for (int spins = 0; done1.get() < parts1 && failure.get() == null; spins++) {
         pause(spins);
       }
     }
@@ -184,17 +193,14 @@ final class Parallel {
         if (!twoPhases) {
           return;
         }
-        for (int spins = 0; gate == PENDING; spins++) {
+        for (int spins = 0; gate.get() == PENDING; spins++) {
           pause(spins);
         }
-        if (gate == GO) {
+        if (gate.get() == GO) {
           drain(next2, parts2, second);
         }
-      } catch (RuntimeException | Error e) {
-        if (failure == null) {
-          failure = e;
-        }
-        stop();
+      } catch (Throwable e) {
+        fail(e);
       }
     }
 

@@ -157,6 +157,47 @@ class ParallelTest {
     assertEquals(0, running.get(), "parts still running when forEach returned");
   }
 
+  /**
+   * The last phase-1 part (run by whichever thread claims it) throws: between must not run and no
+   * phase-2 part may start, even though every other phase-1 part returned (the review's case: a
+   * throwing part must not count as done).
+   */
+  @Test
+  void aFailingLastFirstPartSkipsBetween() {
+    for (int rep = 0; rep < 200; rep++) {
+      for (int parallelism : new int[] {2, 8}) {
+        RuntimeException boom = new IllegalStateException("last part");
+        AtomicInteger between = new AtomicInteger();
+        AtomicInteger second = new AtomicInteger();
+        int parts = 8 + rep % 9;
+        RuntimeException thrown = assertThrows(RuntimeException.class, () -> Parallel.forEach(
+            parallelism, parts, i -> {
+              spin(i);
+              if (i == parts - 1) {
+                throw boom;
+              }
+            }, () -> {
+              between.incrementAndGet();
+              return true;
+            }, 64, i -> second.incrementAndGet()));
+        assertSame(boom, thrown);
+        assertEquals(0, between.get(), "between ran after a failed part");
+        assertEquals(0, second.get(), "a phase-2 part ran after a failed part");
+      }
+    }
+  }
+
+  @Test
+  void parallelismFarAbovePartsStartsOnlyWhatThePartsNeed() {
+    AtomicIntegerArray runs = new AtomicIntegerArray(5);
+    Parallel.forEach(Integer.MAX_VALUE, 5, runs::incrementAndGet);
+    Parallel.forEach(Integer.MAX_VALUE, 3, runs::incrementAndGet, () -> true, 5,
+        runs::incrementAndGet);
+    for (int i = 0; i < 5; i++) {
+      assertEquals(i < 3 ? 3 : 2, runs.get(i), "part " + i);
+    }
+  }
+
   /** A little work that varies with i, so that parts end out of order. */
   private static void spin(int i) {
     for (int k = 0; k < (i % 7) * 50; k++) {

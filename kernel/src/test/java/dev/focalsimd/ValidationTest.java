@@ -567,9 +567,10 @@ class ValidationTest {
   }
 
   /**
-   * With the checks and parallelism above 1, the class indices are checked between the parallel
-   * value checks and the kernel's blocks (one parallel call): a bad index still fails before
-   * anything is written, and a NaN logit is reported before it.
+   * With parallelism above 1 (up to far more threads than the call has blocks), the class indices
+   * are checked, with or without the value checks, between the parallel value checks and the
+   * kernel's blocks (one parallel call): a bad index still fails before anything is written, a
+   * NaN logit is reported before it, and good input gives parallelism 1's bits.
    */
   @Test
   void parallelCallsCheckClassIndicesBeforeWriting() {
@@ -583,28 +584,36 @@ class ValidationTest {
     for (int r = 0; r < n; r++) {
       t[r] = (r * 7) % classes;
     }
-    for (int parallelism : new int[] {2, 8}) {
-      FocalLoss loss = FocalLoss.softmax().parallelism(parallelism).build();
-      float[] g = new float[z.length];
-      Arrays.fill(g, 7f);
-      float[] ps = new float[n];
-      Arrays.fill(ps, 5f);
-      int[] badT = t.clone();
-      badT[n - 2] = classes;
-      assertIae(() -> loss.forwardBackward(z, badT, classes, g), "targets[" + (n - 2) + "]",
-          String.valueOf(classes));
-      assertIae(() -> loss.perSample(z, badT, classes, ps), "targets[" + (n - 2) + "]");
-      float[] badZ = z.clone();
-      badZ[n * classes - 1] = Float.NaN;
-      assertIae(() -> loss.forwardBackward(badZ, badT, classes, g),
-          "input[" + (n * classes - 1) + "] = NaN");
-      for (float v : g) {
-        assertEquals(7f, v, 0f);
+    float[] expected = new float[z.length];
+    float expectedLoss = FocalLoss.softmax().build().forwardBackward(z, t, classes, expected);
+    for (int parallelism : new int[] {2, 8, 1 << 30}) {
+      for (boolean checks : new boolean[] {true, false}) {
+        FocalLoss loss =
+            FocalLoss.softmax().parallelism(parallelism).validateValues(checks).build();
+        float[] g = new float[z.length];
+        Arrays.fill(g, 7f);
+        float[] ps = new float[n];
+        Arrays.fill(ps, 5f);
+        int[] badT = t.clone();
+        badT[n - 2] = classes;
+        assertIae(() -> loss.forwardBackward(z, badT, classes, g), "targets[" + (n - 2) + "]",
+            String.valueOf(classes));
+        assertIae(() -> loss.perSample(z, badT, classes, ps), "targets[" + (n - 2) + "]");
+        if (checks) {
+          float[] badZ = z.clone();
+          badZ[n * classes - 1] = Float.NaN;
+          assertIae(() -> loss.forwardBackward(badZ, badT, classes, g),
+              "input[" + (n * classes - 1) + "] = NaN");
+        }
+        for (float v : g) {
+          assertEquals(7f, v, 0f);
+        }
+        for (float v : ps) {
+          assertEquals(5f, v, 0f);
+        }
+        assertEquals(expectedLoss, loss.forwardBackward(z, t, classes, g), 0f);
+        assertTrue(Arrays.equals(expected, g), "gradient differs from parallelism 1's");
       }
-      for (float v : ps) {
-        assertEquals(5f, v, 0f);
-      }
-      assertTrue(Float.isFinite(loss.forwardBackward(z, t, classes, g)));
     }
   }
 
