@@ -567,7 +567,8 @@ public final class FocalLoss {
   private float runTwoPhases(float[] x, int xOff, float[] y, int yOff, int[] t, int tOff, int n,
       int classes, float[] grad, int gOff, float[] ps, int psOff) {
     int len = n * classes;
-    int parts = scanParts(len);
+    int scanThreads = scanThreads(len);
+    int parts = SCAN_PARTS_PER_THREAD * scanThreads;
     int[] firstBad = new int[2 * parts];
     long[] counts = new long[2 * parts]; // per part: rows counted, positive rows
     int[] badRow = new int[parts];
@@ -577,7 +578,8 @@ public final class FocalLoss {
     double[] sums = new double[blocks];
     double[] denominator = new double[1];
     float[] gradScale = new float[1];
-    Parallel.forEach(parallelism, parts, k -> {
+    int threads = Math.min(threadCap(), Math.max(scanThreads, blocks));
+    Parallel.forEach(threads, parts, k -> {
       if (validateValues) {
         scanPart(x, xOff, y, yOff, len, parts, k, firstBad);
       }
@@ -629,14 +631,17 @@ public final class FocalLoss {
   }
 
   /**
-   * Parts of a parallel scan over len elements: SCAN_PARTS_PER_THREAD per thread, for at most
-   * one thread per block's worth of elements and at most ForkJoinPool's limit + 1 threads (so
-   * that no parallelism overflows the count or starts threads with nothing to do).
+   * Threads for a parallel scan over len elements (SCAN_PARTS_PER_THREAD parts each): at most one
+   * per block's worth of elements and at most {@link #threadCap}, so that no parallelism overflows
+   * the part count or starts threads with nothing to do.
    */
-  private int scanParts(int len) {
-    int threads = Math.min(Math.min(parallelism, Parallel.MAX_HELPERS + 1),
-        Math.max(1, len / BLOCK_ELEMENTS));
-    return SCAN_PARTS_PER_THREAD * threads;
+  private int scanThreads(int len) {
+    return Math.min(threadCap(), Math.max(1, len / BLOCK_ELEMENTS));
+  }
+
+  /** The parallelism, at most ForkJoinPool's limit of workers plus the calling thread. */
+  private int threadCap() {
+    return Math.min(parallelism, Parallel.MAX_HELPERS + 1);
   }
 
   /** NaN or infinite input, dense targets outside [0, 1]; first is the view's index of x[xOff]. */
@@ -644,9 +649,10 @@ public final class FocalLoss {
     int badInput;
     int badTarget;
     if (parallelism > 1 && len >= PARALLEL_THRESHOLD) {
-      int parts = scanParts(len);
+      int scanThreads = scanThreads(len);
+      int parts = SCAN_PARTS_PER_THREAD * scanThreads;
       int[] firstBad = new int[2 * parts];
-      Parallel.forEach(parallelism, parts,
+      Parallel.forEach(scanThreads, parts,
           k -> scanPart(x, xOff, y, yOff, len, parts, k, firstBad));
       badInput = firstOf(firstBad, 0);
       badTarget = firstOf(firstBad, 1);
@@ -993,9 +999,10 @@ public final class FocalLoss {
     /**
      * Threads used for batches of at least {@link FocalLoss#PARALLEL_THRESHOLD} elements (default
      * 1: the library starts no thread unless asked). Rows are split in fixed blocks, so results do
-     * not depend on this value. Worker threads are daemon threads of a pool shared by every
-     * instance with the same parallelism; a call uses at most 32768 threads (ForkJoinPool's limit
-     * of 32767 workers, and the calling thread), and no more than it has blocks of rows.
+     * not depend on this value. Worker threads are daemon threads of pools shared by every
+     * instance (one pool per number of worker threads a call uses); a call uses at most 32768
+     * threads (ForkJoinPool's limit of 32767 workers, and the calling thread), and no more than it
+     * has blocks of rows (or, for the value checks, 16K-element ranges).
      *
      * @throws IllegalArgumentException if parallelism is below 1
      */

@@ -26,8 +26,9 @@ import java.util.function.IntConsumer;
  * value checks, then the kernel) runs in {@link #forEach(int, int, IntConsumer, BooleanSupplier,
  * int, IntConsumer) one wake-up}, not two.
  *
- * <p>The pools are static, one per helper count, of daemon threads (a {@link ForkJoinPool}'s), so
- * they never keep the JVM alive; the library starts them only for a parallelism above 1.
+ * <p>The pools are static, one per number of helpers a call uses (shared by every caller), of
+ * daemon threads (a {@link ForkJoinPool}'s, which starts its workers as tasks arrive), so they
+ * never keep the JVM alive; the library starts them only for a parallelism above 1.
  */
 final class Parallel {
 
@@ -53,30 +54,26 @@ final class Parallel {
    * between). No phase-2 part starts before {@code between} has returned true, and what between
    * wrote is visible to every phase-2 part. An exception from a part or from between stops the
    * call (no part is claimed after it, and neither between nor any phase-2 part runs after a
-   * phase-1 part threw) and is rethrown, the first one thrown, after every started helper has
-   * finished.
+   * phase-1 part threw) and is rethrown (the first one recorded, where several threads threw)
+   * after every started helper has finished.
    *
    * @param between null for one phase (parts2 and second are then ignored)
    */
   static void forEach(int parallelism, int parts1, IntConsumer first, BooleanSupplier between,
       int parts2, IntConsumer second) {
     Run run = new Run(parts1, first, between != null, between == null ? 0 : parts2, second);
-    int helpers = Math.min(Math.min(parallelism, Math.max(parts1, run.parts2)) - 1, MAX_HELPERS);
-    if (helpers <= 0) {
-      run.drain(run.next1, parts1, first);
-      if (between != null && between.getAsBoolean()) {
-        run.drain(run.next2, run.parts2, second);
-      }
-      return;
-    }
+    int helpers = Math.max(0,
+        Math.min(Math.min(parallelism, Math.max(parts1, run.parts2)) - 1, MAX_HELPERS));
     run.threads = helpers + 1;
     Helper[] started = new Helper[helpers];
     try {
-      ForkJoinPool pool = POOLS.computeIfAbsent(helpers, ForkJoinPool::new);
-      for (int h = 0; h < helpers; h++) {
-        Helper helper = new Helper(run);
-        pool.execute(helper);
-        started[h] = helper;
+      if (helpers > 0) {
+        ForkJoinPool pool = POOLS.computeIfAbsent(helpers, ForkJoinPool::new);
+        for (int h = 0; h < helpers; h++) {
+          Helper helper = new Helper(run);
+          pool.execute(helper);
+          started[h] = helper;
+        }
       }
       run.drain(run.next1, parts1, first);
       if (between != null) {
@@ -102,7 +99,7 @@ final class Parallel {
     if (failure instanceof Error) {
       throw (Error) failure;
     }
-    if (failure != null) { // a checked exception thrown past the compiler
+    if (failure != null) { // a checked exception thrown past the compiler, with or without helpers
       throw new IllegalStateException(failure);
     }
   }
@@ -207,7 +204,8 @@ final class Parallel {
     /**
      * Spins briefly (the wait is for the end of another thread's part: usually microseconds),
      * then sleeps in short naps: where threads outnumber cores (the JIT's, the GC's, another
-     * program's), the thread waited for may need this core to finish its part.
+     * program's), the thread waited for may need this core to finish its part. (An interrupted
+     * thread's naps return at once: it spins until the wait ends, which it still does.)
      */
     private static void pause(int spins) {
       if (spins < SPINS) {
