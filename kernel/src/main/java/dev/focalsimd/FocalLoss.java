@@ -312,15 +312,16 @@ public final class FocalLoss {
     checkLength("targets", targets.length, logits.length);
     checkHessianOutputs(logits, gradient, hessian);
     checkClassParams(classes);
+    if (hessianTwoPhases(logits, targets, null, n, classes, gradient, hessian)) {
+      return;
+    }
     int bad = kernel.firstNonFinite(logits, 0, logits.length);
     if (bad >= 0) {
-      throw new IllegalArgumentException("logits[" + bad + "] = " + logits[bad]
-          + " is not finite");
+      throw badLogit(logits, bad);
     }
     bad = kernel.firstOutsideUnit(targets, 0, targets.length);
     if (bad >= 0) {
-      throw new IllegalArgumentException("targets[" + bad + "] = " + targets[bad]
-          + " is not in [0, 1]");
+      throw badDenseTarget(targets, bad);
     }
     runHessian(logits, targets, null, n, classes, gradient, hessian);
   }
@@ -363,13 +364,71 @@ public final class FocalLoss {
     checkLength("targets", targets.length, n);
     checkHessianOutputs(logits, gradient, hessian);
     checkClassParams(classes);
+    if (hessianTwoPhases(logits, null, targets, n, classes, gradient, hessian)) {
+      return;
+    }
     int bad = kernel.firstNonFinite(logits, 0, logits.length);
     if (bad >= 0) {
-      throw new IllegalArgumentException("logits[" + bad + "] = " + logits[bad]
-          + " is not finite");
+      throw badLogit(logits, bad);
     }
     denominatorIndices(targets, 0, n, classes); // validates every class index
     runHessian(logits, null, targets, n, classes, gradient, hessian);
+  }
+
+  private static IllegalArgumentException badLogit(float[] logits, int i) {
+    return new IllegalArgumentException("logits[" + i + "] = " + logits[i] + " is not finite");
+  }
+
+  private static IllegalArgumentException badDenseTarget(float[] targets, int i) {
+    return new IllegalArgumentException("targets[" + i + "] = " + targets[i]
+        + " is not in [0, 1]");
+  }
+
+  /**
+   * {@link #gradientHessian} with more than one thread, as {@link #runTwoPhases}: the logits'
+   * finiteness and the targets (dense: in [0, 1]; class indices: valid) checked in parallel parts,
+   * the first bad value reported as the sequential checks report it (logits first), then the
+   * Hessian blocks, in one {@link Parallel} call. Returns false, doing nothing, where the call is
+   * one thread's (parallelism 1, one block, or below {@link #PARALLEL_THRESHOLD} elements).
+   */
+  private boolean hessianTwoPhases(float[] x, float[] y, int[] t, int n, int classes,
+      float[] grad, float[] hess) {
+    int len = n * classes;
+    int blockRows = blockRows(classes);
+    int blocks = (n + blockRows - 1) / blockRows;
+    if (parallelism == 1 || blocks == 1 || len < PARALLEL_THRESHOLD) {
+      return false;
+    }
+    int scanThreads = scanThreads(len);
+    int parts = SCAN_PARTS_PER_THREAD * scanThreads;
+    int[] firstBad = new int[2 * parts];
+    long[] counts = new long[2 * parts];
+    int[] badRow = new int[parts];
+    HessianKernel hk = hessianKernel();
+    Parallel.forEach(Math.min(threadCap(), Math.max(scanThreads, blocks)), parts, k -> {
+      scanPart(x, 0, y, 0, len, parts, k, firstBad);
+      if (t != null) {
+        badRow[k] = countIndices(t, 0, (int) ((long) n * k / parts),
+            (int) ((long) n * (k + 1) / parts), classes, counts, 2 * k);
+      }
+    }, () -> {
+      int bad = firstOf(firstBad, 0);
+      if (bad >= 0) {
+        throw badLogit(x, bad);
+      }
+      bad = firstOf(firstBad, 1);
+      if (bad >= 0) {
+        throw badDenseTarget(y, bad);
+      }
+      for (int k = 0; t != null && k < parts; k++) {
+        if (badRow[k] >= 0) {
+          throw badIndex(badRow[k], t[badRow[k]], classes);
+        }
+      }
+      return true;
+    }, blocks, b -> HessianBlocks.run(hk, params, b, b + 1, blockRows, x, y, t, n, classes, grad,
+        hess));
+    return true;
   }
 
   private static void checkHessianOutputs(float[] logits, float[] gradient, float[] hessian) {
@@ -387,17 +446,14 @@ public final class FocalLoss {
         : ScalarHessianKernel.INSTANCE;
   }
 
+  /** One thread's {@link #gradientHessian} (see {@link #hessianTwoPhases} for more threads). */
   private void runHessian(float[] x, float[] y, int[] t, int n, int classes, float[] grad,
       float[] hess) {
     int blockRows = blockRows(classes);
     int blocks = (n + blockRows - 1) / blockRows;
-    HessianKernel hk = hessianKernel();
-    if (parallelism > 1 && blocks > 1 && (long) n * classes >= PARALLEL_THRESHOLD) {
-      Parallel.forEach(parallelism, blocks, b -> HessianBlocks.run(hk, params, b, b + 1,
-          blockRows, x, y, t, n, classes, grad, hess));
-    } else { // no lambda: a boosting round calls this once per round, allocation-free
-      HessianBlocks.run(hk, params, 0, blocks, blockRows, x, y, t, n, classes, grad, hess);
-    }
+    // no lambda: a boosting round calls this once per round, allocation-free
+    HessianBlocks.run(hessianKernel(), params, 0, blocks, blockRows, x, y, t, n, classes, grad,
+        hess);
   }
 
   /** Elementwise outputs, so blocks may run in any order and on any thread. */

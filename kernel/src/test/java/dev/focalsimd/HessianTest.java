@@ -501,6 +501,58 @@ class HessianTest {
     assertArrayEquals(h1, h2);
   }
 
+  /**
+   * With parallelism above 1 the checks run as the first phase of the parallel call: the first bad
+   * logit is reported before a bad target (dense) or class index, by its index as one thread
+   * reports it, and nothing is written; good input gives parallelism 1's bits for the sigmoid's
+   * dense targets too.
+   */
+  @Test
+  void parallelChecksReportTheFirstBadValueAndWriteNothing() {
+    Random rnd = new Random(12);
+    int c = 8;
+    int n = (FocalLoss.PARALLEL_THRESHOLD / c) * 2 + 3;
+    float[] x = new float[n * c];
+    float[] y = new float[n * c];
+    int[] t = new int[n];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rnd.nextGaussian() * 3;
+      y[i] = rnd.nextInt(5) == 0 ? 1f : 0f;
+    }
+    for (int r = 0; r < n; r++) {
+      t[r] = rnd.nextInt(c);
+    }
+    FocalLoss sig2 = FocalLoss.sigmoid().gamma(2f).parallelism(2).build();
+    FocalLoss soft2 = FocalLoss.softmax().gamma(2f).parallelism(8).build();
+    float[] g = new float[x.length];
+    float[] h = new float[x.length];
+    Arrays.fill(g, 42f);
+    Arrays.fill(h, 42f);
+    float[] badX = x.clone();
+    badX[x.length - 2] = Float.NaN;
+    badX[x.length / 2 + 1] = Float.NEGATIVE_INFINITY;
+    float[] badY = y.clone();
+    badY[3] = 1.5f;
+    int[] badT = t.clone();
+    badT[1] = -7;
+    assertMessage("logits[" + (x.length / 2 + 1) + "] = -Infinity",
+        () -> sig2.gradientHessian(badX, badY, c, g, h));
+    assertMessage("targets[3] = 1.5", () -> sig2.gradientHessian(x, badY, c, g, h));
+    assertMessage("logits[" + (x.length / 2 + 1) + "]",
+        () -> soft2.gradientHessian(badX, badT, c, g, h));
+    assertMessage("targets[1] = -7", () -> soft2.gradientHessian(x, badT, c, g, h));
+    for (int i = 0; i < x.length; i++) {
+      assertEquals(42f, g[i], 0f);
+      assertEquals(42f, h[i], 0f);
+    }
+    float[] g1 = new float[x.length];
+    float[] h1 = new float[x.length];
+    FocalLoss.sigmoid().gamma(2f).build().gradientHessian(x, y, c, g1, h1);
+    sig2.gradientHessian(x, y, c, g, h);
+    assertArrayEquals(g1, g);
+    assertArrayEquals(h1, h);
+  }
+
   // ------------------------------------------------------------ validation
 
   @Test
