@@ -115,7 +115,7 @@ final class Parallel {
 
     final AtomicInteger next1 = new AtomicInteger();
     final AtomicInteger next2 = new AtomicInteger();
-    /** Phase-1 parts that have returned (or thrown). */
+    /** Phase-1 parts that have returned normally. */
     final AtomicInteger done1 = new AtomicInteger();
     final int parts1;
     final IntConsumer first;
