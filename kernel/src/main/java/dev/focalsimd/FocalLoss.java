@@ -408,8 +408,7 @@ public final class FocalLoss {
     Parallel.forEach(Math.min(threadCap(), Math.max(scanThreads, blocks)), parts, k -> {
       scanPart(x, 0, y, 0, len, parts, k, firstBad);
       if (t != null) {
-        badRow[k] = countIndices(t, 0, (int) ((long) n * k / parts),
-            (int) ((long) n * (k + 1) / parts), classes, counts, 2 * k);
+        indexPart(t, 0, n, classes, parts, k, counts, badRow);
       }
     }, () -> {
       int bad = firstOf(firstBad, 0);
@@ -420,10 +419,8 @@ public final class FocalLoss {
       if (bad >= 0) {
         throw badDenseTarget(y, bad);
       }
-      for (int k = 0; t != null && k < parts; k++) {
-        if (badRow[k] >= 0) {
-          throw badIndex(badRow[k], t[badRow[k]], classes);
-        }
+      if (t != null) {
+        throwIfBadIndex(t, 0, classes, badRow);
       }
       return true;
     }, blocks, b -> HessianBlocks.run(hk, params, b, b + 1, blockRows, x, y, t, n, classes, grad,
@@ -640,21 +637,17 @@ public final class FocalLoss {
         scanPart(x, xOff, y, yOff, len, parts, k, firstBad);
       }
       if (t != null) {
-        int r0 = (int) ((long) n * k / parts);
-        int r1 = (int) ((long) n * (k + 1) / parts);
-        badRow[k] = countIndices(t, tOff, r0, r1, classes, counts, 2 * k);
+        indexPart(t, tOff, n, classes, parts, k, counts, badRow);
       }
     }, () -> {
       if (validateValues) {
         throwIfBad(x, xOff, y, yOff, firstOf(firstBad, 0), firstOf(firstBad, 1), 0);
       }
       if (t != null) {
+        throwIfBadIndex(t, tOff, classes, badRow);
         long counted = 0;
         long positives = 0;
         for (int k = 0; k < parts; k++) {
-          if (badRow[k] >= 0) { // parts in row order: the first bad part has the first bad row
-            throw badIndex(badRow[k], t[tOff + badRow[k]], classes);
-          }
           counted += counts[2 * k];
           positives += counts[2 * k + 1];
         }
@@ -837,6 +830,26 @@ public final class FocalLoss {
     counts[at] = counted;
     counts[at + 1] = positives;
     return -1;
+  }
+
+  /**
+   * Part k of parts equal row ranges of class indices: {@link #countIndices} of the range into
+   * counts[2k] and counts[2k + 1], its first bad row (or -1) into badRow[k].
+   */
+  private void indexPart(int[] t, int tOff, int n, int classes, int parts, int k, long[] counts,
+      int[] badRow) {
+    int r0 = (int) ((long) n * k / parts);
+    int r1 = (int) ((long) n * (k + 1) / parts);
+    badRow[k] = countIndices(t, tOff, r0, r1, classes, counts, 2 * k);
+  }
+
+  /** The first bad row of {@link #indexPart}'s parts, as one thread reports it; or none. */
+  private void throwIfBadIndex(int[] t, int tOff, int classes, int[] badRow) {
+    for (int row : badRow) {
+      if (row >= 0) { // parts in row order: the first bad part has the first bad row
+        throw badIndex(row, t[tOff + row], classes);
+      }
+    }
   }
 
   /** The exception for class index v at row r. */

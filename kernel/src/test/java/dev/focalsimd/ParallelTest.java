@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 import org.junit.jupiter.api.Test;
 
 /** The block runner behind {@link FocalLoss.Builder#parallelism(int)}. */
@@ -31,17 +32,7 @@ class ParallelTest {
     RuntimeException boom = new IllegalStateException("part 5");
     AtomicInteger running = new AtomicInteger();
     RuntimeException thrown = assertThrows(RuntimeException.class, () ->
-        Parallel.forEach(4, 200, i -> {
-          running.incrementAndGet();
-          try {
-            if (i == 5) {
-              throw boom;
-            }
-            Thread.onSpinWait();
-          } finally {
-            running.decrementAndGet();
-          }
-        }));
+        Parallel.forEach(4, 200, failingAt(5, boom, running)));
     assertEquals(0, running.get(), "parts still running when forEach returned");
     assertEquals(boom.getMessage(), thrown.getMessage());
     assertSame(IllegalStateException.class, thrown.getClass());
@@ -116,17 +107,7 @@ class ParallelTest {
       AtomicInteger second = new AtomicInteger();
       AtomicInteger running = new AtomicInteger();
       RuntimeException thrown = assertThrows(RuntimeException.class, () -> Parallel.forEach(
-          parallelism, 200, i -> {
-            running.incrementAndGet();
-            try {
-              if (i == 5) {
-                throw boom;
-              }
-              spin(i);
-            } finally {
-              running.decrementAndGet();
-            }
-          }, () -> {
+          parallelism, 200, failingAt(5, boom, running), () -> {
             between.incrementAndGet();
             return true;
           }, 64, i -> second.incrementAndGet()));
@@ -142,17 +123,7 @@ class ParallelTest {
     RuntimeException boom = new IllegalStateException("phase-2 part 9");
     AtomicInteger running = new AtomicInteger();
     RuntimeException thrown = assertThrows(RuntimeException.class, () -> Parallel.forEach(
-        4, 8, i -> spin(i), () -> true, 300, i -> {
-          running.incrementAndGet();
-          try {
-            if (i == 9) {
-              throw boom;
-            }
-            spin(i);
-          } finally {
-            running.decrementAndGet();
-          }
-        }));
+        4, 8, i -> spin(i), () -> true, 300, failingAt(9, boom, running)));
     assertSame(boom, thrown);
     assertEquals(0, running.get(), "parts still running when forEach returned");
   }
@@ -196,6 +167,24 @@ class ParallelTest {
     for (int i = 0; i < 5; i++) {
       assertEquals(i < 3 ? 3 : 2, runs.get(i), "part " + i);
     }
+  }
+
+  /**
+   * A part that throws boom at index failAt and otherwise does {@link #spin}, counting in running
+   * the parts under way (0 once every started part has returned or thrown).
+   */
+  private static IntConsumer failingAt(int failAt, RuntimeException boom, AtomicInteger running) {
+    return i -> {
+      running.incrementAndGet();
+      try {
+        if (i == failAt) {
+          throw boom;
+        }
+        spin(i);
+      } finally {
+        running.decrementAndGet();
+      }
+    };
   }
 
   /** A little work that varies with i, so that parts end out of order. */

@@ -4,12 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Paths;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,21 +16,9 @@ class ProbeLogTest {
 
   @Test
   void onlyTheFirstAutoBuildLogsTheChoice() throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-    for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (a.startsWith("--add-modules") || a.startsWith("-XX:MaxVectorSize")
-          || a.startsWith("-Ddev.focalsimd.")) {
-        cmd.add(a);
-      }
-    }
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(ProbeLogMain.class.getName());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(2, TimeUnit.MINUTES), "child JVM finished");
-    assertEquals(0, p.exitValue(), () -> "child JVM failed:\n" + out);
+    ChildJvm.Result r = ChildJvm.run(ProbeLogMain.class, 2);
+    String out = r.output();
+    assertEquals(0, r.exitValue(), () -> "child JVM failed:\n" + out);
     int mark = out.indexOf(ProbeLogMain.MARK);
     assertTrue(mark >= 0, () -> "no mark in:\n" + out);
     String before = out.substring(0, mark);
