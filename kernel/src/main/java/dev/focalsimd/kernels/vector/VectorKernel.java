@@ -2267,30 +2267,23 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Second half: s[to + i] = k ln2 + ln(1 + f), ln(1 + f) = f - f^2/2 + f^3 P(f) (Cephes logf);
-   * -infinity where v = 0. Within VectorMath.log's error bound (1 ulp).
+   * Second half: s[to + i] = k ln2 + ln(1 + f), ln(1 + f) = f - s (f - R(s^2)) with s = f / (2 +
+   * f) (fdlibm); -infinity where v = 0. Within VectorMath.log's error bound (1 ulp).
    */
   private static void lnFinish(float[] s, int from, float plus, int to, int n) {
-    FloatVector lp2 = FloatVector.broadcast(S, VectorMath.LP2);
-    FloatVector lp3 = FloatVector.broadcast(S, VectorMath.LP3);
-    FloatVector lp4 = FloatVector.broadcast(S, VectorMath.LP4);
-    FloatVector lp5 = FloatVector.broadcast(S, VectorMath.LP5);
-    FloatVector lp6 = FloatVector.broadcast(S, VectorMath.LP6);
-    FloatVector lp7 = FloatVector.broadcast(S, VectorMath.LP7);
-    FloatVector lp8 = FloatVector.broadcast(S, VectorMath.LP8);
+    FloatVector lg1 = FloatVector.broadcast(S, VectorMath.LG1);
+    FloatVector lg2 = FloatVector.broadcast(S, VectorMath.LG2);
     FloatVector ln2Hi = FloatVector.broadcast(S, VectorMath.LN2_HI);
     FloatVector ln2Lo = FloatVector.broadcast(S, VectorMath.LN2_LO);
-    FloatVector minusHalf = FloatVector.broadcast(S, -0.5f);
     for (int i = 0; i < n; i += L) {
       FloatVector k = FloatVector.fromArray(S, s, LK + i);
       FloatVector f = FloatVector.fromArray(S, s, LF + i);
-      FloatVector z = f.mul(f);
-      FloatVector p = f.fma(VectorMath.LP0, VectorMath.LP1).fma(f, lp2).fma(f, lp3).fma(f, lp4).fma(f, lp5)
-          .fma(f, lp6).fma(f, lp7).fma(f, lp8);
-      FloatVector y = k.fma(ln2Lo, p.mul(f).mul(z));
-      y = z.fma(minusHalf, y);
+      FloatVector q = f.div(f.add(2f));
+      FloatVector z = q.mul(q);
+      FloatVector r = z.fma(VectorMath.LG4, VectorMath.LG3).fma(z, lg2).fma(z, lg1).mul(z);
+      FloatVector y = q.neg().fma(f.sub(r), k.fma(ln2Lo, f));
       VectorMask<Float> zero = FloatVector.fromArray(S, s, from + i).add(plus).compare(EQ, 0f);
-      k.fma(ln2Hi, f.add(y)).blend(Float.NEGATIVE_INFINITY, zero).intoArray(s, to + i);
+      k.fma(ln2Hi, y).blend(Float.NEGATIVE_INFINITY, zero).intoArray(s, to + i);
     }
   }
 
