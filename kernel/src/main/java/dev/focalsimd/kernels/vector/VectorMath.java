@@ -34,11 +34,14 @@ import jdk.incubator.vector.VectorMask;
  *       degree-8 polynomial in {@code f} (still used by {@link #log1p}).
  *   <li>{@link #exp}: {@code k = round(x / ln2)} by adding 1.5&middot;2<sup>23</sup>; {@code r = x
  *       - k ln2} with a two-constant (Cody-Waite) ln2, the first product exact in an {@code fma};
- *       {@code expm1(r) = r + r^2 Q(r)}, {@code Q} the degree-5 minimax polynomial of Cephes
- *       {@code expf}, with the low part of {@code r} kept in the small term; the result is {@code
- *       fma(expm1(r), 2^k1, 2^k1) * 2^k2}, {@code k1 + k2 = k}, the powers of two built with
- *       integer shifts. The split keeps both factors normal, so subnormal results and overflow to
- *       +&infin; come out right, and normal results are rounded once.
+ *       {@code expm1(r) = r + r^2 Q(r)}, {@code Q} a degree-4 polynomial, minimax for the
+ *       relative error of {@code exp(r)} on [-ln2/2, ln2/2] (this project's fit, {@code
+ *       docs/exp-minimax.py}: 3.1e-9 before its coefficients were rounded to float; Cephes
+ *       {@code expf}'s degree 5 is more than float needs), with the low part of {@code r} kept
+ *       in the small term; the result is {@code fma(expm1(r), 2^k1, 2^k1) * 2^k2}, {@code k1 +
+ *       k2 = k}, the powers of two built with integer shifts. The split keeps both factors
+ *       normal, so subnormal results and overflow to +&infin; come out right, and normal results
+ *       are rounded once.
  *   <li>{@link #expm1}: the same reduction and polynomial, then {@code 2 * (h (r + r^2 Q) + (h -
  *       1/2))} with {@code h = 2^(k-1)}, which is {@code 2^k exp(r) - 1} with {@code h}
  *       representable up to the overflow threshold; {@code |x| < 2^-25} returns {@code x}.
@@ -71,8 +74,8 @@ import jdk.incubator.vector.VectorMask;
  *
  * <ul>
  *   <li>{@code log}: 0.94 ulp [1] over every positive float, subnormals included;
- *   <li>{@code exp}: 0.87 ulp [1] over [-104, 89]; subnormal results within 0.75 MIN_VALUE;
- *   <li>{@code expm1}: 1.17 ulp [1.5] over [-104, 89];
+ *   <li>{@code exp}: 0.88 ulp [1] over [-104, 89]; subnormal results within 0.75 MIN_VALUE;
+ *   <li>{@code expm1}: 1.20 ulp [1.5] over [-104, 89];
  *   <li>{@code log1p}: 0.85 ulp [1] over (-1, MAX_VALUE];
  *   <li>{@code log1pQuotient}: 0.89 ulp [1] over [0, 1], with {@code s} computed as the sigmoid
  *       kernel computes it (four roundings), against {@link Math#log1p};
@@ -149,13 +152,14 @@ public final class VectorMath {
   /** Below this magnitude expm1(x) rounds to x. */
   private static final float EXPM1_TINY = 0x1p-25f;
 
-  // Cephes expf: exp(r) = 1 + r + r^2 Q(r), |r| <= ln2/2.
-  private static final float EQ0 = 1.9875691500e-4f;
-  private static final float EQ1 = 1.3981999507e-3f;
-  private static final float EQ2 = 8.3334519073e-3f;
-  private static final float EQ3 = 4.1665795894e-2f;
-  private static final float EQ4 = 1.6666665459e-1f;
-  private static final float EQ5 = 5.0000001201e-1f;
+  // exp(r) = 1 + r + r^2 Q(r), |r| <= ln2/2: Q of degree 4, minimax for the relative error of
+  // exp(r) (docs/exp-minimax.py: Lawson's iteration in double, then rounded to float; 3.1e-9
+  // relative before the rounding, 0.05 ulp). EQ0 is the highest power's coefficient.
+  private static final float EQ0 = 1.3814540580e-3f;
+  private static final float EQ1 = 8.3687454462e-3f;
+  private static final float EQ2 = 4.1668388993e-2f;
+  private static final float EQ3 = 1.6666521132e-1f;
+  private static final float EQ4 = 4.9999994040e-1f;
 
   private static final float SQRT2 = 1.41421356f;
 
@@ -236,7 +240,7 @@ public final class VectorMath {
   }
 
   /**
-   * Exponential, lane-wise. Max error 0.87 ulp over [-104, 89] (0.75 MIN_VALUE for subnormal
+   * Exponential, lane-wise. Max error 0.88 ulp over [-104, 89] (0.75 MIN_VALUE for subnormal
    * results).
    *
    * <p>Domain: every float. {@code x <= -103.972...} and {@code -Infinity} give {@code 0}, results
@@ -301,7 +305,6 @@ public final class VectorMath {
         .fma(r, xc.broadcast(EQ2))
         .fma(r, xc.broadcast(EQ3))
         .fma(r, xc.broadcast(EQ4))
-        .fma(r, xc.broadcast(EQ5))
         .fma(r.mul(r), r2)
         .add(r1) // expm1(r1 + r2)
         .fma(scale, scale)
@@ -322,7 +325,6 @@ public final class VectorMath {
         .fma(r, xc.broadcast(EQ2))
         .fma(r, xc.broadcast(EQ3))
         .fma(r, xc.broadcast(EQ4))
-        .fma(r, xc.broadcast(EQ5))
         .fma(r.mul(r), r2)
         .add(r1) // expm1(r1 + r2)
         .fma(s1, s1)
@@ -330,7 +332,7 @@ public final class VectorMath {
   }
 
   /**
-   * {@code exp(x) - 1}, lane-wise, accurate also for tiny |x|. Max error 1.17 ulp over
+   * {@code exp(x) - 1}, lane-wise, accurate also for tiny |x|. Max error 1.20 ulp over
    * [-104, 89].
    *
    * <p>Domain: every float. {@code |x| < 2^-25} (including {@code ±0} and subnormals) gives {@code
@@ -356,7 +358,6 @@ public final class VectorMath {
             .fma(r, x.broadcast(EQ2))
             .fma(r, x.broadcast(EQ3))
             .fma(r, x.broadcast(EQ4))
-            .fma(r, x.broadcast(EQ5))
             .fma(r.mul(r), r2);
     return h.fma(tail, h.fma(r1, h.sub(0.5f)))
         .mul(2f)
