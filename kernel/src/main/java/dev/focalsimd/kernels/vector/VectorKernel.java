@@ -2267,8 +2267,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Second half: s[to + i] = k ln2 + ln(1 + f), ln(1 + f) = f - s (f - R(s^2)) with s = f / (2 +
-   * f) (fdlibm); -infinity where v = 0. Within VectorMath.log's error bound (1 ulp).
+   * Second half: s[to + i] = k ln2 + ln(1 + f), ln(1 + f) = f - q (f - R(q^2)) with q = f / (2 +
+   * f) (fdlibm, as VectorMath.log); -infinity where v = 0. Within VectorMath.log's error bound (1
+   * ulp).
    */
   private static void lnFinish(float[] s, int from, float plus, int to, int n) {
     FloatVector lg1 = FloatVector.broadcast(S, VectorMath.LG1);

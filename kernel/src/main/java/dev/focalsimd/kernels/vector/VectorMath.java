@@ -30,7 +30,7 @@ import jdk.incubator.vector.VectorMask;
  *       {@code log(m) = 2 atanh(s) = f - s (f - R(s^2))}, {@code R} the degree-4 minimax
  *       polynomial of fdlibm's {@code logf} (FreeBSD {@code k_logf.h}); {@code k ln2} is added in
  *       two parts ({@code 355/512}, exact in {@code k * 355/512}, plus a correction). One
- *       division and eight multiplications or {@code fma}s, against the thirteen of Cephes's
+ *       division and eight multiplications or {@code fma}s, against the fourteen of Cephes's
  *       degree-8 polynomial in {@code f} (still used by {@link #log1p}).
  *   <li>{@link #exp}: {@code k = round(x / ln2)} by adding 1.5&middot;2<sup>23</sup>; {@code r = x
  *       - k ln2} with a two-constant (Cody-Waite) ln2, the first product exact in an {@code fma};
@@ -119,15 +119,15 @@ public final class VectorMath {
   private static final int EXP_BIAS = 127;
 
   // Cephes logf: log(1+f) = f - f^2/2 + f^3 P(f), f in [sqrt(1/2) - 1, sqrt(2) - 1).
-  static final float LP0 = 7.0376836292e-2f;
-  static final float LP1 = -1.1514610310e-1f;
-  static final float LP2 = 1.1676998740e-1f;
-  static final float LP3 = -1.2420140846e-1f;
-  static final float LP4 = 1.4249322787e-1f;
-  static final float LP5 = -1.6668057665e-1f;
-  static final float LP6 = 2.0000714765e-1f;
-  static final float LP7 = -2.4999993993e-1f;
-  static final float LP8 = 3.3333331174e-1f;
+  private static final float LP0 = 7.0376836292e-2f;
+  private static final float LP1 = -1.1514610310e-1f;
+  private static final float LP2 = 1.1676998740e-1f;
+  private static final float LP3 = -1.2420140846e-1f;
+  private static final float LP4 = 1.4249322787e-1f;
+  private static final float LP5 = -1.6668057665e-1f;
+  private static final float LP6 = 2.0000714765e-1f;
+  private static final float LP7 = -2.4999993993e-1f;
+  private static final float LP8 = 3.3333331174e-1f;
 
   // fdlibm (FreeBSD k_logf.h): (log(1+s) - log(1-s))/s = 2 + R(s^2), R(z) = z (LG1 + z (LG2 + z
   // (LG3 + z LG4))), minimax for |s| <= 0.1716, error below 2^-34.24.
@@ -185,7 +185,6 @@ public final class VectorMath {
         .blend(Float.POSITIVE_INFINITY, x.compare(EQ, Float.POSITIVE_INFINITY))
         .blend(Float.NaN, x.compare(GE, 0f).not());
   }
-
 
   /**
    * {@link #log} for positive normal finite inputs only (the kernels' probabilities after the
