@@ -51,6 +51,37 @@ class EdgeCaseTest {
     }
   }
 
+  /**
+   * One-vs-all: where the clip is active the gradient is 0, also with class weights so large that
+   * the unclipped gradient overflows (alpha = 3e38, SUM: the clipped lane's other factor is about
+   * 1e7 x 3e38). A version of the vector kernel multiplied that overflowed factor by the clip's 0
+   * and wrote NaN there.
+   */
+  @Test
+  void oneVsAllClippedGradientIsZeroWithHugeAlpha() {
+    int n = 3;
+    int c = 32;
+    float[] alpha = new float[c];
+    Arrays.fill(alpha, 3e38f);
+    float[] p = new float[n * c];
+    float[] y = new float[n * c];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = i % 3 == 0 ? 0f : i % 3 == 1 ? 1f : 0.25f; // 0 and 1 are clipped
+      y[i] = i % 2;
+    }
+    for (Kernel kernel : new Kernel[] {Kernel.AUTO, Kernel.SCALAR}) {
+      FocalLoss loss = FocalLoss.oneVsAll().gamma(2f).alpha(alpha).reduction(Reduction.SUM)
+          .kernel(kernel).build();
+      float[] grad = new float[n * c];
+      loss.forwardBackward(p, y, c, grad);
+      for (int i = 0; i < p.length; i++) {
+        if (p[i] != 0.25f) {
+          assertEquals(0f, grad[i], kernel + ": grad[" + i + "] at a clipped p = " + p[i]);
+        }
+      }
+    }
+  }
+
   /** n logits uniform in [-3, 3). */
   private static float[] randomLogits(java.util.SplittableRandom rnd, int n) {
     float[] z = new float[n];

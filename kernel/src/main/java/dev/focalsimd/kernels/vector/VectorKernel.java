@@ -646,11 +646,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector qg = kind == 0 ? ones : kind == 1 ? q : q.mul(qg1);
       if (grad != null) {
         FloatVector pt = FloatVector.fromArray(S, s, PT + i);
-        // -(gamma q^(gamma-1) ln p_t - q^gamma / p_t) >= 0 (ln p_t <= 0), times a >= 0, times
-        // E: 1 - 2y, or 0 where clipped (a +0, as the scalar kernel writes, since the other
-        // factors are >= 0); q >= 1 - hi > 0 after the clip, so no division by zero
-        FloatVector inner = lnpt.mul(qg1).fma(minusGamma, exact(qg).div(pt));
-        inner.mul(scale.mul(a)).mul(FloatVector.fromArray(S, s, E + i)).intoArray(grad, go + i);
+        // (gamma q^(gamma-1) ln p_t - q^gamma / p_t) (2y - 1), both terms times E: 1 - 2y, or 0
+        // where clipped, before the division by p_t (p_t >= lo > 0 after the clip): a clipped
+        // lane is 0 / p_t = +0, as in the scalar kernel, even where q^gamma / p_t or the weight
+        // would overflow (EdgeCaseTest); then times a >= 0
+        FloatVector e = FloatVector.fromArray(S, s, E + i);
+        lnpt.mul(qg1).mul(e).fma(minusGamma, exact(qg).mul(e).div(pt)).mul(scale.mul(a))
+            .intoArray(grad, go + i);
       }
       // the terms a q^gamma ln p_t <= 0 summed, the loss is minus the sum
       FloatVector term = lnpt.mul(qg).mul(a).sub(comp);
@@ -699,10 +701,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * Pass 1 of {@link #OVA}: as {@link #ovaProbs}, but into E the gradient's factor 1 - 2y, 0 where
-   * the clip is active, for {@link #ovaGradLoss}: one multiplication there instead of an fma, a
+   * the clip is active, for {@link #ovaGradLoss}: two multiplications there instead of an fma, a
    * compare, a blend and the targets' load (paired A/B, checks off, against the pass-3 version:
-   * JDK 17 1.07x to 1.18x at 4096 x 16 and 65536 x 16, 1.09x at 16384 x 80, 1.04x at 8192 x
-   * 1000; JDK 25 0.98x to 1.12x). The bits are the same (1 - 2y is rounded once either way).
+   * JDK 17 1.10x and 1.12x at 4096 x 16, 1.08x and 1.01x at 65536 x 16, 1.08x and 1.06x at 16384
+   * x 80, 1.28x at 8192 x 1000; JDK 25 1.07x, 1.00x). 1 - 2y is rounded once, as fma(-2, y, 1)
+   * was. With the value checks off, a target outside [0, 1] or NaN can make the clipped lane's
+   * gradient NaN (the scalar kernel writes 0 there): unchecked bad input gives unspecified output.
    */
   private static void ovaProbsSign(LossParams p, float[] x, int xo, float[] y, int yo, int n,
       float[] s) {
