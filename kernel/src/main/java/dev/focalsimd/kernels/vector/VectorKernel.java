@@ -262,8 +262,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       VectorKernel::ovaGrad,
       VectorKernel::ovaLoss};
   private static final Pass[] OVA_LOGITS = {
-      c -> ovaProbsLogits(c.p, c.x, c.xo, c.ompOff, c.y, c.yo, c.col0, c.n, c.classes,
-          c.s),
+      c -> ovaProbsLogits(c.p, c.x, c.xo, c.ompOff, c.y, c.yo, c.n, c.s),
       OVA_GENERAL_GAMMA[1], OVA_GENERAL_GAMMA[4], OVA_GENERAL_GAMMA[5]};
   private static final Pass[] OVA_LOGITS_GENERAL_GAMMA = {
       OVA_LOGITS[0], OVA_GENERAL_GAMMA[1], OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
@@ -727,12 +726,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * logits) where the clip leaves p alone; 1 - p also decides the upper clip.
    */
   private static void ovaProbsLogits(LossParams p, float[] x, int xo, int ompOff, float[] y,
-      int yo, int col0, int n, int classes, float[] s) {
+      int yo, int n, float[] s) {
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector zeros = FloatVector.zero(S);
     float gap = 1f - p.hi;
-    int step = L % classes;
-    int col = col0;
     for (int i = 0; i < n; i += L) {
       FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
@@ -744,10 +741,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       ompc.fma(yv, omy.mul(pc)).intoArray(s, Q + i);
       pc.fma(yv, omy.mul(ompc)).intoArray(s, PT + i);
       zeros.blend(1f, clipped).intoArray(s, E + i);
-      col += step;
-      if (col >= classes) {
-        col -= classes;
-      }
     }
   }
 
