@@ -148,7 +148,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * folded partial sums, gathered (L/4 vectors).
    */
   private static final int TERMS = LF + REGION;
-  // 32: SMALL_CLASSES (a forward reference by name is not allowed here)
+  // 32: at least SMALL_CLASSES (a forward reference by name is not allowed here)
   private static final int SCRATCH_SIZE = TERMS + Math.max(REGION, Math.max(32, L) * L);
 
   /** The arguments of one chunk, handed to every pass; one per thread, reused. */
@@ -1229,8 +1229,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * lane-wise operations over the group's rows instead of a reduction across each row's lanes;
    * except rows of exactly one 16-lane vector, which take {@link #SOFTMAX_ROW} (1.3x to 1.4x these
    * passes at 16 classes, paired A/B on JDK 17 and JDK 25, before its folds added 1.1x to 1.2x).
+   * Above it the row-wise passes of {@link #SOFTMAX}, since they cover several groups per run
+   * ({@link #BLOCK_LOGITS}), are faster: paired A/B of the row-wise passes against these, checks
+   * off, JDK 17, 512 bits: 17 classes 0.75x, 20 1.02x, 24 0.94x, 25 1.08x, 28 1.11x and 1.38x, 31
+   * 1.15x, 32 1.45x and 1.50x; at 256 bits, 28 classes 1.04x, 32 1.32x. (These passes over 4
+   * groups per run measured 0.86x at 24 classes and 0.91x at 32.)
    */
-  static final int SMALL_CLASSES = 32;
+  static final int SMALL_CLASSES = 24;
 
   private static final Pass[] SOFTMAX_SMALL = {
       VectorKernel::softmaxSmallIn,
