@@ -795,21 +795,21 @@ public final class FocalLoss {
   }
 
   private double denominatorIndices(int[] t, int tOff, int n, int classes) {
-    long[] counts = new long[2];
-    int bad = countIndices(t, tOff, 0, n, classes, counts, 0);
-    if (bad >= 0) {
+    long counts = countIndices(t, tOff, 0, n, classes);
+    if (counts < 0) {
+      int bad = (int) (-counts - 1);
       throw badIndex(bad, t[tOff + bad], classes);
     }
-    return denominatorOfCounts(counts[0], counts[1], classes);
+    return denominatorOfCounts(counts >>> 32, counts & 0xffff_ffffL, classes);
   }
 
   /**
-   * Rows r0 to r1 (exclusive) of class indices t[tOff + r]: the rows that count (not ignored)
-   * into counts[at] and those with a positive class (not the sigmoid's background index C) into
-   * counts[at + 1]; returns the first row whose index is not valid, or -1.
+   * Rows r0 to r1 (exclusive) of class indices t[tOff + r]: the rows that count (not ignored) in
+   * the high 32 bits and those with a positive class (not the sigmoid's background index C) in
+   * the low 32 bits; or, where a row's index is not valid, -(first such row) - 1. (One long, no
+   * array: a {@code new long[2]} here was left on the heap in some compilations, 32 B per call.)
    */
-  private int countIndices(int[] t, int tOff, int r0, int r1, int classes, long[] counts,
-      int at) {
+  private long countIndices(int[] t, int tOff, int r0, int r1, int classes) {
     long counted = 0;
     long positives = 0;
     boolean ignorable = params.form != Form.ONE_VS_ALL;
@@ -820,16 +820,14 @@ public final class FocalLoss {
         continue;
       }
       if (v < 0 || v > upper) {
-        return r;
+        return -r - 1L;
       }
       counted++;
       if (v < classes) {
         positives++;
       }
     }
-    counts[at] = counted;
-    counts[at + 1] = positives;
-    return -1;
+    return counted << 32 | positives;
   }
 
   /**
@@ -840,7 +838,10 @@ public final class FocalLoss {
       int[] badRow) {
     int r0 = (int) ((long) n * k / parts);
     int r1 = (int) ((long) n * (k + 1) / parts);
-    badRow[k] = countIndices(t, tOff, r0, r1, classes, counts, 2 * k);
+    long v = countIndices(t, tOff, r0, r1, classes);
+    badRow[k] = v < 0 ? (int) (-v - 1) : -1;
+    counts[2 * k] = v < 0 ? 0 : v >>> 32;
+    counts[2 * k + 1] = v < 0 ? 0 : v & 0xffff_ffffL;
   }
 
   /** The first bad row of {@link #indexPart}'s parts, as one thread reports it; or none. */

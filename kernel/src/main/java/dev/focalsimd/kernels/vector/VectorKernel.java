@@ -178,6 +178,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
      * #BLOCK_LOGITS}), else 1.
      */
     int groups = 1;
+    /** {@link #perSampleBlock}: the output, its offset, and the sum so far of a row begun. */
+    float[] perSample;
+    int psOff;
+    final double[] rowPart = new double[4];
     /** Hessian passes: the second output and its offset. */
     float[] hess;
     int ho;
@@ -306,6 +310,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       SIGMOID[0], SIGMOID[1], SIGMOID[2],
       OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
       VectorKernel::sigmoidGrad, VectorKernel::sigmoidLoss};
+  /**
+   * Per-sample losses over many rows at once ({@link #perSampleBlock}), gamma 0 to 3: the passes
+   * whose loss pass leaves each element's loss in TERMS (those of general gamma, without its
+   * power passes).
+   */
+  private static final Pass[] OVA_TERMS = {
+      OVA_GENERAL_GAMMA[0], OVA_GENERAL_GAMMA[1], OVA_GENERAL_GAMMA[4], OVA_GENERAL_GAMMA[5]};
+  private static final Pass[] SIGMOID_TERMS = {
+      SIGMOID[0], SIGMOID[1], SIGMOID[2], SIGMOID_GENERAL_GAMMA[5], SIGMOID_GENERAL_GAMMA[6]};
 
   /**
    * Runs the passes over {@code len} elements that start at column 0 of a row, in chunks, then
@@ -337,8 +350,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.grad = grad;
     c.gradScale = gradScale;
     int chunk = CHUNK;
-    if (hess == null && (passes == OVA || passes == OVA_GENERAL_GAMMA || passes == SIGMOID
-        || passes == SIGMOID_GENERAL_GAMMA)) {
+    if (hess == null && (passes == OVA || passes == OVA_GENERAL_GAMMA || passes == OVA_TERMS
+        || passes == SIGMOID || passes == SIGMOID_GENERAL_GAMMA || passes == SIGMOID_TERMS)) {
       chunk = p.streaming ? STREAM_CHUNK : LONG_CHUNK;
     }
     int bound = S.loopBound(len);
@@ -377,6 +390,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       for (Pass pass : passes) {
         run(pass, c);
       }
+      if (c.perSample != null) {
+        rowSums(c, start, classes);
+      }
       total += c.sum;
       c.total2 += c.sum2;
       col += chunkStep;
@@ -390,6 +406,109 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.hess = null;
     return total;
   }
+
+  /**
+   * Per-sample losses of whole rows ({@link #perSampleBlock}): adds the chunk's per-element losses
+   * (TERMS, from the loss pass; elements [start + done, start + n) of the segment) to their rows'
+   * sums in double, and writes each row whose last element this chunk holds to c.perSample. A row
+   * is summed in four partial sums by column modulo 4, each in column order, then (0 + 1) + (2 +
+   * 3): the same bits wherever chunks start (a parallel call's parts start at other rows).
+   */
+  private static void rowSums(Chunk c, int start, int classes) {
+    float[] s = c.s;
+    double p0 = c.rowPart[0];
+    double p1 = c.rowPart[1];
+    double p2 = c.rowPart[2];
+    double p3 = c.rowPart[3];
+    int e = start + c.done;
+    int end = start + c.n;
+    while (e < end) {
+      int rowEnd = (e / classes + 1) * classes;
+      int stop = Math.min(rowEnd, end);
+      int col = e - (rowEnd - classes);
+      int k = TERMS + e - start;
+      int kEnd = TERMS + stop - start;
+      for (; (col & 3) != 0 && k < kEnd; col++, k++) { // to a column that is a multiple of 4
+        if ((col & 3) == 1) {
+          p1 += s[k];
+        } else if ((col & 3) == 2) {
+          p2 += s[k];
+        } else {
+          p3 += s[k];
+        }
+      }
+      for (; k + 3 < kEnd; k += 4) {
+        p0 += s[k];
+        p1 += s[k + 1];
+        p2 += s[k + 2];
+        p3 += s[k + 3];
+      }
+      if (k < kEnd) {
+        p0 += s[k++];
+      }
+      if (k < kEnd) {
+        p1 += s[k++];
+      }
+      if (k < kEnd) {
+        p2 += s[k];
+      }
+      if (stop == rowEnd) {
+        c.perSample[c.psOff + rowEnd / classes - 1] = (float) ((p0 + p1) + (p2 + p3));
+        p0 = 0;
+        p1 = 0;
+        p2 = 0;
+        p3 = 0;
+      }
+      e = stop;
+    }
+    c.rowPart[0] = p0;
+    c.rowPart[1] = p1;
+    c.rowPart[2] = p2;
+    c.rowPart[3] = p3;
+  }
+
+  /**
+   * Per-sample losses (and the gradient, where grad is not null) of {@code rows} whole rows of
+   * one-vs-all on probabilities or the sigmoid, as one segment: with few classes, one segment per
+   * row paid every pass's call and setup per row (one-vs-all at 4096 x 16 ran at about a seventh of
+   * forwardBackward's speed). Each element's loss comes from the passes of general gamma (TERMS);
+   * the rows' sums are in double, in element order. Dense targets y, or class indices t (no row
+   * ignored). Returns the summed loss.
+   */
+  private static double perSampleBlock(boolean sigmoid, LossParams p, float[] x, int xOff,
+      float[] y, int yOff, int[] t, int tOff, int rows, int classes, float[] grad, int gOff,
+      float gradScale, float[] perSample, int psOff) {
+    boolean general = p.gammaKind == LossParams.GAMMA_GENERAL;
+    Pass[] passes = sigmoid ? (general ? SIGMOID_GENERAL_GAMMA : SIGMOID_TERMS)
+        : (general ? OVA_GENERAL_GAMMA : OVA_TERMS);
+    Chunk c = CHUNK_ARGS.get();
+    c.perSample = perSample;
+    c.psOff = psOff;
+    java.util.Arrays.fill(c.rowPart, 0.0);
+    try {
+      segment(passes, p, x, xOff, y, yOff, t, tOff, -1, rows * classes, classes, grad, gOff,
+          gradScale);
+    } finally {
+      c.perSample = null;
+    }
+    double total = 0;
+    for (int r = 0; r < rows; r++) {
+      total += perSample[psOff + r];
+    }
+    return total;
+  }
+
+  /**
+   * Where {@link #perSampleBlock} takes over from one segment per row: rows of at most this many
+   * classes. perSample, one-vs-all and the sigmoid, dense targets and class indices, JDK 17, one
+   * JVM run per cell (Melem/s, one segment per row against the block): 16 classes one-vs-all 306
+   * and 258 against 1060 and 964, the sigmoid 270 and 254 against 852 and 764; 40 classes 376 and
+   * 285 against 987 and 900 (the sigmoid 322 and 294 against 826 and 748); 64 classes within a
+   * run's spread both ways (two runs); 80 classes about equal; 160 classes 1600 and 1496 against
+   * 1040 and 978, 256 classes 1512 and 1724 against 840 and 965: long rows pay little per row,
+   * and the block's row sums (one scalar addition per element) cost more than that.
+   */
+  static final int PER_SAMPLE_BLOCK_CLASSES = 64;
 
   /**
    * Elements [start, start + n) of one row's targets: {@code on} at column {@code target} and
@@ -519,6 +638,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     if (perSample == null && !p.fromLogits && len >= L) {
       return ovaSegment(p, x, xOff, y, yOff, null, 0, -1, len, classes, grad, gOff, gradScale);
     }
+    if (!p.fromLogits && len >= L && classes <= PER_SAMPLE_BLOCK_CLASSES) {
+      return perSampleBlock(false, p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff,
+          gradScale, perSample, psOff);
+    }
     if (classes < L) {
       return ScalarKernel.INSTANCE.oneVsAll(p, x, xOff, y, yOff, rows, classes, grad, gOff,
           gradScale, perSample, psOff);
@@ -533,6 +656,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int len = rows * classes;
     if (perSample == null && !p.fromLogits && len >= L) {
       return ovaSegment(p, x, xOff, null, 0, t, tOff, -1, len, classes, grad, gOff, gradScale);
+    }
+    if (!p.fromLogits && len >= L && classes <= PER_SAMPLE_BLOCK_CLASSES) {
+      return perSampleBlock(false, p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff,
+          gradScale, perSample, psOff);
     }
     if (classes < L) {
       return ScalarKernel.INSTANCE.oneVsAll(p, x, xOff, t, tOff, rows, classes, grad, gOff,
@@ -1924,6 +2051,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       return sigmoidSegment(p, x, xOff, y, yOff, null, 0, -1, len, classes, grad, gOff,
           gradScale);
     }
+    if (len >= L && classes <= PER_SAMPLE_BLOCK_CLASSES) {
+      return perSampleBlock(true, p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff,
+          gradScale, perSample, psOff);
+    }
     if (classes < L) {
       return ScalarKernel.INSTANCE.sigmoid(p, x, xOff, y, yOff, rows, classes, grad, gOff,
           gradScale, perSample, psOff);
@@ -1936,9 +2067,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   public double sigmoid(LossParams p, float[] x, int xOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
     int len = rows * classes;
-    if (perSample == null && len >= L && !hasIndex(t, tOff, rows, p.ignoreIndex)) {
+    boolean ignored = hasIndex(t, tOff, rows, p.ignoreIndex);
+    if (perSample == null && len >= L && !ignored) {
       return sigmoidSegment(p, x, xOff, null, 0, t, tOff, -1, len, classes, grad, gOff,
           gradScale);
+    }
+    if (len >= L && !ignored && classes <= PER_SAMPLE_BLOCK_CLASSES) {
+      return perSampleBlock(true, p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff,
+          gradScale, perSample, psOff);
     }
     if (classes < L) {
       return ScalarKernel.INSTANCE.sigmoid(p, x, xOff, t, tOff, rows, classes, grad, gOff,
