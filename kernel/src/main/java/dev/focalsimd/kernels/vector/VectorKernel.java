@@ -500,13 +500,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * Where {@link #perSampleBlock} takes over from one segment per row: rows of at most this many
-   * classes. perSample, one-vs-all and the sigmoid, dense targets and class indices, JDK 17, one
-   * JVM run per cell (Melem/s, one segment per row against the block): 16 classes one-vs-all 306
-   * and 258 against 1060 and 964, the sigmoid 270 and 254 against 852 and 764; 40 classes 376 and
-   * 285 against 987 and 900 (the sigmoid 322 and 294 against 826 and 748); 64 classes within a
-   * run's spread both ways (two runs); 80 classes about equal; 160 classes 1600 and 1496 against
-   * 1040 and 978, 256 classes 1512 and 1724 against 840 and 965: long rows pay little per row,
-   * and the block's row sums (one scalar addition per element) cost more than that.
+   * classes. perSample, one-vs-all and the sigmoid, dense targets and class indices, checks off,
+   * JDK 17, one JVM run per cell (Melem/s, one segment per row against the block): 16 classes
+   * one-vs-all 306 and 258 against 1060 and 964, the sigmoid 270 and 254 against 852 and 764; 40
+   * classes 376 and 285 against 987 and 900 (the sigmoid 322 and 294 against 826 and 748); 64
+   * classes within a run's spread both ways (two runs); 80 classes about equal; 160 classes 1600
+   * and 1496 against 1040 and 978, 256 classes 1512 and 1724 against 840 and 965: long rows pay
+   * little per row, and the block's row sums (one scalar addition per element) cost more than that.
    */
   static final int PER_SAMPLE_BLOCK_CLASSES = 64;
 
