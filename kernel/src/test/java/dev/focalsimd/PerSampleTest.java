@@ -15,7 +15,8 @@ import org.junit.jupiter.api.TestFactory;
  * class counts below, at and above a vector and that limit, batches that end mid-chunk and batches
  * of {@link FocalLoss#STREAMING_ELEMENTS} or more (and of {@link FocalLoss#PARALLEL_THRESHOLD}).
  * Per-sample losses agree with the scalar kernel within the golden tolerances, sum to the SUM loss,
- * and have the same bits for parallelism 1, 2 and 8 (whose parts start their chunks at other rows).
+ * have the same bits for parallelism 1, 2 and 8, and a row's bits do not depend on where its call's
+ * chunks start.
  */
 class PerSampleTest {
 
@@ -36,6 +37,48 @@ class PerSampleTest {
           Scenario s = new Scenario(form, indices, shape[0], shape[1], gamma, 0, 9100L + k++,
               Scenario.Container.ARRAY);
           tests.add(DynamicTest.dynamicTest(s.toString(), () -> check(s)));
+        }
+      }
+    }
+    return tests.stream();
+  }
+
+  /**
+   * A row's per-sample loss has the same bits wherever the chunks of its call start: the first
+   * rows of a streaming batch (256-element chunks, each row's elements where the batch puts them)
+   * against the same rows as a call of their own (1024-element chunks).
+   */
+  @TestFactory
+  Stream<DynamicTest> theBitsDoNotDependOnWhereChunksStart() {
+    List<DynamicTest> tests = new ArrayList<>();
+    int k = 0;
+    for (int classes : new int[] {7, 16, 40}) {
+      int n = FocalLoss.STREAMING_ELEMENTS / classes + 11;
+      for (RefLoss.Form form : FORMS) {
+        for (boolean indices : new boolean[] {false, true}) {
+          Scenario s = new Scenario(form, indices, n, classes, 2.5f, 0, 9300L + k++,
+              Scenario.Container.ARRAY);
+          tests.add(DynamicTest.dynamicTest(s.toString(), () -> {
+            int rows = 150;
+            for (Kernel kernel : GoldenTest.kernels()) {
+              FocalLoss loss = s.build(kernel, Reduction.SUM);
+              float[] all = new float[s.n];
+              float[] head = new float[rows];
+              float[] x = java.util.Arrays.copyOf(s.x, rows * s.classes);
+              if (s.indices) {
+                loss.perSample(s.x, s.t, s.classes, all);
+                loss.perSample(x, java.util.Arrays.copyOf(s.t, rows), s.classes, head);
+              } else {
+                loss.perSample(s.x, s.y, s.classes, all);
+                loss.perSample(x, java.util.Arrays.copyOf(s.y, rows * s.classes), s.classes,
+                    head);
+              }
+              for (int r = 0; r < rows; r++) {
+                assertEquals(Float.floatToRawIntBits(all[r]), Float.floatToRawIntBits(head[r]),
+                    s + " " + kernel + " row " + r + " in the batch vs alone");
+              }
+            }
+          }));
         }
       }
     }

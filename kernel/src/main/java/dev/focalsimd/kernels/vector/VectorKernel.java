@@ -63,12 +63,14 @@ import jdk.incubator.vector.VectorSpecies;
  * boxing; JDK 25 is not affected.
  *
  * <p>Segments ({@code ovaSegment}, {@code sigmoidSegment}) cover a whole block of rows (dense
- * targets) or one row (class indices, per-sample output). No masked loads or stores: a segment's
- * last vector ends at the segment's end and overlaps the one before, its lanes already counted
- * left out of the sums (recomputing them writes the same gradient); in-place passes end with a
- * scalar tail. Rows narrower than a vector go to {@link ScalarKernel}, except the flat passes over
- * dense targets. Losses are summed in float lanes within a chunk (four interleaved Kahan sums),
- * then in double.
+ * targets, class indices; per-sample output over at most {@code PER_SAMPLE_BLOCK_CLASSES}
+ * classes) or one row (per-sample output over more classes, one-vs-all from logits, a sigmoid
+ * call with an ignored row). No masked loads or stores: a segment's last vector ends at the
+ * segment's end and overlaps the one before, its lanes already counted left out of the sums
+ * (recomputing them writes the same gradient); in-place passes end with a scalar tail. Rows
+ * narrower than a vector go to {@link ScalarKernel}, except the block segments. Losses are summed
+ * in float lanes within a chunk (four interleaved Kahan sums), then in double; per-sample losses
+ * of a block segment are summed per row in double ({@code rowSums}).
  *
  * <p>Softmax with class indices works on groups of L rows. Where a row is exactly one vector of
  * 16 lanes ({@code SOFTMAX_ROW}) each row's max is a reduction across its lanes and its others'
@@ -77,8 +79,8 @@ import jdk.incubator.vector.VectorSpecies;
  * row max, the sum of the exponentials and the target's exponential are lane-wise operations; with
  * more classes each row is a run of vectors whose lane-wise max and sum are folded to L/4 lanes and
  * gathered into the group's lanes. The logarithm and the focal terms are then lane-wise over the
- * group's rows. Except in the class-major case, one run of the passes covers up to 4 groups (64
- * rows; {@code ROW_GROUPS}, {@code BLOCK_LOGITS}): a pass's call and setup were up to a sixth of
+ * group's rows. Except in the class-major case, one run of the passes covers up to 64 rows (64/L
+ * groups; {@code ROW_GROUPS}, {@code BLOCK_LOGITS}): a pass's call and setup were up to a sixth of
  * the time at 16 classes.
  *
  * <p>Java's {@code max} and {@code min} (NaN and signed-zero rules) cost several instructions each
@@ -412,7 +414,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * (TERMS, from the loss pass; elements [start + done, start + n) of the segment) to their rows'
    * sums in double, and writes each row whose last element this chunk holds to c.perSample. A row
    * is summed in four partial sums by column modulo 4, each in column order, then (0 + 1) + (2 +
-   * 3): the same bits wherever chunks start (a parallel call's parts start at other rows).
+   * 3): the same bits wherever chunks start (256 or 1024 elements, by the batch's size; a row
+   * offset of the caller's).
    */
   private static void rowSums(Chunk c, int start, int classes) {
     float[] s = c.s;
@@ -472,7 +475,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * one-vs-all on probabilities or the sigmoid, as one segment: with few classes, one segment per
    * row paid every pass's call and setup per row (one-vs-all at 4096 x 16 ran at about a seventh of
    * forwardBackward's speed). Each element's loss comes from the passes of general gamma (TERMS);
-   * the rows' sums are in double, in element order. Dense targets y, or class indices t (no row
+   * the rows' sums are in double ({@link #rowSums}). Dense targets y, or class indices t (no row
    * ignored). Returns the summed loss.
    */
   private static double perSampleBlock(boolean sigmoid, LossParams p, float[] x, int xOff,
@@ -1359,8 +1362,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * Above it the row-wise passes of {@link #SOFTMAX}, since they cover several groups per run
    * ({@link #BLOCK_LOGITS}), are faster: paired A/B of the row-wise passes against these, checks
    * off, JDK 17, 512 bits: 17 classes 0.75x, 20 1.02x, 24 0.94x, 25 1.08x, 28 1.11x and 1.38x, 31
-   * 1.15x, 32 1.45x and 1.50x; at 256 bits, 28 classes 1.04x, 32 1.32x. (These passes over 4
-   * groups per run measured 0.86x at 24 classes and 0.91x at 32.)
+   * 1.15x, 32 1.45x and 1.50x; at 256 bits, 28 classes 1.04x, 32 1.32x (128 bits not measured).
+   * Below 25 neither is clearly faster except at 17 classes (20 classes 1.02x is within a run's
+   * noise), so the limit is where the row-wise passes start to win. (These passes over 4 groups
+   * per run measured 0.86x at 24 classes and 0.91x at 32.)
    */
   static final int SMALL_CLASSES = 24;
 
@@ -1553,10 +1558,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * Softmax with class indices over more than {@link #SMALL_CLASSES} classes: one run of the
    * passes covers as many groups of L rows (at most {@link #ROW_GROUPS}) as hold at most this many
    * logits (64 KB), so that the rows' maxima, exponentials and scaling are passed over in blocks
-   * that stay in L2 (at 16 lanes: 4 groups up to 256 classes, 2 up to 512, else 1). Paired A/B
-   * against one group per run (two class loaders, checks off, JDK 17 unless said): 40 classes
-   * 1.11x, 80 classes 1.06x (JDK 25 1.19x), 120 classes 1.15x, 256 classes 1.32x, 500 classes
-   * (2 groups) 1.06x; 4 groups at 500 classes 0.94x and at 1000 classes 0.94x, 2 at 1000 0.99x.
+   * that stay in L2 (at 16 lanes: 4 groups up to 256 classes, 3 up to 341, 2 up to 512, else 1;
+   * 3 groups were not measured). Paired A/B against one group per run (two class loaders, checks
+   * off, JDK 17 unless said): 40 classes 1.11x, 80 classes 1.06x (JDK 25 1.19x), 120 classes
+   * 1.15x, 256 classes 1.32x, 500 classes (2 groups) 1.06x; 4 groups at 500 classes 0.94x and at
+   * 1000 classes 0.94x, 2 at 1000 0.99x.
    */
   static final int BLOCK_LOGITS = 16384;
 
