@@ -178,8 +178,12 @@ final class Parallel {
      * parts unclaimed, which never count as done).
      */
     void awaitFirstPhase() {
+      boolean interrupted = false;
       for (int spins = 0; done1.get() < parts1 && failure.get() == null; spins++) {
-        pause(spins);
+        interrupted |= pause(spins);
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt(); // the caller's interrupt, kept for the caller
       }
     }
 
@@ -190,8 +194,12 @@ final class Parallel {
         if (!twoPhases) {
           return;
         }
+        boolean interrupted = false;
         for (int spins = 0; gate.get() == PENDING; spins++) {
-          pause(spins);
+          interrupted |= pause(spins);
+        }
+        if (interrupted) {
+          Thread.currentThread().interrupt();
         }
         if (gate.get() == GO) {
           drain(next2, parts2, second);
@@ -204,15 +212,18 @@ final class Parallel {
     /**
      * Spins briefly (the wait is for the end of another thread's part: usually microseconds),
      * then sleeps in short naps: where threads outnumber cores (the JIT's, the GC's, another
-     * program's), the thread waited for may need this core to finish its part. (An interrupted
-     * thread's naps return at once: it spins until the wait ends, which it still does.)
+     * program's), the thread waited for may need this core to finish its part. Returns whether
+     * the thread was interrupted, clearing its interrupt status so that the next nap naps (an
+     * interrupted thread's park returns at once, and the wait would spin); the waiting loop sets
+     * it again when the wait ends. The wait itself is not cut short: the parts must finish.
      */
-    private static void pause(int spins) {
+    private static boolean pause(int spins) {
       if (spins < SPINS) {
         Thread.onSpinWait();
-      } else {
-        LockSupport.parkNanos(NAP_NANOS);
+        return false;
       }
+      LockSupport.parkNanos(NAP_NANOS);
+      return Thread.interrupted();
     }
 
     /** Spin-waits before a wait naps: about 10 to 50 microseconds of onSpinWait. */

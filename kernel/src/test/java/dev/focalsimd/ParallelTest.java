@@ -3,7 +3,11 @@ package dev.focalsimd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,6 +28,55 @@ class ParallelTest {
               "parallelism " + parallelism + ", part " + i + " of " + parts);
         }
       }
+    }
+  }
+
+  /**
+   * A calling thread that is interrupted still waits for the helper's parts (they write the
+   * caller's outputs), napping rather than spinning (an interrupted thread's park returns at once:
+   * the wait used to spin a whole core), and still has its interrupt status when the call returns.
+   * Its part holds until the helper has started the other one, which then takes 200 ms, so the
+   * caller waits that long for phase 1 to end.
+   */
+  @Test
+  void anInterruptedCallerNapsWhileItWaitsAndKeepsItsInterrupt() {
+    Thread caller = Thread.currentThread();
+    AtomicBoolean helperStarted = new AtomicBoolean();
+    AtomicIntegerArray runs = new AtomicIntegerArray(3);
+    long sleepMillis = 200;
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    boolean cpuTime = mx.isCurrentThreadCpuTimeSupported();
+    caller.interrupt();
+    long cpu0 = cpuTime ? mx.getCurrentThreadCpuTime() : 0;
+    try {
+      Parallel.forEach(2, 2, i -> {
+        runs.incrementAndGet(i);
+        if (Thread.currentThread() == caller) {
+          long deadline = System.nanoTime() + 5_000_000_000L;
+          while (!helperStarted.get() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+          }
+        } else {
+          helperStarted.set(true);
+          try {
+            Thread.sleep(sleepMillis);
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      }, () -> {
+        runs.incrementAndGet(2);
+        return true;
+      }, 1, i -> runs.incrementAndGet(2));
+    } finally {
+      long cpuMillis = cpuTime ? (mx.getCurrentThreadCpuTime() - cpu0) / 1_000_000 : 0;
+      assertTrue(Thread.interrupted(), "the caller's interrupt status was lost");
+      assertTrue(helperStarted.get(), "the helper never ran a part");
+      assertEquals(1, runs.get(0));
+      assertEquals(1, runs.get(1));
+      assertEquals(2, runs.get(2), "between and the phase-2 part");
+      assertTrue(cpuMillis < sleepMillis / 2,
+          "the waiting caller used " + cpuMillis + " ms of CPU in a " + sleepMillis + " ms wait");
     }
   }
 
