@@ -489,16 +489,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.psOff = psOff;
     java.util.Arrays.fill(c.rowPart, 0.0);
     try {
-      segment(passes, p, x, xOff, y, yOff, t, tOff, -1, rows * classes, classes, grad, gOff,
-          gradScale);
+      return segment(passes, p, x, xOff, y, yOff, t, tOff, -1, rows * classes, classes, grad,
+          gOff, gradScale);
     } finally {
       c.perSample = null;
     }
-    double total = 0;
-    for (int r = 0; r < rows; r++) {
-      total += perSample[psOff + r];
-    }
-    return total;
   }
 
   /**
