@@ -50,19 +50,20 @@ class LaneTailTest {
   /**
    * Softmax with class indices, which the vector kernel computes in groups of one row per lane: row
    * by row where a row is one 16-lane vector (16 classes at 512 bits: maxima reduced across lanes,
-   * sums gathered into lanes), class-major otherwise up to 24 classes, row by row with the group's
-   * maxima and sums gathered into lanes past that. Row counts around every group size (1 to 40
-   * rows: partial last groups, several groups) and around the 64-row blocks of the row-wise passes
-   * (63 to 65 and 129 rows: a partial last block, several blocks; with 300 and 500 classes, blocks
-   * of 3 and 2 groups), class counts around 8, 16 and 32 lanes, around 24 (the class-major passes'
-   * limit) and past 32, each with options drawn from its seed (ignore index, reduction, alpha,
-   * gamma).
+   * sums gathered into lanes), class-major otherwise up to 24 classes (rows narrower than a vector
+   * too, from 1 class), row by row with the group's maxima and sums gathered into lanes past that.
+   * Row counts around every group size (1 to 40 rows: partial last groups, several groups) and
+   * around the 64-row blocks of the row-wise passes (63 to 65 and 129 rows: a partial last block,
+   * several blocks; with 300 and 500 classes, blocks of 3 and 2 groups), class counts around 8, 16
+   * and 32 lanes, around 24 (the class-major passes' limit) and past 32, each with options drawn
+   * from its seed (ignore index, reduction, alpha, gamma).
    */
   @TestFactory
   Stream<DynamicTest> softmaxEveryGroupSize() {
     List<DynamicTest> tests = new ArrayList<>();
     int k = 0;
-    for (int c : new int[] {4, 7, 8, 9, 15, 16, 17, 24, 25, 31, 32, 33, 47, 48, 80, 300, 500}) {
+    for (int c : new int[] {1, 2, 3, 4, 7, 8, 9, 10, 15, 16, 17, 24, 25, 31, 32, 33, 47, 48, 80, 300,
+        500}) {
       for (int n : new int[] {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 40, 63, 64, 65, 129}) {
         int i = k++;
         float gamma = Scenario.GAMMAS[i % Scenario.GAMMAS.length];

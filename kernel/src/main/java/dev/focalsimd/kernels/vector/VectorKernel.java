@@ -63,14 +63,15 @@ import jdk.incubator.vector.VectorSpecies;
  * boxing; JDK 25 is not affected.
  *
  * <p>Segments ({@code ovaSegment}, {@code sigmoidSegment}) cover a whole block of rows (dense
- * targets, class indices; per-sample output over at most {@code PER_SAMPLE_BLOCK_CLASSES}
- * classes) or one row (per-sample output over more classes, one-vs-all from logits, a sigmoid
- * call with an ignored row). No masked loads or stores: a segment's last vector ends at the
- * segment's end and overlaps the one before, its lanes already counted left out of the sums
- * (recomputing them writes the same gradient); in-place passes end with a scalar tail. Rows
- * narrower than a vector go to {@link ScalarKernel}, except the block segments. Losses are summed
- * in float lanes within a chunk (four interleaved Kahan sums), then in double; per-sample losses
- * of a block segment are summed per row in double ({@code rowSums}).
+ * targets, class indices; per-sample output over at most {@code PER_SAMPLE_BLOCK_CLASSES} classes)
+ * or one row (per-sample output over more classes, one-vs-all from logits, a sigmoid call with an
+ * ignored row). No masked loads or stores: a segment's last vector ends at the segment's end and
+ * overlaps the one before, its lanes already counted left out of the sums (recomputing them writes
+ * the same gradient); in-place passes end with a scalar tail. Rows narrower than a vector go to
+ * {@link ScalarKernel}, except the block segments and softmax with class indices (class-major: one
+ * row per lane, whatever the width). Losses are summed in float lanes within a chunk (four
+ * interleaved Kahan sums), then in double; per-sample losses of a block segment are summed per row
+ * in double ({@code rowSums}).
  *
  * <p>Softmax with class indices works on groups of L rows. Where a row is exactly one vector of
  * 16 lanes ({@code SOFTMAX_ROW}) each row's max is a reduction across its lanes and its others'
@@ -1265,7 +1266,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   @Override
   public double softmax(LossParams p, float[] z, int zOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
-    if (classes < L) {
+    // Rows narrower than a vector take the class-major passes below (one row per lane): 4.5x to
+    // 4.9x the scalar kernel at 4096 x 2, 5 and 10 (512 bits; 256 bits 3.0x and 3.4x at 3 and 7
+    // classes, 128 bits 1.9x and 2.6x), where they went to the scalar kernel before.
+    if (classes < L && p.labelSmoothing != 0f) {
       return ScalarKernel.INSTANCE.softmax(p, z, zOff, t, tOff, rows, classes, grad, gOff,
           gradScale, perSample, psOff);
     }
@@ -1349,18 +1353,18 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Softmax with class indices over at most this many classes: a group's rows are transposed to
-   * class-major order, so that the row max, the exponentials' sum and the target's exponential are
-   * lane-wise operations over the group's rows instead of a reduction across each row's lanes;
-   * except rows of exactly one 16-lane vector, which take {@link #SOFTMAX_ROW} (1.3x to 1.4x these
-   * passes at 16 classes, paired A/B on JDK 17 and JDK 25, before its folds added 1.1x to 1.2x).
-   * Above it the row-wise passes of {@link #SOFTMAX}, since they cover several groups per run
-   * ({@link #BLOCK_LOGITS}), are faster: paired A/B of the row-wise passes against these, checks
-   * off, JDK 17, 512 bits: 17 classes 0.75x, 20 1.02x, 24 0.94x, 25 1.08x, 28 1.11x and 1.38x, 31
-   * 1.15x, 32 1.45x and 1.50x; at 256 bits, 28 classes 1.04x, 32 1.32x (128 bits not measured).
-   * Below 25 neither is clearly faster except at 17 classes (20 classes 1.02x is within a run's
-   * noise), so the limit is where the row-wise passes start to win. (These passes over 4 groups
-   * per run measured 0.86x at 24 classes and 0.91x at 32.)
+   * Softmax with class indices over at most this many classes (and fewer than L): a group's rows
+   * are transposed to class-major order, so that the row max, the exponentials' sum and the
+   * target's exponential are lane-wise operations over the group's rows instead of a reduction
+   * across each row's lanes; except rows of exactly one 16-lane vector, which take {@link
+   * #SOFTMAX_ROW} (1.3x to 1.4x these passes at 16 classes, paired A/B on JDK 17 and JDK 25, before
+   * its folds added 1.1x to 1.2x). Above it the row-wise passes of {@link #SOFTMAX}, since they
+   * cover several groups per run ({@link #BLOCK_LOGITS}), are faster: paired A/B of the row-wise
+   * passes against these, checks off, JDK 17, 512 bits: 17 classes 0.75x, 20 1.02x, 24 0.94x, 25
+   * 1.08x, 28 1.11x and 1.38x, 31 1.15x, 32 1.45x and 1.50x; at 256 bits, 28 classes 1.04x, 32
+   * 1.32x (128 bits not measured). Below 25 neither is clearly faster except at 17 classes (20
+   * classes 1.02x is within a run's noise), so the limit is where the row-wise passes start to win.
+   * (These passes over 4 groups per run measured 0.86x at 24 classes and 0.91x at 32.)
    */
   static final int SMALL_CLASSES = 24;
 
