@@ -2050,14 +2050,16 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * Softmax with a target distribution (dense targets, or class indices with label smoothing) over
    * at most this many classes: groups of L rows transposed to class-major order, one row per lane
    * ({@link #SOFTMAX_DIST_SMALL}), so that the row max, the sum of the exponentials and sum_c y_c
-   * F_c are lane-wise operations and no pass runs per row; a group's classes fill at most one
-   * scratch region per quantity. Above it, row by row ({@link #softmaxDistRow}), which every width
-   * took before (and the scalar kernel below L classes). Paired A/B against that (two class
-   * loaders, checks off, JDK 17, 512 bits, gamma 2): dense targets 30.7x at 4096 x 10 (13 to 387
-   * Melem/s), 4.2x at 4096 x 16, 1.57x at 4096 x 64; label smoothing 0.1 with class indices 27.0x,
-   * 4.6x, 1.82x; JDK 25 at 4096 x 16: 4.5x and 5.1x.
+   * F_c are lane-wise operations and no pass runs per row. Above it, row by row ({@link
+   * #softmaxDistRow}), which every width took before (and the scalar kernel below L classes).
+   * Paired A/B against that (two class loaders, checks off, JDK 17, gamma 2): at 512 bits, dense
+   * targets 30.7x at 4096 x 10 (13 to 387 Melem/s), 4.2x at 4096 x 16, 1.57x at 4096 x 64, 1.35x at
+   * 80 classes, 1.15x at 128, 0.91x at 160 (262144 logits each); label smoothing 0.1 with class
+   * indices 27.0x, 4.6x, 1.82x at 10, 16 and 64 classes; JDK 25 at 4096 x 16: 4.5x and 5.1x. At 256
+   * bits (no gathers: transposed by scalar copies) 1.06x at 64 classes, 0.84x at 128; at 128 bits
+   * 1.96x at 16, 1.37x at 32, 1.10x at 64.
    */
-  static final int DIST_SMALL_CLASSES = Math.min(64, REGION / L);
+  static final int DIST_SMALL_CLASSES = GATHER ? 128 : 64;
 
   private static final Pass[] SOFTMAX_DIST_SMALL = {
       VectorKernel::softmaxDistSmallIn,
@@ -2067,13 +2069,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       VectorKernel::softmaxDistSmallOut};
   private static final Pass[] SOFTMAX_DIST_SMALL_GENERAL_GAMMA = {
       SOFTMAX_DIST_SMALL[0], SOFTMAX_DIST_SMALL[1], SOFTMAX_DIST_SMALL[2],
-      c -> logInto(c.s, Q, QG, c.classes * L),
-      c -> expScaledInto(c.s, QG, QG, c.classes * L, c.p.gamma),
+      c -> logInto(c.km, 3 * c.classes * L, 4 * c.classes * L, c.classes * L),
+      c -> expScaledInto(c.km, 4 * c.classes * L, 4 * c.classes * L, c.classes * L, c.p.gamma),
       SOFTMAX_DIST_SMALL[3], SOFTMAX_DIST_SMALL[4]};
   // Group lanes of the class-major distribution passes: the row's target class as a float (-1: an
   // ignored row or no row; 0 for every row of dense targets), max, ln sum exp(z - max), sum_c y_c
-  // F_c. Class-major blocks (value j L + r: class j of row r): LN the logits less the max, then
-  // ln p; E the targets; PT p; Q 1 - p; QG (1 - p)^gamma for general gamma; DIST_YF y F.
+  // F_c. Class-major blocks in km, each of C L values (value j L + r: class j of row r), block i
+  // from i C L: 0 the logits less the max, then ln p; 1 the targets; 2 p; 3 1 - p; 4 (1 - p)^gamma
+  // for general gamma; 5 y F.
   private static final int DIST_T = ET;
   private static final int DIST_M = D;
   private static final int DIST_LS = OTHERS;
@@ -2099,6 +2102,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.on = 1f - p.labelSmoothing + c.off;
     Pass[] passes = p.gammaKind == LossParams.GAMMA_GENERAL ? SOFTMAX_DIST_SMALL_GENERAL_GAMMA
         : SOFTMAX_DIST_SMALL;
+    if (c.km.length < 6 * classes * L) {
+      c.km = new float[6 * classes * L];
+    }
     double total = 0;
     try {
       for (int r0 = 0; r0 < rows; r0 += L) {
@@ -2140,6 +2146,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] z = c.x;
     float[] y = c.y;
     int k = c.classes;
+    float[] b = c.km;
+    int lnAt = 0;
+    int yAt = k * L;
     int n = c.n;
     int ignore = c.p.ignoreIndex;
     for (int r = 0; r < L; r++) {
@@ -2153,43 +2162,43 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     if (y == null) {
       FloatVector off = FloatVector.broadcast(S, c.off);
       for (int j = 0; j < k; j++) {
-        off.blend(c.on, tv.compare(EQ, (float) j)).blend(0f, dead).intoArray(s, E + j * L);
+        off.blend(c.on, tv.compare(EQ, (float) j)).blend(0f, dead).intoArray(b, yAt + j * L);
       }
     } else if (gather) {
       for (int j = 0; j < k; j++) {
-        FloatVector.fromArray(S, y, c.yo + j, rowStarts, 0).intoArray(s, E + j * L);
+        FloatVector.fromArray(S, y, c.yo + j, rowStarts, 0).intoArray(b, yAt + j * L);
       }
     } else {
       for (int j = 0; j < k; j++) {
         for (int r = 0; r < L; r++) {
-          s[E + j * L + r] = r < n ? y[c.yo + r * k + j] : 0f;
+          b[yAt + j * L + r] = r < n ? y[c.yo + r * k + j] : 0f;
         }
       }
     }
     if (gather) {
       for (int j = 0; j < k; j++) {
         FloatVector.fromArray(S, z, c.xo + j, rowStarts, 0).blend(0f, dead)
-            .intoArray(s, LN + j * L);
+            .intoArray(b, lnAt + j * L);
       }
     } else {
       for (int j = 0; j < k; j++) {
         for (int r = 0; r < L; r++) {
-          s[LN + j * L + r] = r < n && s[DIST_T + r] >= 0f ? z[c.xo + r * k + j] : 0f;
+          b[lnAt + j * L + r] = r < n && s[DIST_T + r] >= 0f ? z[c.xo + r * k + j] : 0f;
         }
       }
     }
     // two running maxima, as softmaxSmallIn
-    FloatVector m = FloatVector.fromArray(S, s, LN);
+    FloatVector m = FloatVector.fromArray(S, b, lnAt);
     FloatVector m1 = m;
     int j = 1;
     for (; j + 1 < k; j += 2) {
-      FloatVector v0 = FloatVector.fromArray(S, s, LN + j * L);
-      FloatVector v1 = FloatVector.fromArray(S, s, LN + (j + 1) * L);
+      FloatVector v0 = FloatVector.fromArray(S, b, lnAt + j * L);
+      FloatVector v1 = FloatVector.fromArray(S, b, lnAt + (j + 1) * L);
       m = m.blend(v0, v0.compare(GT, m));
       m1 = m1.blend(v1, v1.compare(GT, m1));
     }
     if (j < k) {
-      FloatVector v = FloatVector.fromArray(S, s, LN + j * L);
+      FloatVector v = FloatVector.fromArray(S, b, lnAt + j * L);
       m = m.blend(v, v.compare(GT, m));
     }
     exact(m).blend(m1, m1.compare(GT, m)).intoArray(s, DIST_M);
@@ -2203,12 +2212,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static void softmaxDistSmallExp(Chunk c) {
     float[] s = c.s;
     int k = c.classes;
+    float[] b = c.km;
+    int lnAt = 0;
     FloatVector m = FloatVector.fromArray(S, s, DIST_M);
     FloatVector acc = FloatVector.zero(S);
     FloatVector comp = acc;
     for (int j = 0; j < k; j++) {
-      FloatVector d = FloatVector.fromArray(S, s, LN + j * L).sub(m);
-      d.intoArray(s, LN + j * L);
+      FloatVector d = FloatVector.fromArray(S, b, lnAt + j * L).sub(m);
+      d.intoArray(b, lnAt + j * L);
       FloatVector term = VectorMath.expNegAbs(d).sub(comp);
       FloatVector next = term.add(acc);
       comp = next.sub(acc).sub(term);
@@ -2224,12 +2235,16 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static void softmaxDistSmallQ(Chunk c) {
     float[] s = c.s;
     int k = c.classes;
+    float[] b = c.km;
+    int lnAt = 0;
+    int pAt = 2 * k * L;
+    int qAt = 3 * k * L;
     FloatVector logSum = FloatVector.fromArray(S, s, DIST_LS);
     for (int i = 0; i < k * L; i += L) {
-      FloatVector lnp = FloatVector.fromArray(S, s, LN + i).sub(logSum);
-      lnp.intoArray(s, LN + i);
-      VectorMath.exp(lnp).intoArray(s, PT + i);
-      VectorMath.expm1(lnp).neg().intoArray(s, Q + i);
+      FloatVector lnp = FloatVector.fromArray(S, b, lnAt + i).sub(logSum);
+      lnp.intoArray(b, lnAt + i);
+      VectorMath.exp(lnp).intoArray(b, pAt + i);
+      VectorMath.expm1(lnp).neg().intoArray(b, qAt + i);
     }
   }
 
@@ -2242,6 +2257,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     LossParams p = c.p;
     float[] s = c.s;
     int k = c.classes;
+    float[] b = c.km;
+    int lnAt = 0;
+    int yAt = k * L;
+    int pAt = 2 * k * L;
+    int qAt = 3 * k * L;
+    int qgAt = 4 * k * L;
+    int yfAt = 5 * k * L;
     int kind = p.gammaKind;
     float gamma = p.gamma;
     FloatVector ones = FloatVector.broadcast(S, 1f);
@@ -2252,19 +2274,19 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector yfComp = zeros;
     for (int j = 0; j < k; j++) {
       int i = j * L;
-      FloatVector ay = FloatVector.fromArray(S, s, E + i).mul(p.alphaOf(j));
-      FloatVector lnp = FloatVector.fromArray(S, s, LN + i);
-      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector ay = FloatVector.fromArray(S, b, yAt + i).mul(p.alphaOf(j));
+      FloatVector lnp = FloatVector.fromArray(S, b, lnAt + i);
+      FloatVector q = FloatVector.fromArray(S, b, qAt + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
-          : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
+          : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, b, qgAt + i);
       FloatVector lt = ay.mul(qg).mul(lnp).neg().sub(lossComp);
       FloatVector ln = lt.add(lossAcc);
       lossComp = ln.sub(lossAcc).sub(lt);
       lossAcc = ln;
-      FloatVector pc = FloatVector.fromArray(S, s, PT + i);
+      FloatVector pc = FloatVector.fromArray(S, b, pAt + i);
       FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f)); // -> -1 as p -> 1
       FloatVector yf = ay.mul(pc.mul(qg).mul(ratio).mul(gamma).sub(qg));
-      yf.intoArray(s, DIST_YF + i);
+      yf.intoArray(b, yfAt + i);
       FloatVector yt = yf.sub(yfComp);
       FloatVector yn = yt.add(yfAcc);
       yfComp = yn.sub(yfAcc).sub(yt);
@@ -2285,6 +2307,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
     float[] s = c.s;
     int k = c.classes;
+    float[] b = c.km;
+    int pAt = 2 * k * L;
+    int yfAt = 5 * k * L;
     int n = c.n;
     int go = c.go;
     FloatVector minusSum = FloatVector.fromArray(S, s, DIST_SUM).neg();
@@ -2294,19 +2319,19 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int[] rowStarts = c.rowStarts(k);
     for (int j = 0; j < k; j++) {
       int i = j * L;
-      FloatVector g = FloatVector.fromArray(S, s, PT + i).mul(minusSum)
-          .add(FloatVector.fromArray(S, s, DIST_YF + i)).mul(scale).blend(0f, dead);
+      FloatVector g = FloatVector.fromArray(S, b, pAt + i).mul(minusSum)
+          .add(FloatVector.fromArray(S, b, yfAt + i)).mul(scale).blend(0f, dead);
       if (scatter) {
         g.intoArray(grad, go + j, rowStarts, 0);
       } else {
-        g.intoArray(s, DIST_YF + i);
+        g.intoArray(b, yfAt + i);
       }
     }
     if (!scatter) {
       for (int r = 0; r < n; r++) {
         int row = go + r * k;
         for (int j = 0; j < k; j++) {
-          grad[row + j] = s[DIST_YF + j * L + r];
+          grad[row + j] = b[yfAt + j * L + r];
         }
       }
     }
