@@ -40,7 +40,7 @@ public class TargetKindBench {
   @Param({"dense", "index"})
   public String targets;
 
-  @Param({"4096x16", "8192x1000", "4096x21"})
+  @Param({"4096x16", "8192x1000", "4096x21", "4096x10"})
   public String shape;
 
   private FocalLoss loss;
