@@ -214,6 +214,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
      */
     float max;
     float logSum;
+    /** Softmax with a target distribution, row by row: 1 / sum_c exp(z_c - max). */
+    float inv;
     /** Softmax: the row's probabilities, indexed from the row's start; xo - rowXo + i. */
     float[] row = new float[0];
     int rowXo;
@@ -283,8 +285,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       OVA_LOGITS[0], OVA_GENERAL_GAMMA[1], OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
       OVA_GENERAL_GAMMA[4], OVA_GENERAL_GAMMA[5]};
   private static final Pass[] SOFTMAX_DIST = {
-      c -> softmaxQ(c.x, c.xo, c.max, c.logSum, c.n, c.s),
-      c -> softmaxP(c.x, c.xo, c.max, c.logSum, c.n, c.s, c.row, c.xo - c.rowXo),
+      VectorKernel::softmaxPFromExp,
+      VectorKernel::softmaxQFromP,
       VectorKernel::softmaxDistTerms,
       VectorKernel::softmaxDistSums};
   private static final Pass[] SOFTMAX_DIST_GENERAL_GAMMA = {
@@ -1934,6 +1936,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
     float logSum = (float) Math.log(c.sum);
     c.logSum = logSum;
+    float inv = (float) (1.0 / c.sum);
+    c.inv = inv;
     c.rowXo = row;
     c.off = ls / classes;
     c.on = 1f - ls + c.off;
@@ -1948,32 +1952,45 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       int i = 0;
       for (; i < bound; i += L) {
         FloatVector yf = FloatVector.fromArray(S, grad, gRow + i);
-        FloatVector.fromArray(S, prob, i).mul(-sf).add(yf).mul(gradScale)
+        FloatVector.fromArray(S, prob, i).mul(inv).mul(-sf).add(yf).mul(gradScale)
             .intoArray(grad, gRow + i);
       }
       for (; i < classes; i++) {
-        grad[gRow + i] = (float) (gradScale * (grad[gRow + i] - prob[i] * s));
+        grad[gRow + i] = (float) (gradScale * (grad[gRow + i] - prob[i] * inv * s));
       }
     }
     return loss;
   }
 
-  /** Softmax pass: q = 1 - p = -expm1(ln p), ln p = (z - max) - logSum. */
-  private static void softmaxQ(float[] z, int zo, float max, float logSum, int n, float[] s) {
-    for (int i = 0; i < n; i += L) {
-      VectorMath.expm1(FloatVector.fromArray(S, z, zo + i).sub(max).sub(logSum)).neg()
-          .intoArray(s, Q + i);
+  /**
+   * Softmax pass of {@link #SOFTMAX_DIST}: p = e / sum, from the row's exponentials e = exp(z -
+   * max) of {@link #ROW_STATS} (c.row, left as they are) and c.inv = 1 / sum, into PT. (It was
+   * exp(ln p), and q below -expm1(ln p): two elementary functions per element more.)
+   */
+  private static void softmaxPFromExp(Chunk c) {
+    float[] e = c.row;
+    int at = c.xo - c.rowXo;
+    float[] s = c.s;
+    float inv = c.inv;
+    for (int i = 0; i < c.n; i += L) {
+      FloatVector.fromArray(S, e, at + i).mul(inv).intoArray(s, PT + i);
     }
   }
 
-  /** Softmax pass: p = exp((z - max) - logSum), into the chunk scratch and the row's probabilities. */
-  private static void softmaxP(float[] z, int zo, float max, float logSum, int n, float[] s,
-      float[] row,
-      int rowAt) {
-    for (int i = 0; i < n; i += L) {
-      FloatVector pc = VectorMath.exp(FloatVector.fromArray(S, z, zo + i).sub(max).sub(logSum));
-      pc.intoArray(s, PT + i);
-      pc.intoArray(row, rowAt + i);
+  /**
+   * Softmax pass of {@link #SOFTMAX_DIST}: q = 1 - p into Q, exact to an ulp or two of q wherever p
+   * <= 1/2, which every class but the row's first largest has; that class's q is -expm1(ln p)
+   * with ln p = -logSum (its z - max is 0).
+   */
+  private static void softmaxQFromP(Chunk c) {
+    float[] s = c.s;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    for (int i = 0; i < c.n; i += L) {
+      ones.sub(FloatVector.fromArray(S, s, PT + i)).intoArray(s, Q + i);
+    }
+    int at = c.top - (c.xo - c.rowXo);
+    if (at >= 0 && at < c.n) {
+      s[Q + at] = (float) -Math.expm1(-(double) c.logSum);
     }
   }
 
@@ -2051,15 +2068,16 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * at most this many classes: groups of L rows transposed to class-major order, one row per lane
    * ({@link #SOFTMAX_DIST_SMALL}), so that the row max, the sum of the exponentials and sum_c y_c
    * F_c are lane-wise operations and no pass runs per row. Above it, row by row ({@link
-   * #softmaxDistRow}), which every width took before (and the scalar kernel below L classes).
-   * Paired A/B against that (two class loaders, checks off, JDK 17, gamma 2): at 512 bits, dense
-   * targets 30.7x at 4096 x 10 (13 to 387 Melem/s), 4.2x at 4096 x 16, 1.57x at 4096 x 64, 1.35x at
-   * 80 classes, 1.15x at 128, 0.91x at 160 (262144 logits each); label smoothing 0.1 with class
-   * indices 27.0x, 4.6x, 1.82x at 10, 16 and 64 classes; JDK 25 at 4096 x 16: 4.5x and 5.1x. At 256
-   * bits (no gathers: transposed by scalar copies) 1.06x at 64 classes, 0.84x at 128; at 128 bits
-   * 1.96x at 16, 1.37x at 32, 1.10x at 64.
+   * #softmaxDistRow}), which every width took before d9074c2 (and the scalar kernel below L
+   * classes). Paired A/B against that (two class loaders, checks off, JDK 17, gamma 2): at 512 bits,
+   * dense targets 30.7x at 4096 x 10 (13 to 387 Melem/s), 4.2x at 4096 x 16, 1.57x at 4096 x 64;
+   * label smoothing 0.1 with class indices 27.0x, 4.6x, 1.82x at 10, 16 and 64 classes; JDK 25 at
+   * 4096 x 16: 4.5x and 5.1x. The limit, against the row-by-row passes as they are now (p from the
+   * row's exponentials; 262144 logits each): 512 bits 1.49x at 64 classes, 1.08x at 96, 0.94x at
+   * 112, 0.99x at 128; 256 bits (no gathers: transposed by scalar copies) 1.56x at 32, 1.13x at
+   * 48, 0.95x at 64; 128 bits 1.23x at 32, 0.98x at 48, 0.86x at 64.
    */
-  static final int DIST_SMALL_CLASSES = GATHER ? 128 : 64;
+  static final int DIST_SMALL_CLASSES = GATHER ? 96 : 48;
 
   private static final Pass[] SOFTMAX_DIST_SMALL = {
       VectorKernel::softmaxDistSmallIn,
@@ -2230,7 +2248,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * Class-major distribution pass: ln p = (z - max) - ln sum in place in LN, p = exp(ln p) into
-   * PT, q = 1 - p = -expm1(ln p) into Q (as {@link #softmaxQ} and {@link #softmaxP}).
+   * PT, q = 1 - p = -expm1(ln p) into Q (exact to an ulp or two of q however near 1 p is).
    */
   private static void softmaxDistSmallQ(Chunk c) {
     float[] s = c.s;
