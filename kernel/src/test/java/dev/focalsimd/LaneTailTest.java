@@ -79,6 +79,34 @@ class LaneTailTest {
   }
 
   /**
+   * One-vs-all from logits, which the vector kernel computes in class-major groups of L rows up to
+   * 64 classes (32 without gathers; the rows after the last full group, and wider rows, row by
+   * row): row counts around 8, 16 and 32 lanes (full groups and rows left over), class counts
+   * around the lane counts and the limits, both target kinds.
+   */
+  @TestFactory
+  Stream<DynamicTest> oneVsAllFromLogitsEveryGroupSize() {
+    List<DynamicTest> tests = new ArrayList<>();
+    int k = 0;
+    for (int c : new int[] {1, 2, 7, 15, 16, 17, 31, 32, 33, 64, 65, 129}) {
+      for (int n : new int[] {15, 16, 17, 32, 33, 40}) {
+        for (boolean indices : new boolean[] {false, true}) {
+          int i = k++;
+          float gamma = Scenario.GAMMAS[i % Scenario.GAMMAS.length];
+          Scenario s = new Scenario(RefLoss.Form.ONE_VS_ALL_LOGITS, indices, n, c, gamma, i,
+              7000 + i, i % 4 == 0 ? Scenario.Container.HEAP_AT_POSITION
+                  : Scenario.Container.ARRAY);
+          tests.add(DynamicTest.dynamicTest(s.toString(), () -> {
+            PropertyTest.checkFiniteAndCorrect(s, true);
+            PropertyTest.checkFiniteDifferences(s);
+          }));
+        }
+      }
+    }
+    return tests.stream();
+  }
+
+  /**
    * Scenarios the random properties once found failing (on the vector kernel at 128- and 256-bit
    * species), kept as fixed regression cases: softmax with gamma 0 and large gradients.
    */

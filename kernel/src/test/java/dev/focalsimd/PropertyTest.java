@@ -455,6 +455,42 @@ class PropertyTest {
 
   static final long VECTOR_REPRODUCER_SEED = 5;
 
+  /**
+   * {@link #oneVsAllFromLogitsAllNegativeCloseLogits} over 48 rows in one call: the vector kernel
+   * computes them in class-major groups of L rows, where the rows whose error bound crosses the
+   * limit are redone in double one by one (gamma 0 with close logits: about 2 rows in 5); every
+   * row's gradient against the reference's quotients.
+   */
+  @Example
+  void oneVsAllFromLogitsAllNegativeCloseLogitsInGroups() {
+    SplittableRandom rnd = new SplittableRandom(VECTOR_REPRODUCER_SEED);
+    int rows = 48;
+    int classes = 64;
+    float[] x = new float[rows * classes];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (0.01 * rnd.nextGaussian());
+    }
+    float[] y = new float[x.length];
+    RefLoss ref = new RefLoss(RefLoss.Form.ONE_VS_ALL_LOGITS, 0f, null, -1, null, 1e-7f);
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.oneVsAll().gamma(0f).epsilon(1e-7f).fromLogits(true)
+          .reduction(Reduction.SUM).kernel(k).build();
+      float[] g = new float[x.length];
+      loss.forwardBackward(x, y, classes, g);
+      for (int r = 0; r < rows; r++) {
+        double[] xr = toDouble(java.util.Arrays.copyOfRange(x, r * classes, (r + 1) * classes));
+        double[] yr = new double[classes];
+        double[] fd = new double[classes];
+        for (int c = 0; c < classes; c++) {
+          fd[c] = ref.derivative(xr, yr, c);
+        }
+        assertClose(k + " gradient vs finite differences (from logits)",
+            k + " gradient vs finite differences, row " + r, fd,
+            java.util.Arrays.copyOfRange(g, r * classes, (r + 1) * classes), FD_TOLERANCE);
+      }
+    }
+  }
+
   /** One row of the from-logits form, SUM, on every kernel against the reference's quotients. */
   static void checkRowAgainstFiniteDifferences(float[] x, float[] y, float[] alpha, float gamma,
       float epsilon) {

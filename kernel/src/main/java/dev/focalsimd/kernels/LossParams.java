@@ -53,6 +53,8 @@ public final class LossParams {
   public final boolean streaming;
   /** This loss with {@link #streaming} set; itself where it is set. */
   private final LossParams streamingTwin;
+  /** {@link #classMajor}'s last result (immutable; a race builds an equal one). */
+  private volatile LossParams classMajorTwin;
 
   private LossParams(Builder b) {
     this.form = b.form;
@@ -91,6 +93,49 @@ public final class LossParams {
     this.hessianFloor = base.hessianFloor;
     this.streaming = true;
     this.streamingTwin = this;
+  }
+
+  /** A twin of base whose {@link #alphaTiled} is {@code tiled} (see {@link #classMajor}). */
+  private LossParams(LossParams base, float[] tiled) {
+    this.form = base.form;
+    this.gamma = base.gamma;
+    this.gammaKind = base.gammaKind;
+    this.alpha = base.alpha;
+    this.alphaTiled = tiled;
+    this.sigmoidAlpha = base.sigmoidAlpha;
+    this.classWeights = base.classWeights;
+    this.classWeightsTiled = base.classWeightsTiled;
+    this.lo = base.lo;
+    this.hi = base.hi;
+    this.fromLogits = base.fromLogits;
+    this.ignoreIndex = base.ignoreIndex;
+    this.labelSmoothing = base.labelSmoothing;
+    this.hessianFloor = base.hessianFloor;
+    this.streaming = base.streaming;
+    this.streamingTwin = base.streamingTwin;
+  }
+
+  /**
+   * These options for elements in class-major order, {@code lanes} rows per class: {@link
+   * #alphaTiled} holds alpha[j] at entries j lanes to (j + 1) lanes - 1 of its first {@code
+   * classes * lanes}, so that a kernel that treats a group of rows transposed to class-major order
+   * as one row of {@code classes * lanes} elements reads each element's weight where it reads a
+   * row's. Built on first use for a class count and kept (no allocation after).
+   */
+  public LossParams classMajor(int classes, int lanes) {
+    if (alpha == null) {
+      return this; // every weight 1: nothing to lay out
+    }
+    LossParams twin = classMajorTwin;
+    if (twin == null || twin.alphaTiled.length != classes * lanes + TILE_PAD) {
+      float[] t = new float[classes * lanes + TILE_PAD];
+      for (int i = 0; i < t.length; i++) {
+        t[i] = alphaOf((i / lanes) % classes);
+      }
+      twin = new LossParams(this, t);
+      classMajorTwin = twin;
+    }
+    return twin;
   }
 
   /** These options with {@link #streaming} set (one shared instance per loss, no allocation). */
