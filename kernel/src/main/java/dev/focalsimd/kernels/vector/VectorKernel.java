@@ -68,10 +68,10 @@ import jdk.incubator.vector.VectorSpecies;
  * ignored row). No masked loads or stores: a segment's last vector ends at the segment's end and
  * overlaps the one before, its lanes already counted left out of the sums (recomputing them writes
  * the same gradient); in-place passes end with a scalar tail. Rows narrower than a vector go to
- * {@link ScalarKernel}, except the block segments and softmax with class indices (class-major: one
- * row per lane, whatever the width). Losses are summed in float lanes within a chunk (four
- * interleaved Kahan sums), then in double; per-sample losses of a block segment are summed per row
- * in double ({@code rowSums}).
+ * {@link ScalarKernel}, except the block segments and the class-major groups (one row per lane,
+ * whatever the width: softmax, one-vs-all from logits). Losses are summed in float lanes within a
+ * chunk (four interleaved Kahan sums), then in double; per-sample losses of a block segment are
+ * summed per row in double ({@code rowSums}).
  *
  * <p>Softmax with class indices works on groups of L rows. Where a row is exactly one vector of
  * 16 lanes ({@code SOFTMAX_ROW}) each row's max is a reduction across its lanes and its others'
