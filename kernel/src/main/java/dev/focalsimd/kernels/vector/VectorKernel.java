@@ -709,9 +709,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final int OVL_FLAG = ALPHA;
 
   /**
-   * The passes before and after the one-vs-all passes, run from arrays: a pass run as a constant
-   * (a static final field) lets C2 inline it into the caller, whose compilation then grew past what
-   * it intrinsifies (measured: about 960 B of boxed vectors per group of rows).
+   * The passes before and after the one-vs-all passes, run from arrays like every other run of
+   * passes, through {@link #run}'s one megamorphic call site.
    */
   private static final Pass[] OVA_LOGITS_BEFORE = {
       VectorKernel::ovaLogitsIn, VectorKernel::ovaLogitsSoftmax};
