@@ -446,4 +446,42 @@ class EdgeCaseTest {
       assertEquals(0f, g[0], 2e-9f, k + " gradient of a constant loss");
     }
   }
+
+  /**
+   * Softmax with a target distribution where a row's logits span more than the float range (2e38
+   * and -2e38: z - max overflows to -inf): the vector kernel's ln p / q and 0 x ln p were NaN in
+   * every gradient value (dense targets and label smoothing, 5 to 200 classes; found in review),
+   * where the exact gradient is finite; ln p is now held at -Float.MAX_VALUE. Class indices were
+   * finite already.
+   */
+  @Test
+  void softmaxDistributionLogitsBeyondTheFloatRangeGiveFiniteGradients() {
+    for (int c : new int[] {5, 10, 20, 40, 200}) {
+      int n = 16;
+      float[] z = new float[n * c];
+      float[] y = new float[n * c];
+      int[] t = new int[n];
+      for (int r = 0; r < n; r++) {
+        for (int j = 0; j < c; j++) {
+          z[r * c + j] = j % 3 == 0 ? 2e38f : j % 3 == 1 ? -2e38f : 1f;
+        }
+        t[r] = r % 2 == 0 ? 0 : 2;
+        y[r * c + t[r]] = 1f;
+      }
+      for (Kernel k : GoldenTest.kernels()) {
+        FocalLoss dense = FocalLoss.softmax().gamma(2f).kernel(k).build();
+        FocalLoss smoothed = FocalLoss.softmax().gamma(2f).labelSmoothing(0.1f).kernel(k).build();
+        float[] g = nanFilled(n * c);
+        float[] gs = nanFilled(n * c);
+        float ld = dense.forwardBackward(z, y, c, g);
+        float ls = smoothed.forwardBackward(z, t, c, gs);
+        assertTrue(Float.isFinite(ld) && Float.isFinite(ls), k + " C=" + c + " losses " + ld
+            + ", " + ls);
+        for (int i = 0; i < g.length; i++) {
+          assertTrue(Float.isFinite(g[i]) && Float.isFinite(gs[i]),
+              k + " C=" + c + " gradient[" + i + "] " + g[i] + ", " + gs[i]);
+        }
+      }
+    }
+  }
 }

@@ -112,15 +112,16 @@ public final class LossParams {
     this.labelSmoothing = base.labelSmoothing;
     this.hessianFloor = base.hessianFloor;
     this.streaming = base.streaming;
-    this.streamingTwin = base.streamingTwin;
+    this.streamingTwin = this; // not for streaming(): no kernel asks a class-major twin for it
   }
 
   /**
    * These options for elements in class-major order, {@code lanes} rows per class: {@link
-   * #alphaTiled} holds alpha[j] at entries j lanes to (j + 1) lanes - 1 of its first {@code
-   * classes * lanes}, so that a kernel that treats a group of rows transposed to class-major order
-   * as one row of {@code classes * lanes} elements reads each element's weight where it reads a
-   * row's. Built on first use for a class count and kept (no allocation after).
+   * #alphaTiled} holds alpha[j] at entries j lanes to (j + 1) lanes - 1 of its first C x lanes,
+   * so that a kernel that treats a group of rows transposed to class-major order as one row of C x
+   * lanes elements reads each element's weight where it reads a row's. The last one built is kept
+   * (calls with one class count allocate nothing after the first); its {@link #streaming()} is
+   * itself.
    */
   public LossParams classMajor(int classes, int lanes) {
     if (alpha == null) {

@@ -64,14 +64,15 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Segments ({@code ovaSegment}, {@code sigmoidSegment}) cover a whole block of rows (dense
  * targets, class indices; per-sample output over at most {@code PER_SAMPLE_BLOCK_CLASSES} classes)
- * or one row (per-sample output over more classes, one-vs-all from logits, a sigmoid call with an
- * ignored row). No masked loads or stores: a segment's last vector ends at the segment's end and
- * overlaps the one before, its lanes already counted left out of the sums (recomputing them writes
- * the same gradient); in-place passes end with a scalar tail. Rows narrower than a vector go to
- * {@link ScalarKernel}, except the block segments and the class-major groups (one row per lane,
- * whatever the width: softmax, one-vs-all from logits). Losses are summed in float lanes within a
- * chunk (four interleaved Kahan sums), then in double; per-sample losses of a block segment are
- * summed per row in double ({@code rowSums}).
+ * or one row (per-sample output over more classes; one-vs-all from logits beyond its class-major
+ * groups; a sigmoid call with ignored rows runs each run of rows between them as a block). No
+ * masked loads or stores: a segment's last vector ends at the segment's end and overlaps the one
+ * before, its lanes already counted left out of the sums (recomputing them writes the same
+ * gradient); in-place passes end with a scalar tail. Rows narrower than a vector go to {@link
+ * ScalarKernel}, except the block segments and the class-major groups (one row per lane, whatever
+ * the width: softmax, one-vs-all from logits). Losses are summed in float lanes within a chunk
+ * (four interleaved Kahan sums), then in double; per-sample losses of a block segment are summed
+ * per row in double ({@code rowSums}).
  *
  * <p>Softmax with class indices works on groups of L rows. Where a row is exactly one vector of
  * 16 lanes ({@code SOFTMAX_ROW}) each row's max is a reduction across its lanes and its others'
@@ -222,7 +223,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float logSum;
     /** Softmax with a target distribution, row by row: 1 / sum_c exp(z_c - max). */
     float inv;
-    /** Softmax: the row's probabilities, indexed from the row's start; xo - rowXo + i. */
+    /**
+     * Softmax with a target distribution, row by row: the row's exponentials exp(z - max), indexed
+     * from the row's start (xo - rowXo + i).
+     */
     float[] row = new float[0];
     int rowXo;
     /**
@@ -1672,10 +1676,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       if (c.km.length < 2 * ROW_EXPS) {
         c.km = new float[2 * ROW_EXPS];
       }
-    } else if (classes <= SMALL_CLASSES) {
+    } else if (classes <= SMALL_CLASSES || classes < L) { // the row-wise passes need rows >= L
       passes = general ? SOFTMAX_SMALL_GENERAL_GAMMA : SOFTMAX_SMALL;
       if (c.km.length < L * classes) {
-        c.km = new float[L * SMALL_CLASSES];
+        c.km = new float[L * Math.max(SMALL_CLASSES, classes)];
       }
     } else {
       passes = general ? SOFTMAX_GENERAL_GAMMA : SOFTMAX;
@@ -1711,8 +1715,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Softmax with class indices over at most this many classes (and fewer than L): a group's rows
-   * are transposed to class-major order, so that the row max, the exponentials' sum and the
+   * Softmax with class indices over at most this many classes (or any count below L): a group's
+   * rows are transposed to class-major order, so that the row max, the exponentials' sum and the
    * target's exponential are lane-wise operations over the group's rows instead of a reduction
    * across each row's lanes; except rows of exactly one 16-lane vector, which take {@link
    * #SOFTMAX_ROW} (1.3x to 1.4x these passes at 16 classes, paired A/B on JDK 17 and JDK 25, before
@@ -2286,7 +2290,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.xo = row;
     c.classes = classes;
     float[] prob = c.row(classes);
-    c.prob = prob; // the row's exponentials for the moment
+    c.prob = prob; // the row's exponentials (ROW_STATS), kept: p = e / sum where needed
     for (Pass pass : ROW_STATS) {
       run(pass, c);
     }
@@ -2374,7 +2378,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (int i = 0; i < c.n; i += L, col += L) {
       FloatVector yv = FloatVector.fromArray(S, y, c.yo + i);
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
-      FloatVector lnp = FloatVector.fromArray(S, z, c.xo + i).sub(max).sub(logSum);
+      FloatVector lnp = FloatVector.fromArray(S, z, c.xo + i).sub(max).sub(logSum)
+          .max(-Float.MAX_VALUE); // see softmaxDistSmallExp
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
@@ -2510,10 +2515,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Class-major distribution pass: the group's targets into E (smoothed one-hot rows from class
-   * indices: on at the target, off elsewhere, 0 in an ignored row), its logits into LN (0 in an
-   * ignored row or past the last row, whatever the row holds), the rows' targets as floats into
-   * DIST_T and each row's max (a running lane-wise maximum over the classes) into DIST_M.
+   * Class-major distribution pass: the group's targets into km block 1 (smoothed one-hot rows from
+   * class indices: on at the target, off elsewhere, 0 in an ignored row), its logits into block 0
+   * (0 in an ignored row or past the last row, whatever the row holds), the rows' targets as floats
+   * into DIST_T and each row's max (a running lane-wise maximum over the classes) into DIST_M.
    */
   private static void softmaxDistSmallIn(Chunk c) {
     float[] s = c.s;
@@ -2579,9 +2584,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Class-major distribution pass: z - max in place in LN, and into DIST_LS the logarithm of the
-   * sum of exp(z - max) over the classes (lane-wise, with Kahan's compensation; the sum is in [1,
-   * C]).
+   * Class-major distribution pass: z - max in place in km block 0, and into DIST_LS the logarithm
+   * of the sum of exp(z - max) over the classes (lane-wise, with Kahan's compensation; the sum is
+   * in [1, C]).
    */
   private static void softmaxDistSmallExp(Chunk c) {
     float[] s = c.s;
@@ -2589,22 +2594,35 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] b = c.km;
     int lnAt = 0;
     FloatVector m = FloatVector.fromArray(S, s, DIST_M);
-    FloatVector acc = FloatVector.zero(S);
-    FloatVector comp = acc;
+    // the sum's two Kahan vectors live in the scratch (OVL_ACC, OVL_COMP: H0 is free here), not
+    // in registers: combined after the loop, JDK 17 boxed them (see ovaLogitsSoftmax)
+    FloatVector zeros = FloatVector.zero(S);
+    zeros.intoArray(s, OVL_ACC);
+    zeros.intoArray(s, OVL_COMP);
     for (int j = 0; j < k; j++) {
-      FloatVector d = FloatVector.fromArray(S, b, lnAt + j * L).sub(m);
+      // at least -Float.MAX_VALUE: a logit more than the float range below the max (z - max
+      // overflowed to -inf) would make ln p / q and 0 x ln p NaN (EdgeCaseTest)
+      FloatVector d = FloatVector.fromArray(S, b, lnAt + j * L).sub(m).max(-Float.MAX_VALUE);
       d.intoArray(b, lnAt + j * L);
-      FloatVector term = VectorMath.expNegAbs(d).sub(comp);
+      FloatVector term = VectorMath.expNegAbs(d).sub(FloatVector.fromArray(S, s, OVL_COMP));
+      FloatVector acc = FloatVector.fromArray(S, s, OVL_ACC);
       FloatVector next = term.add(acc);
-      comp = next.sub(acc).sub(term);
-      acc = next;
+      next.sub(acc).sub(term).intoArray(s, OVL_COMP);
+      next.intoArray(s, OVL_ACC);
     }
-    VectorMath.logNormal(exact(acc).sub(comp)).intoArray(s, DIST_LS);
+    // ln(acc - comp), the sum with Kahan's compensation, as ln(acc) - comp / acc: where one class
+    // holds nearly all the mass the sum is 1 + others, and rounding it to float (up to 6e-8) was a
+    // large part of ln p = -ln(1 + others) (PropertyTest found 2.04e-6 of a loss of 0.0015, limit
+    // 2e-6; LaneTailTest pins that scenario), as in softmaxGroupLog
+    FloatVector sum = FloatVector.fromArray(S, s, OVL_ACC);
+    VectorMath.logNormal(sum).sub(FloatVector.fromArray(S, s, OVL_COMP).div(sum))
+        .intoArray(s, DIST_LS);
   }
 
   /**
-   * Class-major distribution pass: ln p = (z - max) - ln sum in place in LN, p = exp(ln p) into
-   * PT, q = 1 - p = -expm1(ln p) into Q (exact to an ulp or two of q however near 1 p is).
+   * Class-major distribution pass: ln p = (z - max) - ln sum in place in km block 0, p = exp(ln p)
+   * into block 2, q = 1 - p = -expm1(ln p) into block 3 (exact to an ulp or two of q however near 1
+   * p is).
    */
   private static void softmaxDistSmallQ(Chunk c) {
     float[] s = c.s;
@@ -2624,7 +2642,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * Class-major distribution pass, as {@link #softmaxDistTerms} and {@link #softmaxDistSums} with
-   * the class's alpha a scalar: y_c F_c into DIST_YF, each row's loss -sum_c alpha_c y_c q_c^gamma
+   * the class's alpha a scalar: y_c F_c into km block 5, each row's loss -sum_c alpha_c y_c q_c^gamma
    * ln p_c into LOSS and sum_c y_c F_c into DIST_SUM (lane-wise sums with Kahan's compensation).
    */
   private static void softmaxDistSmallTerms(Chunk c) {
