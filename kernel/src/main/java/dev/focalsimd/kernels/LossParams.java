@@ -72,16 +72,19 @@ public final class LossParams {
     this.labelSmoothing = b.labelSmoothing;
     this.hessianFloor = b.hessianFloor;
     this.streaming = false;
-    this.streamingTwin = new LossParams(this);
+    this.streamingTwin = new LossParams(this, this.alphaTiled, true);
   }
 
-  /** The streaming twin of {@code base}: the same options (and arrays, never written). */
-  private LossParams(LossParams base) {
+  /**
+   * A twin of base: the same options and arrays (never written), but alphaTiled and streaming as
+   * given; its own streaming twin ({@link #streaming()} and {@link #classMajor} build them).
+   */
+  private LossParams(LossParams base, float[] alphaTiled, boolean streaming) {
     this.form = base.form;
     this.gamma = base.gamma;
     this.gammaKind = base.gammaKind;
     this.alpha = base.alpha;
-    this.alphaTiled = base.alphaTiled;
+    this.alphaTiled = alphaTiled;
     this.sigmoidAlpha = base.sigmoidAlpha;
     this.classWeights = base.classWeights;
     this.classWeightsTiled = base.classWeightsTiled;
@@ -91,28 +94,8 @@ public final class LossParams {
     this.ignoreIndex = base.ignoreIndex;
     this.labelSmoothing = base.labelSmoothing;
     this.hessianFloor = base.hessianFloor;
-    this.streaming = true;
-    this.streamingTwin = this;
-  }
-
-  /** A twin of base whose {@link #alphaTiled} is {@code tiled} (see {@link #classMajor}). */
-  private LossParams(LossParams base, float[] tiled) {
-    this.form = base.form;
-    this.gamma = base.gamma;
-    this.gammaKind = base.gammaKind;
-    this.alpha = base.alpha;
-    this.alphaTiled = tiled;
-    this.sigmoidAlpha = base.sigmoidAlpha;
-    this.classWeights = base.classWeights;
-    this.classWeightsTiled = base.classWeightsTiled;
-    this.lo = base.lo;
-    this.hi = base.hi;
-    this.fromLogits = base.fromLogits;
-    this.ignoreIndex = base.ignoreIndex;
-    this.labelSmoothing = base.labelSmoothing;
-    this.hessianFloor = base.hessianFloor;
-    this.streaming = base.streaming;
-    this.streamingTwin = this; // not for streaming(): no kernel asks a class-major twin for it
+    this.streaming = streaming;
+    this.streamingTwin = this; // a class-major twin is never asked for streaming()
   }
 
   /**
@@ -133,7 +116,7 @@ public final class LossParams {
       for (int i = 0; i < t.length; i++) {
         t[i] = alphaOf((i / lanes) % classes);
       }
-      twin = new LossParams(this, t);
+      twin = new LossParams(this, t, streaming);
       classMajorTwin = twin;
     }
     return twin;
