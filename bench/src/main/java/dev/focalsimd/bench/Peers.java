@@ -19,8 +19,10 @@ import java.util.regex.Pattern;
 
 /**
  * The reference implementations of shared/peers: focal_ref.c, built here with gcc with and
- * without -ffast-math and run in the same session, and the PyTorch numbers its README quotes.
- * Where gcc or the source is missing, the C numbers come from the README too, marked so.
+ * without -ffast-math and run in the same session, and torch_peer.py (PyTorch CPU, one thread),
+ * run in the same session where a Python 3 with {@code torch} and {@code torchvision} is present
+ * (Debian: {@code apt-get install python3-torch python3-torchvision}). Whatever is missing is
+ * quoted from the peers README instead, marked so.
  */
 final class Peers {
 
@@ -82,17 +84,80 @@ final class Peers {
         peers.clear();
       }
     }
+    boolean torchMeasured = false;
+    Path script = dir.resolve("torch_peer.py");
+    String python = Files.isRegularFile(script) ? torchPython() : null;
+    if (!Files.isRegularFile(script)) {
+      log.println("peers: " + script + " not found; quoting the README's PyTorch numbers");
+    } else if (python == null) {
+      log.println("peers: no python3 with torch and torchvision (Debian: apt-get install"
+          + " python3-torch python3-torchvision); quoting the README's PyTorch numbers");
+    } else {
+      try {
+        peers.addAll(runTorch(python, script, log));
+        torchMeasured = true;
+      } catch (IOException | BenchException e) {
+        log.println("peers: " + e.getMessage() + "; quoting the README's PyTorch numbers");
+      }
+    }
     Path readme = dir.resolve("README.md");
     List<Peer> quoted = readme(readme);
     if (quoted.isEmpty()) {
       log.println("peers: no reference table in " + readme);
     }
     for (Peer p : quoted) {
-      if (p.peer().equals(TORCH) || !measured) {
+      if (p.peer().equals(TORCH) ? !torchMeasured : !measured) {
         peers.add(p);
       }
     }
     return peers;
+  }
+
+  /**
+   * The first of /usr/bin/python3 (the peers README's) and python3 on the PATH that imports torch
+   * and torchvision, else null.
+   */
+  private static String torchPython() {
+    for (String python : List.of("/usr/bin/python3", "python3")) {
+      try {
+        if (run(List.of(python, "-c", "import torch, torchvision"), 120, null).exit == 0) {
+          return python;
+        }
+      } catch (IOException | BenchException e) {
+        // not this one
+      }
+    }
+    return null;
+  }
+
+  /** Runs torch_peer.py with one thread, as its README says; its lines as PyTorch's numbers. */
+  private static List<Peer> runTorch(String python, Path script, PrintStream log)
+      throws IOException {
+    List<String> cmd = List.of(python, script.toString(), "1");
+    log.println("peers: " + String.join(" ", cmd) + " (12 measurements, about a minute)");
+    Result r = run(cmd, 900, null);
+    if (r.exit != 0) {
+      throw new BenchException("torch_peer.py exited with " + r.exit + ": "
+          + firstLine(r.output));
+    }
+    List<Peer> out = parse(TORCH, r.output);
+    if (out.isEmpty()) {
+      throw new BenchException("torch_peer.py printed no results: " + firstLine(r.output));
+    }
+    return out;
+  }
+
+  /** The 'form N C Melem/s' lines of a peer's output, as that peer's measured numbers. */
+  static List<Peer> parse(String name, String output) {
+    List<Peer> out = new ArrayList<>();
+    for (String line : output.split("\\R")) {
+      Matcher m = OUTPUT_LINE.matcher(line.trim());
+      if (m.matches()) {
+        out.add(new Peer(name, m.group(1), Integer.parseInt(m.group(2)),
+            Integer.parseInt(m.group(3)), Double.parseDouble(m.group(4)), "measured"));
+      }
+    }
+    return out;
   }
 
   private static boolean gccWorks() {
@@ -139,14 +204,7 @@ final class Peers {
     if (r.exit != 0) {
       throw new BenchException(name + " exited with " + r.exit + ": " + firstLine(r.output));
     }
-    List<Peer> out = new ArrayList<>();
-    for (String line : r.output.split("\\R")) {
-      Matcher m = OUTPUT_LINE.matcher(line.trim());
-      if (m.matches()) {
-        out.add(new Peer(name, m.group(1), Integer.parseInt(m.group(2)),
-            Integer.parseInt(m.group(3)), Double.parseDouble(m.group(4)), "measured"));
-      }
-    }
+    List<Peer> out = parse(name, r.output);
     if (out.isEmpty()) {
       throw new BenchException(name + " printed no results: " + firstLine(r.output));
     }

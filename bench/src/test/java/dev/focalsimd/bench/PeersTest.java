@@ -20,6 +20,15 @@ class PeersTest {
   }
 
   @Test
+  void parsesAPeersOutputLines() {
+    // torch_peer.py's and focal_ref.c's output: 'form N C Melem/s', other lines ignored
+    String output = "one_vs_all 4096 16 146.9\nsome warning\nsoftmax 8192 1000 523.0\n";
+    assertEquals(List.of(new Peer(Peers.TORCH, "one_vs_all", 4096, 16, 146.9, "measured"),
+        new Peer(Peers.TORCH, "softmax", 8192, 1000, 523.0, "measured")),
+        Peers.parse(Peers.TORCH, output));
+  }
+
+  @Test
   void tablePutsOurNumbersBesideThePeers() {
     ResultFile a = ResultFile.read(Fixtures.path("results-a.json"));
     List<Peer> peers = new ArrayList<>(Peers.readme(Fixtures.path("peers-README.md")));
