@@ -1,7 +1,11 @@
 package dev.focalsimd;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -130,5 +134,65 @@ class LaneTailTest {
       }));
     }
     return tests.stream();
+  }
+
+  /**
+   * One-vs-all on probabilities: class indices give the same bits as their one-hot rows as dense
+   * targets, on each kernel (the vector kernel patches each row's target element into passes run
+   * without targets; the dense path reads the one-hot rows): the loss, the gradient and per-sample
+   * losses, over tails, chunk boundaries (1024 elements) and a batch past 2^17 elements (shorter
+   * chunks), with probabilities at and beyond both clip bounds.
+   */
+  @TestFactory
+  Stream<DynamicTest> oneVsAllIndicesGiveTheBitsOfOneHotRows() {
+    List<DynamicTest> tests = new ArrayList<>();
+    int[][] shapes = {{1, 16}, {1, 17}, {3, 5}, {15, 16}, {17, 16}, {16, 1}, {33, 2}, {40, 31},
+        {9, 33}, {70, 15}, {700, 16}, {130, 80}, {11, 1000}, {8200, 16}};
+    for (int[] shape : shapes) {
+      for (float gamma : new float[] {0f, 1f, 2f, 3f, 2.5f}) {
+        int n = shape[0];
+        int c = shape[1];
+        tests.add(DynamicTest.dynamicTest(n + "x" + c + " gamma " + gamma,
+            () -> checkIndicesAgainstOneHot(n, c, gamma)));
+      }
+    }
+    return tests.stream();
+  }
+
+  private static void checkIndicesAgainstOneHot(int n, int c, float gamma) {
+    float eps = 1e-4f;
+    Random rnd = new Random(31L * n + c);
+    float[] x = new float[n * c];
+    float[] y = new float[n * c];
+    int[] t = new int[n];
+    float[] edges = {0f, 1f, eps, 1f - eps, eps / 2, 1f - eps / 2, Math.nextUp(eps),
+        Math.nextDown(1f - eps), Float.MIN_VALUE};
+    for (int i = 0; i < x.length; i++) {
+      x[i] = rnd.nextInt(8) == 0 ? edges[rnd.nextInt(edges.length)] : rnd.nextFloat();
+    }
+    for (int r = 0; r < n; r++) {
+      t[r] = rnd.nextInt(c);
+      y[r * c + t[r]] = 1f;
+    }
+    float[] alpha = new float[c];
+    for (int j = 0; j < c; j++) {
+      alpha[j] = 0.25f + rnd.nextFloat();
+    }
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.oneVsAll().gamma(gamma).alpha(alpha).epsilon(eps).kernel(k)
+          .build();
+      String at = k + " " + n + "x" + c + " gamma " + gamma;
+      float[] gd = new float[x.length];
+      float[] gi = new float[x.length];
+      assertEquals(loss.forwardBackward(x, y, c, gd), loss.forwardBackward(x, t, c, gi), 0f,
+          at + " loss");
+      assertArrayEquals(gd, gi, 0f, at + " gradient");
+      assertEquals(loss.forward(x, y, c), loss.forward(x, t, c), 0f, at + " forward");
+      float[] pd = new float[n];
+      float[] pi = new float[n];
+      loss.perSample(x, y, c, pd);
+      loss.perSample(x, t, c, pi);
+      assertArrayEquals(pd, pi, 0f, at + " per-sample losses");
+    }
   }
 }
