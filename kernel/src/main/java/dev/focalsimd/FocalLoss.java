@@ -1170,8 +1170,8 @@ public final class FocalLoss {
      * (default 1e-7, giving 1.0e-7f and 0.99999988f).
      *
      * @throws IllegalArgumentException if epsilon is not in (0, 0.5), or so small that 1 -
-     *     epsilon rounds to 1 in float (epsilon <= 2^-25: the upper clip would then let p = 1
-     *     give an infinite loss)
+     *     epsilon rounds to 1 in float (epsilon {@code <=} 2^-25: the upper clip would then let p
+     *     = 1 give an infinite loss)
      */
     public OneVsAllBuilder epsilon(float epsilon) {
       if (!(epsilon > 0f && epsilon < 0.5f)) {

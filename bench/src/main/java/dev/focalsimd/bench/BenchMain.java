@@ -56,7 +56,7 @@ public final class BenchMain {
       "                     shapes 65536x16 16384x80 8192x1000 4096x21",
       "  --full             full profile: 3 forks, 5 x 1 s warmup, 5 x 1 s measurement,",
       "                     shapes 4096x16 65536x16 8192x1000 16384x80 4096x21",
-      "  --smoke            seconds-long check: 1 fork, 1 x 100 ms warmup, 2 x 100 ms measurement,",
+      "  --smoke            half-minute check: 1 fork, 1 x 100 ms warmup, 2 x 100 ms measurement,",
       "                     shapes 512x16 256x21",
       "  --widths           also run the vector kernel at 256 and 128 bits (forks with",
       "                     -XX:MaxVectorSize=32 and =16) beside the preferred width and scalar",
@@ -593,13 +593,13 @@ public final class BenchMain {
     ResultFile file = new ResultFile(ResultFile.SCHEMA, header, entries, peers);
 
     out.println();
-    if (!entries.isEmpty()) {
-      out.print(Reports.runTable(file));
-    }
-    if ("smoke".equals(cli.settings)) {
-      out.println("note: smoke settings do not warm the kernels up: these numbers check the"
+    if ("smoke".equals(cli.settings)) { // before the table, where a reader starts
+      out.println("note: smoke settings do not warm the kernels up: the numbers below check the"
           + " pipeline, do not quote them (the vector kernel may not be compiled yet, so"
           + " vector/scalar can come out below 1x)");
+    }
+    if (!entries.isEmpty()) {
+      out.print(Reports.runTable(file));
     }
     if (peers != null) {
       out.println();
