@@ -1213,8 +1213,10 @@ public final class FocalLoss {
     }
 
     /**
-     * Label smoothing ls in [0, 1): targets become {@code y (1 - ls) + ls / C} (Keras), the
-     * one-hot row built first for class indices (default 0).
+     * Label smoothing ls in [0, 1) for class-index targets: each index's one-hot row y becomes
+     * {@code y (1 - ls) + ls / C} (Keras' formula; default 0). Dense targets are used as given,
+     * whatever ls is: a caller with dense labels smooths them itself (the same formula), so that
+     * a distribution is never smoothed twice.
      *
      * @throws IllegalArgumentException if ls is outside [0, 1)
      */

@@ -484,4 +484,125 @@ class EdgeCaseTest {
       }
     }
   }
+
+  /**
+   * Softmax's gradientHessian where the target is the largest logit by 710 to 745: the sum of the
+   * other classes' exp(z_c - max) is a subnormal double, whose reciprocal is infinite; the scalar
+   * kernel multiplied by it and wrote NaN Hessians (a differential fuzzer found x = {0, 720}, t =
+   * 1). Here p_t rounds to 1, so every gradient and Hessian value is 0 (the closed form's terms
+   * are q^gamma, q = 1 - p_t below 1e-300, or p_c (1 - p_c) with p_c below 1e-300).
+   */
+  @Test
+  void softmaxHessianWithTheTargetFarAboveTheOthersIsZeroNotNaN() {
+    for (float gap : new float[] {709.8f, 710f, 720f, 740f, 745f, 760f}) {
+      for (int c : new int[] {2, 3, 17}) {
+        float[] z = new float[c];
+        z[c - 1] = gap;
+        int[] t = {c - 1};
+        for (Kernel k : GoldenTest.kernels()) {
+          for (float gamma : new float[] {0f, 0.5f, 2f}) {
+            for (float floor : new float[] {0f, Float.NEGATIVE_INFINITY}) {
+              FocalLoss loss = FocalLoss.softmax().gamma(gamma).hessianFloor(floor).kernel(k)
+                  .build();
+              float[] g = nanFilled(c);
+              float[] h = nanFilled(c);
+              loss.gradientHessian(z, t, c, g, h);
+              String at = k + " gap " + gap + " C=" + c + " gamma " + gamma + " floor " + floor;
+              for (int j = 0; j < c; j++) {
+                assertEquals(0f, g[j], 1e-30f, at + " gradient[" + j + "]");
+                assertEquals(0f, h[j], 1e-30f, at + " hessian[" + j + "]");
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Softmax where the largest logits are tied at 1e15 or 1e30: ln p_c is (z_c - max) - ln(sum),
+   * not z_c - (max + ln(sum)), where max + ln(sum) rounds ln(sum) away (the scalar kernel gave a
+   * loss of 0 at 1e30 and 0.75 instead of ln 2 at 1e15, C = 2). With k tied maxima and the other
+   * logits 1e30 or more below, every tied class has p = 1/k, the others 0: the loss of a target
+   * among the tied is alpha (1 - 1/k)^gamma ln k, and its gradient, at gamma 0, 1/k - 1 at the
+   * target and 1/k at the other tied classes (MEAN over one row).
+   */
+  @Test
+  void softmaxWithTiedHugeLogitsKeepsLnOfTheSum() {
+    for (float big : new float[] {1e15f, 1e30f}) {
+      for (int[] ck : new int[][] {{2, 2}, {3, 3}, {16, 16}, {128, 36}, {40, 5}}) {
+        int c = ck[0];
+        int tied = ck[1];
+        float[] z = new float[c];
+        for (int j = 0; j < c; j++) {
+          z[j] = j < tied ? big : -big; // j >= tied: p_c = exp(-2 big) = 0
+        }
+        int target = tied / 2;
+        float[] y = new float[c];
+        y[target] = 1f;
+        for (Kernel k : GoldenTest.kernels()) {
+          for (float gamma : new float[] {0f, 2f, 5f}) {
+            String at = k + " " + big + " C=" + c + " tied " + tied + " gamma " + gamma;
+            double expected = Math.pow(1.0 - 1.0 / tied, gamma) * Math.log(tied);
+            FocalLoss loss = FocalLoss.softmax().gamma(gamma).kernel(k).build();
+            float[] gd = new float[c];
+            float[] gi = new float[c];
+            assertRelative(expected, loss.forwardBackward(z, y, c, gd), 1e-6, at + " dense");
+            assertRelative(expected, loss.forwardBackward(z, new int[] {target}, c, gi), 1e-6,
+                at + " indices");
+            // label smoothing ls: the targets (1 - ls) one-hot + ls / C; the untied classes'
+            // ln p is about -2e15 or beyond, so their smoothed terms dominate: finite, positive
+            float ls = 0.1f;
+            float smoothed = FocalLoss.softmax().gamma(gamma).labelSmoothing(ls).kernel(k).build()
+                .forward(z, new int[] {target}, c);
+            assertTrue(Float.isFinite(smoothed) && smoothed >= expected * (1 - ls) * 0.999,
+                at + " smoothed " + smoothed);
+            if (gamma == 0f) {
+              for (int j = 0; j < c; j++) {
+                double pj = j < tied ? 1.0 / tied : 0.0;
+                double gj = pj - (j == target ? 1.0 : 0.0);
+                assertEquals(gj, gd[j], 1e-6, at + " dense gradient[" + j + "]");
+                assertEquals(gj, gi[j], 1e-6, at + " index gradient[" + j + "]");
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Softmax with dense one-hot targets where the target holds nearly all the mass and comes after
+   * the other classes: the loss at gamma 0 is ln(1 + sum of the others' e^(z_c - max)), here
+   * evaluated in double. The vector kernel's class-major groups (up to 96 classes) summed
+   * exp(z - max) with Kahan's compensation in class order, which is exact only while the running
+   * sum is the larger addend: the target's 1 added to the others' small sum lost up to 6e-8,
+   * 6.6e-4 of the loss of {0, 9.35} (a differential fuzzer's find); now TwoSum keeps it.
+   */
+  @Test
+  void softmaxDenseTargetNearOneAfterTheOtherClassesKeepsPrecision() {
+    for (int c : new int[] {2, 3, 16, 17, 64, 100}) {
+      for (int i = 0; i <= 60; i++) {
+        float d = 2f + i * 0.2f;
+        float[] z = new float[c];
+        double others = 0;
+        for (int j = 0; j < c - 1; j++) {
+          z[j] = -(j % 5);
+          others += Math.exp((double) z[j] - d);
+        }
+        z[c - 1] = d;
+        float[] y = new float[c];
+        y[c - 1] = 1f;
+        double expected = Math.log1p(others); // -ln p_t
+        for (Kernel k : GoldenTest.kernels()) {
+          FocalLoss loss = FocalLoss.softmax().gamma(0f).reduction(Reduction.SUM).kernel(k)
+              .build();
+          assertRelative(expected, loss.forward(z, y, c), 2e-6,
+              k + " C=" + c + " d=" + d + " dense");
+          assertRelative(expected, loss.forward(z, new int[] {c - 1}, c), 2e-6,
+              k + " C=" + c + " d=" + d + " indices");
+        }
+      }
+    }
+  }
 }

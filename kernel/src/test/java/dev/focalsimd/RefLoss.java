@@ -158,10 +158,12 @@ final class RefLoss {
         rest += Math.exp(x[c] - x[m]);
       }
     }
-    double lse = x[m] + Math.log1p(rest);
+    // (x_c - x_m) - log1p(rest), never x_c - (x_m + log1p(rest)): where |x_m| is large, x_m +
+    // log1p(rest) rounds away log1p(rest) (at 1e30 all of it)
+    double logSum = Math.log1p(rest);
     double[] out = new double[x.length];
     for (int c = 0; c < x.length; c++) {
-      out[c] = x[c] - lse;
+      out[c] = (x[c] - x[m]) - logSum;
     }
     return out;
   }

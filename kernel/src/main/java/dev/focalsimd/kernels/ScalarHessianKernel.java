@@ -144,11 +144,14 @@ public final class ScalarHessianKernel implements HessianKernel {
       double fp = g * pt * qg * ratio - qg; // f'(u)
       double curv = g * qg * pt * (q * (u + 2.0) - (g - 1.0) * pt * u); // f''(u) q^2
       double invOthers = others > 0 ? 1.0 / others : 0.0;
+      // others below 1 / Double.MAX_VALUE (subnormal: the target the largest logit by about 710
+      // or more) makes invOthers infinite and e_c invOthers Inf or NaN: divide instead
+      boolean tiny = invOthers == Double.POSITIVE_INFINITY;
       double afp = a * fp;
       for (int c = 0; c < classes; c++) {
         double ec = e[c];
         double pc = ec * inv;
-        double dq = ec * invOthers; // -d_c / q, in [0, 1]
+        double dq = tiny ? ec / others : ec * invOthers; // -d_c / q, in [0, 1]
         grad[gRow + c] = (float) (-afp * pc);
         hess[hRow + c] = (float) Math.max(a * (curv * dq * dq - fp * pc * (1.0 - pc)), floor);
       }

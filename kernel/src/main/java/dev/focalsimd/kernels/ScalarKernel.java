@@ -202,17 +202,31 @@ public final class ScalarKernel implements FocalKernel {
     return d;
   }
 
-  /** ln(sum_c exp(z_c)), max-subtracted. */
-  private static double logSumExp(float[] z, int row, int classes) {
-    float m = z[row];
+  /** The column of the row's first largest logit. */
+  private static int argMax(float[] z, int row, int classes) {
+    int jm = 0;
     for (int c = 1; c < classes; c++) {
-      m = Math.max(m, z[row + c]);
+      if (z[row + c] > z[row + jm]) {
+        jm = c;
+      }
     }
-    double s = 0;
+    return jm;
+  }
+
+  /**
+   * ln(sum_c exp(z_c - m)) for the row's largest logit m = z[row + jm], as log1p of the sum over
+   * the other classes (the largest class's term is 1: where it holds nearly all the mass, 1 + rest
+   * rounded to double would lose rest). ln p_c is then (z_c - m) minus it, in double; never z_c -
+   * lse with lse = m + ln(sum): where |m| is large, that sum rounds the logarithm away (at 1e30,
+   * all of it).
+   */
+  private static double logSumShifted(float[] z, int row, int classes, int jm) {
+    double m = z[row + jm];
+    double rest = 0;
     for (int c = 0; c < classes; c++) {
-      s += Math.exp(z[row + c] - m);
+      rest += c == jm ? 0.0 : Math.exp(z[row + c] - m);
     }
-    return m + Math.log(s);
+    return Math.log1p(rest);
   }
 
   // ---------------------------------------------------------------- softmax
@@ -250,24 +264,25 @@ public final class ScalarKernel implements FocalKernel {
       } else if (ls != 0f) {
         rowLoss = softmaxRow(p, z, row, null, 0, target, ls, classes, grad, gRow, gradScale);
       } else {
-        float m = z[row];
-        for (int c = 1; c < classes; c++) {
-          float v = z[row + c];
-          m = v > m ? v : m;
-        }
-        // e_c = exp(z_c - m), kept in grad for the last loop; the sum leaves out the target so
-        // that 1 - p_t = (sum of the others) / s keeps its precision when p_t is near 1.
-        double others = 0;
+        int jm = argMax(z, row, classes);
+        float m = z[row + jm];
+        // e_c = exp(z_c - m), kept in grad for the last loop; rest leaves out the largest class
+        // (its e is 1) and others the target, so that ln s = log1p(rest) and 1 - p_t = others / s
+        // keep their precision when one class holds nearly all the mass.
+        double rest = 0;
         for (int c = 0; c < classes; c++) {
-          double e = Math.exp(z[row + c] - m);
+          double e = Math.exp((double) z[row + c] - m);
           if (grad != null) {
             grad[gRow + c] = (float) e;
           }
-          others += c == target ? 0.0 : e;
+          rest += c == jm ? 0.0 : e;
         }
-        double et = Math.exp(z[row + target] - m);
-        double s = others + et;
-        double lnp = z[row + target] - (m + Math.log(s));
+        double et = Math.exp((double) z[row + target] - m);
+        double s = 1.0 + rest;
+        // for a target below the max, p_t <= 1/2: s - e_t loses no digits
+        double others = target == jm ? rest : s - et;
+        // (z_t - m) - ln s: z_t - (m + ln s) would round ln s away where |m| is large
+        double lnp = ((double) z[row + target] - m) - Math.log1p(rest);
         double pt = et / s;
         double q = others / s; // 1 - p_t
         double qg = powGamma(q, p);
@@ -297,14 +312,16 @@ public final class ScalarKernel implements FocalKernel {
    */
   private static double softmaxRow(LossParams p, float[] z, int row, float[] y, int yRow,
       int target, float ls, int classes, float[] grad, int gRow, float gradScale) {
-    double lse = logSumExp(z, row, classes);
+    int jm = argMax(z, row, classes);
+    float m = z[row + jm];
+    double logSum = logSumShifted(z, row, classes, jm);
     double off = ls / (double) classes;
     double on = 1.0 - ls + off;
     double loss = 0;
     double s = 0; // sum_c y_c F_c
     for (int c = 0; c < classes; c++) {
       double yc = y != null ? y[yRow + c] : (c == target ? on : off);
-      double lnp = z[row + c] - lse;
+      double lnp = ((double) z[row + c] - m) - logSum;
       double q = -Math.expm1(lnp);
       double qg = powGamma(q, p);
       loss += -p.alphaOf(c) * yc * qg * lnp;
@@ -317,7 +334,7 @@ public final class ScalarKernel implements FocalKernel {
       // gradient: the two terms cancel when the gradient is near 0 (with one class, exactly).
       for (int c = 0; c < classes; c++) {
         double yc = y != null ? y[yRow + c] : (c == target ? on : off);
-        double lnp = z[row + c] - lse;
+        double lnp = ((double) z[row + c] - m) - logSum;
         double q = -Math.expm1(lnp);
         double yf = yF(p, yc, lnp, q, powGamma(q, p), c);
         grad[gRow + c] = (float) (gradScale * (yf - Math.exp(lnp) * s));

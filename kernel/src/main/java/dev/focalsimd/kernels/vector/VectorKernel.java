@@ -2443,14 +2443,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final Pass[] SOFTMAX_DIST_SMALL = {
       VectorKernel::softmaxDistSmallIn,
       VectorKernel::softmaxDistSmallExp,
+      VectorKernel::softmaxDistSmallLogSum,
       VectorKernel::softmaxDistSmallQ,
       VectorKernel::softmaxDistSmallTerms,
       VectorKernel::softmaxDistSmallOut};
   private static final Pass[] SOFTMAX_DIST_SMALL_GENERAL_GAMMA = {
-      SOFTMAX_DIST_SMALL[0], SOFTMAX_DIST_SMALL[1], SOFTMAX_DIST_SMALL[2],
+      SOFTMAX_DIST_SMALL[0], SOFTMAX_DIST_SMALL[1], SOFTMAX_DIST_SMALL[2], SOFTMAX_DIST_SMALL[3],
       c -> logInto(c.km, 3 * c.classes * L, 4 * c.classes * L, c.classes * L),
       c -> expScaledInto(c.km, 4 * c.classes * L, 4 * c.classes * L, c.classes * L, c.p.gamma),
-      SOFTMAX_DIST_SMALL[3], SOFTMAX_DIST_SMALL[4]};
+      SOFTMAX_DIST_SMALL[4], SOFTMAX_DIST_SMALL[5]};
   // Group lanes of the class-major distribution passes: the row's target class as a float (-1: an
   // ignored row or no row; 0 for every row of dense targets), max, ln sum exp(z - max), sum_c y_c
   // F_c. Class-major blocks in km, each of C L values (value j L + r: class j of row r), block i
@@ -2584,9 +2585,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Class-major distribution pass: z - max in place in km block 0, and into DIST_LS the logarithm
-   * of the sum of exp(z - max) over the classes (lane-wise, with Kahan's compensation; the sum is
-   * in [1, C]).
+   * Class-major distribution pass: z - max in place in km block 0, and into OVL_ACC and OVL_COMP
+   * the sum of exp(z - max) over the classes (in [1, C]) and the sum of its additions' rounding
+   * errors, lane-wise ({@link #softmaxDistSmallLogSum} takes the logarithm).
    */
   private static void softmaxDistSmallExp(Chunk c) {
     float[] s = c.s;
@@ -2594,8 +2595,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] b = c.km;
     int lnAt = 0;
     FloatVector m = FloatVector.fromArray(S, s, DIST_M);
-    // the sum's two Kahan vectors live in the scratch (OVL_ACC, OVL_COMP: H0 is free here), not
-    // in registers: combined after the loop, JDK 17 boxed them (see ovaLogitsSoftmax)
+    // the sum and its error live in the scratch (OVL_ACC, OVL_COMP: H0 is free here), not in
+    // registers: combined after the loop, JDK 17 boxed them (see ovaLogitsSoftmax)
     FloatVector zeros = FloatVector.zero(S);
     zeros.intoArray(s, OVL_ACC);
     zeros.intoArray(s, OVL_COMP);
@@ -2604,18 +2605,34 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       // overflowed to -inf) would make ln p / q and 0 x ln p NaN (EdgeCaseTest)
       FloatVector d = FloatVector.fromArray(S, b, lnAt + j * L).sub(m).max(-Float.MAX_VALUE);
       d.intoArray(b, lnAt + j * L);
-      FloatVector term = VectorMath.expNegAbs(d).sub(FloatVector.fromArray(S, s, OVL_COMP));
+      FloatVector term = VectorMath.expNegAbs(d);
       FloatVector acc = FloatVector.fromArray(S, s, OVL_ACC);
       FloatVector next = term.add(acc);
-      next.sub(acc).sub(term).intoArray(s, OVL_COMP);
+      // TwoSum (Knuth): acc + term - next exactly, whichever addend is larger. Kahan's
+      // compensation, used before, is exact only while the running sum is the larger addend, and
+      // bounds the error by ulps of the whole sum: where one class holds nearly all the mass, ln p
+      // = -ln(1 + others) is far smaller than that (6.6e-4 of the loss of {0, 9.35} with target 1
+      // at gamma 0, a differential fuzzer's find; EdgeCaseTest); summed errors as here keep it.
+      FloatVector accPart = next.sub(term);
+      FloatVector termPart = next.sub(accPart);
+      acc.sub(accPart).add(term.sub(termPart)).add(FloatVector.fromArray(S, s, OVL_COMP))
+          .intoArray(s, OVL_COMP);
       next.intoArray(s, OVL_ACC);
     }
-    // ln(acc - comp), the sum with Kahan's compensation, as ln(acc) - comp / acc: where one class
-    // holds nearly all the mass the sum is 1 + others, and rounding it to float (up to 6e-8) was a
-    // large part of ln p = -ln(1 + others) (PropertyTest found 2.04e-6 of a loss of 0.0015, limit
-    // 2e-6; LaneTailTest pins that scenario), as in softmaxGroupLog
+  }
+
+  /**
+   * Class-major distribution pass: ln(sum + err), from {@link #softmaxDistSmallExp}'s sum and
+   * error, as ln(sum) + err / sum into DIST_LS (where one class holds nearly all the mass, the sum
+   * is 1 + others and its rounding to float, up to 6e-8, was a large part of ln p = -ln(1 +
+   * others); as in softmaxGroupLog). A pass of its own: at the end of the loop's pass, JDK 17
+   * boxed it (three vectors per group of rows, and 156 KB per call at 4096 x 20 and 256 bits
+   * before the TwoSum).
+   */
+  private static void softmaxDistSmallLogSum(Chunk c) {
+    float[] s = c.s;
     FloatVector sum = FloatVector.fromArray(S, s, OVL_ACC);
-    VectorMath.logNormal(sum).sub(FloatVector.fromArray(S, s, OVL_COMP).div(sum))
+    VectorMath.logNormal(sum).add(FloatVector.fromArray(S, s, OVL_COMP).div(sum))
         .intoArray(s, DIST_LS);
   }
 
