@@ -215,9 +215,9 @@ public final class ScalarKernel implements FocalKernel {
 
   /**
    * ln(1 + rest), rest >= 0, to double precision: ln(s) + err / s with s = 1 + rest rounded and
-   * err its rounding error (TwoSum), so a rest far below an ulp of 1 is kept. Math.log1p would do,
-   * but on JDK 17 it is a native call (StrictMath's fdlibm through JNI), and one per row made the
-   * whole softmax kernel 0.54x to 0.63x as fast (paired A/B, 4096 x 16 and 8192 x 1000).
+   * err its rounding error (TwoSum), so a rest far below an ulp of 1 is kept. Math.log1p would do
+   * as well, but on JDK 17 it is a native call (StrictMath's fdlibm through JNI), where Math.log is
+   * a C2 intrinsic.
    */
   static double log1pSum(double rest) {
     double s = 1.0 + rest;
@@ -280,10 +280,10 @@ public final class ScalarKernel implements FocalKernel {
         int jm = argMax(z, row, classes);
         float m = z[row + jm];
         // e_c = exp(z_c - m), kept in grad for the last loop (z_c - m in float, as the vector
-        // kernel: in double, the same loop ran at half the speed on JDK 17, whose Math.exp call
-        // C2 then compiled differently); rest leaves out the largest class
-        // (its e is 1) and others the target, so that ln s = log1p(rest) and 1 - p_t = others / s
-        // keep their precision when one class holds nearly all the mass.
+        // kernel: in double, the whole kernel ran 0.53x to 0.62x as fast on JDK 17, paired A/B at
+        // 4096 x 16 and 8192 x 1000, cause not analysed); rest leaves out the largest class (its e
+        // is 1) and others the target, so that ln s = log1p(rest) and 1 - p_t = others / s keep
+        // their precision when one class holds nearly all the mass.
         double rest = 0;
         for (int c = 0; c < classes; c++) {
           double e = Math.exp(z[row + c] - m);

@@ -2626,8 +2626,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * error, as ln(sum) + err / sum into DIST_LS (where one class holds nearly all the mass, the sum
    * is 1 + others and its rounding to float, up to 6e-8, was a large part of ln p = -ln(1 +
    * others); as in softmaxGroupLog). A pass of its own: at the end of the loop's pass, JDK 17
-   * boxed it (three vectors per group of rows, and 156 KB per call at 4096 x 20 and 256 bits
-   * before the TwoSum).
+   * boxed it (with the TwoSum, three vectors per group of rows, 49 KB per call at 4096 x 10 and
+   * 512 bits; with Kahan's compensation before it, 156 KB per call at 4096 x 20 and 256 bits in
+   * some JVM runs, 0 in others).
    */
   private static void softmaxDistSmallLogSum(Chunk c) {
     float[] s = c.s;
