@@ -574,7 +574,7 @@ class EdgeCaseTest {
   /**
    * Softmax with dense one-hot targets where the target holds nearly all the mass and comes after
    * the other classes: the loss at gamma 0 is ln(1 + sum of the others' e^(z_c - max)), here
-   * evaluated in double. The vector kernel's class-major groups (up to 96 classes) summed
+   * evaluated in double. The vector kernel's class-major groups (up to 96 classes, 48 without gathers) summed
    * exp(z - max) with Kahan's compensation in class order, which is exact only while the running
    * sum is the larger addend: the target's 1 added to the others' small sum lost up to 6e-8,
    * 6.6e-4 of the loss of {0, 9.35} (a differential fuzzer's find); now TwoSum keeps it.

@@ -137,11 +137,11 @@ class LaneTailTest {
   }
 
   /**
-   * One-vs-all on probabilities: class indices give the same bits as their one-hot rows as dense
-   * targets, on each kernel (the vector kernel patches each row's target element into passes run
-   * without targets; the dense path reads the one-hot rows): the loss, the gradient and per-sample
-   * losses, over tails, chunk boundaries (1024 elements) and a batch past 2^17 elements (shorter
-   * chunks), with probabilities at and beyond both clip bounds.
+   * One-vs-all on probabilities: class indices give the same bits (signed zeros included) as their
+   * one-hot rows as dense targets, on each kernel (the vector kernel writes each chunk's one-hot
+   * targets into its scratch, the dense path reads the caller's): the loss, the gradient and
+   * per-sample losses, over tails, chunk boundaries (1024 elements) and a batch past 2^17 elements
+   * (shorter chunks), with probabilities at and beyond both clip bounds.
    */
   @TestFactory
   Stream<DynamicTest> oneVsAllIndicesGiveTheBitsOfOneHotRows() {
@@ -184,15 +184,27 @@ class LaneTailTest {
       String at = k + " " + n + "x" + c + " gamma " + gamma;
       float[] gd = new float[x.length];
       float[] gi = new float[x.length];
-      assertEquals(loss.forwardBackward(x, y, c, gd), loss.forwardBackward(x, t, c, gi), 0f,
+      assertEquals(bits(loss.forwardBackward(x, y, c, gd)), bits(loss.forwardBackward(x, t, c, gi)),
           at + " loss");
-      assertArrayEquals(gd, gi, 0f, at + " gradient");
-      assertEquals(loss.forward(x, y, c), loss.forward(x, t, c), 0f, at + " forward");
+      assertArrayEquals(bits(gd), bits(gi), at + " gradient");
+      assertEquals(bits(loss.forward(x, y, c)), bits(loss.forward(x, t, c)), at + " forward");
       float[] pd = new float[n];
       float[] pi = new float[n];
       loss.perSample(x, y, c, pd);
       loss.perSample(x, t, c, pi);
-      assertArrayEquals(pd, pi, 0f, at + " per-sample losses");
+      assertArrayEquals(bits(pd), bits(pi), at + " per-sample losses");
     }
+  }
+
+  private static int bits(float v) {
+    return Float.floatToRawIntBits(v);
+  }
+
+  private static int[] bits(float[] a) {
+    int[] b = new int[a.length];
+    for (int i = 0; i < a.length; i++) {
+      b[i] = Float.floatToRawIntBits(a[i]);
+    }
+    return b;
   }
 }

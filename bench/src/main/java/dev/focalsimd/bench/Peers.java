@@ -55,8 +55,9 @@ final class Peers {
   }
 
   /**
-   * Measures focal_ref.c where gcc and the source are present, and adds the README's numbers for
-   * whatever was not measured (PyTorch always). Progress goes to {@code log}.
+   * Measures focal_ref.c where gcc and the source are present and torch_peer.py where a python3
+   * has torch and torchvision, and adds the README's numbers for whatever was not measured.
+   * Progress goes to {@code log}.
    */
   static List<Peer> collect(Path dir, PrintStream log) {
     List<Peer> peers = new ArrayList<>();
@@ -134,7 +135,7 @@ final class Peers {
   private static List<Peer> runTorch(String python, Path script, PrintStream log)
       throws IOException {
     List<String> cmd = List.of(python, script.toString(), "1");
-    log.println("peers: " + String.join(" ", cmd) + " (12 measurements, about a minute)");
+    log.println("peers: " + String.join(" ", cmd) + " (12 measurements, about 30 s)");
     Result r = run(cmd, 900, null);
     if (r.exit != 0) {
       throw new BenchException("torch_peer.py exited with " + r.exit + ": "
