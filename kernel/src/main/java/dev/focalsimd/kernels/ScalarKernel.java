@@ -219,7 +219,7 @@ public final class ScalarKernel implements FocalKernel {
    * as well, but on JDK 17 it is a native call (StrictMath's fdlibm through JNI), where Math.log is
    * a C2 intrinsic.
    */
-  static double log1pSum(double rest) {
+  public static double log1pSum(double rest) {
     double s = 1.0 + rest;
     double restPart = s - 1.0;
     double err = (1.0 - (s - restPart)) + (rest - restPart);
