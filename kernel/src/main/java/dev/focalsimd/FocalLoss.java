@@ -1085,10 +1085,11 @@ public final class FocalLoss {
     }
 
     /**
-     * Whether every call scans the input and dense targets for NaN, infinity and targets outside
-     * [0, 1] before computing (default true). Off saves that read pass for trusted data; bad
-     * values then give NaN or wrong outputs instead of an exception. Lengths and class indices
-     * are checked either way.
+     * Whether {@code forward}, {@code forwardBackward} and {@code perSample} scan the input and
+     * dense targets for NaN, infinity and targets outside [0, 1] before computing (default true).
+     * Off saves that read pass for trusted data; bad values then give NaN or wrong outputs instead
+     * of an exception. Lengths and class indices are checked either way, and {@code
+     * gradientHessian} (a booster's objective) always checks values too.
      */
     public B validateValues(boolean validateValues) {
       this.validateValues = validateValues;
