@@ -136,7 +136,7 @@ public final class ScalarHessianKernel implements HessianKernel {
       double et = e[target];
       // Sum over c != target: for t != jm, p_t <= 1/2, so 1 + rest - e_t loses no digits.
       double others = target == jm ? rest : sum - et;
-      double u = ((double) z[row + target] - m) - Math.log1p(rest); // ln p_t
+      double u = ((double) z[row + target] - m) - ScalarKernel.log1pSum(rest); // ln p_t
       double inv = 1.0 / sum;
       double pt = et * inv;
       double q = others * inv; // 1 - p_t, from the other classes' terms

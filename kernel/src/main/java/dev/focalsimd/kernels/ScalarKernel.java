@@ -227,19 +227,27 @@ public final class ScalarKernel implements FocalKernel {
   }
 
   /**
-   * ln(sum_c exp(z_c - m)) for the row's largest logit m = z[row + jm], as log1p of the sum over
-   * the other classes (the largest class's term is 1: where it holds nearly all the mass, 1 + rest
-   * rounded to double would lose rest). ln p_c is then (z_c - m) minus it, in double; never z_c -
-   * lse with lse = m + ln(sum): where |m| is large, that sum rounds the logarithm away (at 1e30,
-   * all of it).
+   * The sum of exp(z_c - m) over the classes but the row's largest, c = jm (whose term is 1):
+   * ln(sum) is log1pSum of it (where the largest class holds nearly all the mass, 1 + rest rounded
+   * would lose rest), and ln p_c is (z_c - m) minus that, in double; never z_c - lse with lse = m +
+   * ln(sum): where |m| is large, that sum rounds the logarithm away (at 1e30, all of it).
    */
-  private static double logSumShifted(float[] z, int row, int classes, int jm) {
+  private static double restOfSum(float[] z, int row, int classes, int jm) {
     float m = z[row + jm];
     double rest = 0;
     for (int c = 0; c < classes; c++) {
       rest += c == jm ? 0.0 : Math.exp(z[row + c] - m);
     }
-    return log1pSum(rest);
+    return rest;
+  }
+
+  /**
+   * 1 - p_c from ln p_c: the largest class's as rest / (1 + rest) (no cancellation however near 1
+   * p is), every other's as 1 - p_c (p_c <= 1/2 there: exact to an ulp or two). Not
+   * -Math.expm1(ln p), a JNI call on JDK 17, two per element.
+   */
+  private static double oneMinusP(double lnp, int c, int jm, double rest) {
+    return c == jm ? rest / (1.0 + rest) : 1.0 - Math.exp(lnp);
   }
 
   // ---------------------------------------------------------------- softmax
@@ -329,7 +337,8 @@ public final class ScalarKernel implements FocalKernel {
       int target, float ls, int classes, float[] grad, int gRow, float gradScale) {
     int jm = argMax(z, row, classes);
     float m = z[row + jm];
-    double logSum = logSumShifted(z, row, classes, jm);
+    double rest = restOfSum(z, row, classes, jm);
+    double logSum = log1pSum(rest);
     double off = ls / (double) classes;
     double on = 1.0 - ls + off;
     double loss = 0;
@@ -337,7 +346,7 @@ public final class ScalarKernel implements FocalKernel {
     for (int c = 0; c < classes; c++) {
       double yc = y != null ? y[yRow + c] : (c == target ? on : off);
       double lnp = ((double) z[row + c] - m) - logSum;
-      double q = -Math.expm1(lnp);
+      double q = oneMinusP(lnp, c, jm, rest);
       double qg = powGamma(q, p);
       loss += -p.alphaOf(c) * yc * qg * lnp;
       if (grad != null) {
@@ -350,7 +359,7 @@ public final class ScalarKernel implements FocalKernel {
       for (int c = 0; c < classes; c++) {
         double yc = y != null ? y[yRow + c] : (c == target ? on : off);
         double lnp = ((double) z[row + c] - m) - logSum;
-        double q = -Math.expm1(lnp);
+        double q = oneMinusP(lnp, c, jm, rest);
         double yf = yF(p, yc, lnp, q, powGamma(q, p), c);
         grad[gRow + c] = (float) (gradScale * (yf - Math.exp(lnp) * s));
       }
