@@ -224,6 +224,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     /** Softmax with a target distribution, row by row: 1 / sum_c exp(z_c - max). */
     float inv;
     /**
+     * Softmax with a target distribution, row by row: 1 - p of the row's first largest class,
+     * the others' sum over the sum.
+     */
+    float qTop;
+    /**
      * Softmax with a target distribution, row by row: the row's exponentials exp(z - max), indexed
      * from the row's start (xo - rowXo + i).
      */
@@ -2308,6 +2313,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.logSum = logSum;
     float inv = (float) (1.0 / sum);
     c.inv = inv;
+    c.qTop = (float) (c.sum / sum);
     c.rowXo = row;
     c.off = ls / classes;
     c.on = 1f - ls + c.off;
@@ -2349,8 +2355,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * Softmax pass of {@link #SOFTMAX_DIST}: q = 1 - p into Q, exact to an ulp or two of q wherever p
-   * <= 1/2, which every class but the row's first largest has; that class's q is -expm1(ln p)
-   * with ln p = -logSum (its z - max is 0).
+   * <= 1/2, which every class but the row's first largest has; that class's q is the others' sum
+   * over the sum (c.qTop; -Math.expm1(-logSum), as before, is a JNI call on JDK 17).
    */
   private static void softmaxQFromP(Chunk c) {
     float[] s = c.s;
@@ -2360,7 +2366,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
     int at = c.top - (c.xo - c.rowXo);
     if (at >= 0 && at < c.n) {
-      s[Q + at] = (float) -Math.expm1(-(double) c.logSum);
+      s[Q + at] = c.qTop;
     }
   }
 
