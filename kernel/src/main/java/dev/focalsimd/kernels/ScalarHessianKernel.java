@@ -114,14 +114,8 @@ public final class ScalarHessianKernel implements HessianKernel {
         Arrays.fill(hess, hRow, hRow + classes, 0f);
         continue;
       }
-      int jm = 0;
-      float m = z[row];
-      for (int c = 1; c < classes; c++) {
-        if (z[row + c] > m) {
-          m = z[row + c];
-          jm = c;
-        }
-      }
+      int jm = ScalarKernel.argMax(z, row, classes);
+      float m = z[row + jm];
       for (int c = 0; c < classes; c++) {
         e[c] = Math.exp((double) z[row + c] - m);
       }

@@ -203,7 +203,7 @@ public final class ScalarKernel implements FocalKernel {
   }
 
   /** The column of the row's first largest logit. */
-  private static int argMax(float[] z, int row, int classes) {
+  static int argMax(float[] z, int row, int classes) {
     int jm = 0;
     for (int c = 1; c < classes; c++) {
       if (z[row + c] > z[row + jm]) {
