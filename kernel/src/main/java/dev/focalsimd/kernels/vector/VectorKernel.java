@@ -212,9 +212,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
      * float dl/dp carries (see {@link #JACOBIAN_CONDITION_LIMIT}); the row is redone in double.
      */
     boolean illConditioned;
-    /** Softmax with a target distribution: the chunk's sum_c y_c F_c, and its segment total. */
+    /**
+     * Softmax with a target distribution: the chunk's sum_c y_c F_c, and its segment total; row by
+     * row, the row's first largest class left out of them, its y F in yfTop.
+     */
     double sum2;
     double total2;
+    float yfTop;
     /**
      * Softmax: the row's max and ln sum_c exp(z_c - max); ln p_c = (z_c - max) - logSum, never z_c
      * - lse with lse rounded to float (an ulp of a large lse would be a large error in p).
@@ -2317,13 +2321,16 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.rowXo = row;
     c.off = ls / classes;
     c.on = 1f - ls + c.off;
+    c.yfTop = 0f;
     double loss = segment(p.gammaKind == LossParams.GAMMA_GENERAL ? SOFTMAX_DIST_GENERAL_GAMMA
         : SOFTMAX_DIST, p, z, row, y, yRow, null, 0, target, classes, classes, grad, gRow, 1f);
     c.off = 0f; // a plain one-hot row again for the other forms' single rows
     c.on = 1f;
     if (grad != null) {
-      double s = c.total2;
+      double yfTop = c.yfTop;
+      double s = c.total2 + yfTop;
       float sf = (float) s;
+      int top = c.top;
       int bound = S.loopBound(classes);
       int i = 0;
       for (; i < bound; i += L) {
@@ -2334,6 +2341,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       for (; i < classes; i++) {
         grad[gRow + i] = (float) (gradScale * (grad[gRow + i] - prob[i] * inv * s));
       }
+      // the largest class as y F q - p (sum_c y_c F_c - y F), as softmaxDistSmallOut: where p is
+      // near 1 the plain form's two terms cancel and leave an ulp of y F (EdgeCaseTest)
+      grad[gRow + top] = (float) (gradScale
+          * (yfTop * c.qTop - (double) prob[top] * inv * c.total2));
     }
     return loss;
   }
@@ -2412,8 +2423,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Softmax pass: the sums of DIST_LOSS (the chunk's loss) and DIST_YF (sum_c y_c F_c), with
-   * Kahan's compensation as in {@link #ovaLoss}.
+   * Softmax pass: the sums of DIST_LOSS (the chunk's loss) and DIST_YF (sum_c y_c F_c, but for the
+   * row's first largest class, whose y F goes to c.yfTop), with Kahan's compensation as in {@link
+   * #ovaLoss}.
    */
   private static void softmaxDistSums(Chunk c) {
     float[] s = c.s;
@@ -2424,6 +2436,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector yfComp = zeros;
     zeroCounted(s, DIST_LOSS, c.done);
     zeroCounted(s, DIST_YF, c.done);
+    int at = c.top - (c.xo - c.rowXo);
+    if (at >= c.done && at < c.n) {
+      c.yfTop = s[DIST_YF + at];
+      s[DIST_YF + at] = 0f;
+    }
     for (int i = 0; i < c.n; i += L) {
       FloatVector lt = FloatVector.fromArray(S, s, DIST_LOSS + i).sub(lossComp);
       FloatVector ln = lt.add(lossAcc);
@@ -2470,13 +2487,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       SOFTMAX_DIST_SMALL[4], SOFTMAX_DIST_SMALL[5]};
   // Group lanes of the class-major distribution passes: the row's target class as a float (-1: an
   // ignored row or no row; 0 for every row of dense targets), max, ln sum exp(z - max), sum_c y_c
-  // F_c. Class-major blocks in km, each of C L values (value j L + r: class j of row r), block i
+  // F_c as a float sum and its additions' summed rounding errors (DIST_SUM + DIST_SUM_ERR). Class-major blocks in km, each of C L values (value j L + r: class j of row r), block i
   // from i C L: 0 the logits less the max, then ln p; 1 the targets; 2 p; 3 1 - p; 4 (1 - p)^gamma
   // for general gamma; 5 y F.
   private static final int DIST_T = ET;
   private static final int DIST_M = D;
   private static final int DIST_LS = OTHERS;
   private static final int DIST_SUM = COEF;
+  private static final int DIST_SUM_ERR = AT_TARGET;
 
   /**
    * Softmax with a target distribution over at most {@link #DIST_SMALL_CLASSES} classes, in
@@ -2677,7 +2695,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   /**
    * Class-major distribution pass, as {@link #softmaxDistTerms} and {@link #softmaxDistSums} with
    * the class's alpha a scalar: y_c F_c into km block 5, each row's loss -sum_c alpha_c y_c q_c^gamma
-   * ln p_c into LOSS and sum_c y_c F_c into DIST_SUM (lane-wise sums with Kahan's compensation).
+   * ln p_c into LOSS (a lane-wise sum with Kahan's compensation) and sum_c y_c F_c into DIST_SUM and
+   * DIST_SUM_ERR (a lane-wise sum and its additions' rounding errors, TwoSum).
    */
   private static void softmaxDistSmallTerms(Chunk c) {
     LossParams p = c.p;
@@ -2697,7 +2716,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector lossAcc = zeros;
     FloatVector lossComp = zeros;
     FloatVector yfAcc = zeros;
-    FloatVector yfComp = zeros;
+    FloatVector yfErr = zeros;
     for (int j = 0; j < k; j++) {
       int i = j * L;
       FloatVector ay = FloatVector.fromArray(S, b, yAt + i).mul(p.alphaOf(j));
@@ -2713,18 +2732,28 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f)); // -> -1 as p -> 1
       FloatVector yf = ay.mul(pc.mul(qg).mul(ratio).mul(gamma).sub(qg));
       yf.intoArray(b, yfAt + i);
-      FloatVector yt = yf.sub(yfComp);
-      FloatVector yn = yt.add(yfAcc);
-      yfComp = yn.sub(yfAcc).sub(yt);
+      // TwoSum, not Kahan: the largest class's term, often far above the others, may come after
+      // them, and Kahan's compensation then loses what they added (see softmaxDistSmallExp)
+      FloatVector yn = yf.add(yfAcc);
+      FloatVector accPart = yn.sub(yf);
+      FloatVector termPart = yn.sub(accPart);
+      yfErr = exact(yfAcc).sub(accPart).add(yf.sub(termPart)).add(yfErr);
       yfAcc = yn;
     }
     exact(lossAcc).sub(lossComp).intoArray(s, LOSS);
-    exact(yfAcc).sub(yfComp).intoArray(s, DIST_SUM);
+    // the sum as its two parts, yfAcc + yfErr: softmaxDistSmallOut takes the largest class's
+    // term out of it exactly
+    exact(yfAcc).intoArray(s, DIST_SUM);
+    exact(yfErr).intoArray(s, DIST_SUM_ERR);
   }
 
   /**
    * Class-major distribution pass: dl/dz_j = gradScale (y_j F_j - p_j sum_c y_c F_c), 0 in an
-   * ignored row, back to the rows' order.
+   * ignored row, back to the rows' order. Where p_j > 1/2 (a row's largest class, at most one per
+   * row) as y_j F_j q_j - p_j (sum_c y_c F_c - y_j F_j), the sum taken apart from its two float
+   * parts (sum - y_j F_j is exact when the others' terms are small; it is 0 for one-hot targets):
+   * the plain form's two terms are both near y_j F_j there and cancel to about y_j F_j q_j, leaving
+   * an ulp of y_j F_j (0.4% of -6.5e-6 for a one-hot row at p = 1 - 6.5e-6; EdgeCaseTest).
    */
   private static void softmaxDistSmallOut(Chunk c) {
     float[] grad = c.grad;
@@ -2735,18 +2764,26 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int k = c.classes;
     float[] b = c.km;
     int pAt = 2 * k * L;
+    int qAt = 3 * k * L;
     int yfAt = 5 * k * L;
     int n = c.n;
     int go = c.go;
-    FloatVector minusSum = FloatVector.fromArray(S, s, DIST_SUM).neg();
+    FloatVector hi = FloatVector.fromArray(S, s, DIST_SUM);
+    FloatVector lo = FloatVector.fromArray(S, s, DIST_SUM_ERR);
+    FloatVector minusSum = hi.add(lo).neg();
     VectorMask<Float> dead = FloatVector.fromArray(S, s, DIST_T).compare(LT, 0f);
     float scale = c.gradScale;
     boolean scatter = GATHER && n == L;
     int[] rowStarts = c.rowStarts(k);
     for (int j = 0; j < k; j++) {
       int i = j * L;
-      FloatVector g = FloatVector.fromArray(S, b, pAt + i).mul(minusSum)
-          .add(FloatVector.fromArray(S, b, yfAt + i)).mul(scale).blend(0f, dead);
+      FloatVector pc = FloatVector.fromArray(S, b, pAt + i);
+      FloatVector q = FloatVector.fromArray(S, b, qAt + i);
+      FloatVector yf = FloatVector.fromArray(S, b, yfAt + i);
+      FloatVector plain = pc.fma(minusSum, yf);
+      FloatVector minusRest = yf.sub(hi).sub(lo); // -(sum_c y_c F_c - y_j F_j)
+      FloatVector top = pc.fma(minusRest, yf.mul(q));
+      FloatVector g = plain.blend(top, q.compare(LT, 0.5f)).mul(scale).blend(0f, dead);
       if (scatter) {
         g.intoArray(grad, go + j, rowStarts, 0);
       } else {
