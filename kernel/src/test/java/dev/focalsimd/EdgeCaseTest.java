@@ -651,4 +651,59 @@ class EdgeCaseTest {
       }
     }
   }
+
+  /**
+   * A one-hot dense row whose target leads by 50 (1 - p = (C - 1) e^-50, about 1e-21): dl/dz at
+   * the target is -(1 - p) at gamma 0, which y F - p sum_c y_c F_c cancelled to 0, in float
+   * (vector) and in double (scalar) alike; y F (1 - p) - p (the others' terms) keeps it. Relative
+   * checks: the golden measure's floor of 1e-4 does not see values this small.
+   */
+  @Test
+  void softmaxDenseGradientAtANearlyCertainClassKeepsItsTinyValue() {
+    for (int c : new int[] {2, 3, 17, 100, 200}) {
+      float[] z = new float[c];
+      z[c - 1] = 50f;
+      float[] y = new float[c];
+      y[c - 1] = 1f;
+      double e = Math.exp(-50.0);
+      double sum = 1 + (c - 1) * e;
+      for (Kernel k : GoldenTest.kernels()) {
+        FocalLoss loss = FocalLoss.softmax().gamma(0f).reduction(Reduction.SUM).kernel(k).build();
+        float[] g = new float[c];
+        loss.forwardBackward(z, y, c, g);
+        assertRelative(-(c - 1) * e / sum, g[c - 1], 1e-5, k + " C=" + c + " target");
+        assertRelative(e / sum, g[0], 1e-5, k + " C=" + c + " other");
+      }
+    }
+  }
+
+  /**
+   * Soft targets whose gradient nearly cancels (the fuzzer's rows: terms near 0.2 to 1, gradients
+   * near 1e-4): the scalar kernel, in double, must meet the golden measure on each row alone.
+   * Before, its sum of the exponentials took z - max rounded to float (the logits' difference,
+   * -1.2391, to 6e-8 relative), which moved p by 1e-8 and the gradient by 1.3e-8: -7.5231e-5 for
+   * -7.5244e-5, 66x the tolerance of a row alone. The vector kernel, in float, is an ulp of the
+   * terms away here (README, "Accuracy").
+   */
+  @Test
+  void scalarSoftmaxSoftTargetsWithANearlyCancelledGradientKeepPrecision() {
+    float[][] zs = {{0.56630045f, -0.6728319f}, {-2.2187636f, -2.3282282f},
+        {-0.07033112f, -0.01318945f, -5399.84f}};
+    float[][] ys = {{0.99099344f, 0.28692976f}, {0.5726193f, 0.42738068f},
+        {0.46166798f, 0.53833205f, 0f}};
+    float[] gammas = {0f, 2f, 2f};
+    for (int i = 0; i < zs.length; i++) {
+      int c = zs[i].length;
+      RefLoss ref = new RefLoss(RefLoss.Form.SOFTMAX, gammas[i], null, -1, null, 1e-7f);
+      double[] fd = new double[c];
+      for (int j = 0; j < c; j++) {
+        fd[j] = ref.derivative(PropertyTest.toDouble(zs[i]), PropertyTest.toDouble(ys[i]), j);
+      }
+      FocalLoss loss = FocalLoss.softmax().gamma(gammas[i]).reduction(Reduction.SUM)
+          .kernel(Kernel.SCALAR).build();
+      float[] g = new float[c];
+      loss.forwardBackward(zs[i], ys[i], c, g);
+      Tolerance.assertClose("SCALAR row " + i, fd, g, Tolerance.GRAD);
+    }
+  }
 }
