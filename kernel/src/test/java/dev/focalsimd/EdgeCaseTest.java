@@ -612,8 +612,8 @@ class EdgeCaseTest {
    * y_c F_c in float, two terms near alpha y that cancel to about alpha y (1 - p), leaving an
    * absolute error of an ulp of alpha y: -6.4969e-6 for -6.4698e-6 (0.4%), 271x the golden
    * gradient tolerance for that row alone (largest |expected| below 1e-4). Rows whose largest
-   * class leads by 2 to 16, one-hot dense targets at it, soft targets with most of their mass there
-   * (seed 257070's row: 1.4901e-6 for 1.4791e-6); every row alone, SUM,
+   * class leads by 2 to 16, one-hot dense targets at it, soft targets weighting it 0.86 and two
+   * others 0.0084 and 0.78 (seed 257070's row: 1.4901e-6 for 1.4791e-6); every row alone, SUM,
    * against the reference's finite differences; class counts around the class-major limit.
    */
   @Test
@@ -679,7 +679,8 @@ class EdgeCaseTest {
 
   /**
    * Soft targets whose gradient nearly cancels (the fuzzer's rows: terms near 0.2 to 1, gradients
-   * near 1e-4): the scalar kernel, in double, must meet the golden measure on each row alone.
+   * near 1e-4), and label smoothing: the scalar kernel, in double, must meet the golden measure on
+   * each row alone.
    * Before, its sum of the exponentials took z - max rounded to float (the logits' difference,
    * -1.2391, to 6e-8 relative), which moved p by 1e-8 and the gradient by 1.3e-8: -7.5231e-5 for
    * -7.5244e-5, 66x the tolerance of a row alone. The vector kernel, in float, is an ulp of the
@@ -705,5 +706,20 @@ class EdgeCaseTest {
       loss.forwardBackward(zs[i], ys[i], c, g);
       Tolerance.assertClose("SCALAR row " + i, fd, g, Tolerance.GRAD);
     }
+    // label smoothing 0.3 over 2 classes (targets 0.85 and 0.15, as the kernel forms them from
+    // the float 0.3) with p_0 near 0.85, gamma 0: the gradient nearly cancels (-1.2764e-7; before,
+    // -1.2004e-7, 7.6e-5 of the floor; z_1 - z_0 is not exact in float)
+    float ls = 0.3f;
+    double off = ls / 2.0;
+    double[] smoothed = {1.0 - ls + off, off};
+    float[] z = {2.0346f, 0.3f};
+    RefLoss ref = new RefLoss(RefLoss.Form.SOFTMAX, 0f, null, -1, null, 1e-7f);
+    double[] fd = {ref.derivative(PropertyTest.toDouble(z), smoothed, 0),
+        ref.derivative(PropertyTest.toDouble(z), smoothed, 1)};
+    FocalLoss loss = FocalLoss.softmax().gamma(0f).labelSmoothing(ls).reduction(Reduction.SUM)
+        .kernel(Kernel.SCALAR).build();
+    float[] g = new float[2];
+    loss.forwardBackward(z, new int[] {0}, 2, g);
+    Tolerance.assertClose("SCALAR label smoothing", fd, g, Tolerance.GRAD);
   }
 }

@@ -236,8 +236,8 @@ public final class ScalarKernel implements FocalKernel {
     float m = z[row + jm];
     double rest = 0;
     for (int c = 0; c < classes; c++) {
-      // at least -Float.MAX_VALUE, as in the vector kernel: z - m overflows to -inf for logits
-      // beyond the float range, and its rounding error below would be infinite (0 x Inf NaN)
+      // at least -Float.MAX_VALUE: z - m overflows to -inf for finite logits beyond the float
+      // range, and its rounding error below would be infinite (0 x Inf NaN; EdgeCaseTest)
       float d = Math.max(z[row + c] - m, -Float.MAX_VALUE);
       double e = Math.exp(d);
       // exp(z - m) = exp(d) (1 + (z - m - d)) to first order, z - m - d (d's rounding) exact in
