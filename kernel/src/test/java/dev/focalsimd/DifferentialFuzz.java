@@ -4,7 +4,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
-import java.util.*;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
 
 /**
  * A differential fuzzer, run by hand (not part of the test suite): random configurations of every
@@ -12,9 +15,9 @@ import java.util.*;
  * rows, label smoothing, extreme logits and probabilities at the clip edges), each checked for
  * VECTOR against SCALAR and both against the float64 {@link RefLoss} and its finite differences
  * with the golden measure ({@link Tolerance}), reductions against the SUM and per-sample losses,
- * {@code forward} against {@code forwardBackward}, parallelism 1, 2 and 8 bit for bit,
- * {@code gradientHessian}, and failed calls (bad values, lengths, indices) leaving the outputs
- * untouched. It found several of the defects whose inputs {@code EdgeCaseTest} pins.
+ * {@code forward} against {@code forwardBackward}, parallelism 1, 2 and 8 bit for bit, {@code
+ * gradientHessian}, and failed calls (bad values, lengths, indices) leaving the outputs untouched.
+ * It found several of the defects whose inputs {@code EdgeCaseTest} pins.
  *
  * <p>Usage, after {@code mvn -B -pl kernel test-compile}:
  *
@@ -26,18 +29,25 @@ import java.util.*;
  *
  * <p>A case is {@code gen(seed, mode)} alone, so one seed replays one case. Each failure prints a
  * {@code FAIL} line (the first three of each kind), and the run ends with the counts, the worst
- * error over its tolerance per check, and the failures by kind; the exit status is 1 if any
- * failed. Rows whose own error over their own largest value exceeds 10 times the tolerance are
- * printed as {@code NOTE} lines and do not fail: where a row's gradient is a small difference of
- * far larger terms, float cannot do better (README, "Accuracy").
+ * error over its tolerance per check, and the failures by kind; the exit status is 1 if any failed.
+ * Rows whose own error over their own largest value exceeds 10 times the tolerance are printed as
+ * {@code NOTE} lines and do not fail: where a row's gradient is a small difference of far larger
+ * terms, float cannot do better (README, "Accuracy").
  */
 public class DifferentialFuzz {
-  static final int[] CS = {1, 2, 3, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 80, 95, 96, 97,
-      1000, 7, 8, 9, 100, 128, 129, 255, 256, 257, 300};
+  static final int[] CS = {
+    1, 2, 3, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 80, 95, 96, 97, 1000, 7, 8, 9, 100, 128,
+    129, 255, 256, 257, 300
+  };
   static final float[] GAMMAS = {0f, 0.25f, 0.5f, 1f, 2f, 2.5f, 3f, 5f};
   static final float[] EPS = {1e-7f, 1e-7f, 1e-3f, 0.1f, 0x1p-24f};
 
-  enum Form { OVA, OVA_LOGITS, SOFTMAX, SIGMOID }
+  enum Form {
+    OVA,
+    OVA_LOGITS,
+    SOFTMAX,
+    SIGMOID
+  }
 
   static final class Case {
     long seed;
@@ -59,48 +69,71 @@ public class DifferentialFuzz {
     String options = "";
 
     public String toString() {
-      return form + (indices ? " idx" : " dense") + " N=" + n + " C=" + c + " gamma=" + gamma + " "
-          + red + " seed=" + seed + " dataMode=" + dataMode + " ignoreMode=" + ignoreMode
-          + (alpha != null ? " alpha" : "") + (counts != null ? " counts" : "")
+      return form
+          + (indices ? " idx" : " dense")
+          + " N="
+          + n
+          + " C="
+          + c
+          + " gamma="
+          + gamma
+          + " "
+          + red
+          + " seed="
+          + seed
+          + " dataMode="
+          + dataMode
+          + " ignoreMode="
+          + ignoreMode
+          + (alpha != null ? " alpha" : "")
+          + (counts != null ? " counts" : "")
           + (form == Form.OVA || form == Form.OVA_LOGITS ? " eps=" + eps : "")
           + (ignoreIndex != -100 ? " ignoreIndex=" + ignoreIndex : "")
           + (ls != 0 ? " ls=" + ls : "")
-          + (form == Form.SIGMOID ? " sigAlpha=" + sigAlpha + (classWeights != null ? " cw" : "")
+          + (form == Form.SIGMOID
+              ? " sigAlpha=" + sigAlpha + (classWeights != null ? " cw" : "")
               : "");
     }
 
     RefLoss.Form refForm() {
       switch (form) {
-        case OVA: return RefLoss.Form.ONE_VS_ALL;
-        case OVA_LOGITS: return RefLoss.Form.ONE_VS_ALL_LOGITS;
-        case SOFTMAX: return RefLoss.Form.SOFTMAX;
-        default: return RefLoss.Form.SIGMOID;
+        case OVA:
+          return RefLoss.Form.ONE_VS_ALL;
+        case OVA_LOGITS:
+          return RefLoss.Form.ONE_VS_ALL_LOGITS;
+        case SOFTMAX:
+          return RefLoss.Form.SOFTMAX;
+        default:
+          return RefLoss.Form.SIGMOID;
       }
     }
 
     FocalLoss build(Kernel k, Reduction r, int par, boolean validate) {
       switch (form) {
         case OVA:
-        case OVA_LOGITS: {
-          FocalLoss.OneVsAllBuilder b = FocalLoss.oneVsAll().gamma(gamma).epsilon(eps)
-              .fromLogits(form == Form.OVA_LOGITS);
-          if (alpha != null) b.alpha(alpha);
-          else if (counts != null) b.alphaFromClassCounts(counts);
-          return b.reduction(r).kernel(k).parallelism(par).validateValues(validate).build();
-        }
-        case SOFTMAX: {
-          FocalLoss.SoftmaxBuilder b = FocalLoss.softmax().gamma(gamma).ignoreIndex(ignoreIndex)
-              .labelSmoothing(ls);
-          if (alpha != null) b.alpha(alpha);
-          else if (counts != null) b.alphaFromClassCounts(counts);
-          return b.reduction(r).kernel(k).parallelism(par).validateValues(validate).build();
-        }
-        default: {
-          FocalLoss.SigmoidBuilder b = FocalLoss.sigmoid().gamma(gamma).alpha(sigAlpha)
-              .ignoreIndex(ignoreIndex);
-          if (classWeights != null) b.classWeights(classWeights);
-          return b.reduction(r).kernel(k).parallelism(par).validateValues(validate).build();
-        }
+        case OVA_LOGITS:
+          {
+            FocalLoss.OneVsAllBuilder b =
+                FocalLoss.oneVsAll().gamma(gamma).epsilon(eps).fromLogits(form == Form.OVA_LOGITS);
+            if (alpha != null) b.alpha(alpha);
+            else if (counts != null) b.alphaFromClassCounts(counts);
+            return b.reduction(r).kernel(k).parallelism(par).validateValues(validate).build();
+          }
+        case SOFTMAX:
+          {
+            FocalLoss.SoftmaxBuilder b =
+                FocalLoss.softmax().gamma(gamma).ignoreIndex(ignoreIndex).labelSmoothing(ls);
+            if (alpha != null) b.alpha(alpha);
+            else if (counts != null) b.alphaFromClassCounts(counts);
+            return b.reduction(r).kernel(k).parallelism(par).validateValues(validate).build();
+          }
+        default:
+          {
+            FocalLoss.SigmoidBuilder b =
+                FocalLoss.sigmoid().gamma(gamma).alpha(sigAlpha).ignoreIndex(ignoreIndex);
+            if (classWeights != null) b.classWeights(classWeights);
+            return b.reduction(r).kernel(k).parallelism(par).validateValues(validate).build();
+          }
       }
     }
 
@@ -116,8 +149,13 @@ public class DifferentialFuzz {
         a = new double[c];
         for (int k = 0; k < c; k++) a[k] = (float) ((s / counts[k]) / ws);
       }
-      return new RefLoss(refForm(), gamma, a, sigAlpha,
-          classWeights == null ? null : Scenario.toDouble(classWeights), eps);
+      return new RefLoss(
+          refForm(),
+          gamma,
+          a,
+          sigAlpha,
+          classWeights == null ? null : Scenario.toDouble(classWeights),
+          eps);
     }
 
     boolean ignored(int r) {
@@ -162,14 +200,20 @@ public class DifferentialFuzz {
           if (t[i] < c) positives++;
         } else {
           for (int k = 0; k < c; k++) {
-            if (y[i * c + k] > 0f) { positives++; break; }
+            if (y[i * c + k] > 0f) {
+              positives++;
+              break;
+            }
           }
         }
       }
       switch (r) {
-        case SUM: return 1;
-        case MEAN: return form == Form.SIGMOID ? (double) counted * c : counted;
-        default: return Math.max(1, positives);
+        case SUM:
+          return 1;
+        case MEAN:
+          return form == Form.SIGMOID ? (double) counted * c : counted;
+        default:
+          return Math.max(1, positives);
       }
     }
 
@@ -202,16 +246,26 @@ public class DifferentialFuzz {
   static float logit(SplittableRandom rnd, int mode) {
     double sign = rnd.nextBoolean() ? 1 : -1;
     switch (mode) {
-      case 1: return (float) (rnd.nextGaussian() * 3);
-      case 2: return (float) (sign * rnd.nextDouble() * 1e4);
-      case 3: return (float) (sign * logU(rnd, -2, 4));
+      case 1:
+        return (float) (rnd.nextGaussian() * 3);
+      case 2:
+        return (float) (sign * rnd.nextDouble() * 1e4);
+      case 3:
+        return (float) (sign * logU(rnd, -2, 4));
       default:
         switch (rnd.nextInt(10)) {
-          case 0: return rnd.nextBoolean() ? 0f : -0f;
-          case 1: case 2: case 3: return (float) (sign * logU(rnd, -30, 4));
-          case 4: return (float) (sign * (20 + rnd.nextDouble() * 80));
-          case 5: return (float) Math.rint(sign * rnd.nextInt(12));
-          default: return (float) (sign * rnd.nextDouble() * 10);
+          case 0:
+            return rnd.nextBoolean() ? 0f : -0f;
+          case 1:
+          case 2:
+          case 3:
+            return (float) (sign * logU(rnd, -30, 4));
+          case 4:
+            return (float) (sign * (20 + rnd.nextDouble() * 80));
+          case 5:
+            return (float) Math.rint(sign * rnd.nextInt(12));
+          default:
+            return (float) (sign * rnd.nextDouble() * 10);
         }
     }
   }
@@ -220,15 +274,34 @@ public class DifferentialFuzz {
     float lo = eps, hi = 1f - eps;
     int k = mode == 1 ? 5 : rnd.nextInt(10);
     switch (k) {
-      case 0: {
-        float[] edge = {0f, 1f, lo, hi, Math.nextUp(lo), Math.nextDown(lo), Math.nextUp(hi),
-            Math.nextDown(hi), 1.0000001f, Float.MIN_VALUE, Float.MIN_NORMAL, -0f, 0.5f, 1.5f,
-            -0.5f, 1e4f};
-        return edge[rnd.nextInt(edge.length)];
-      }
-      case 1: return (float) logU(rnd, -30, 0);
-      case 2: return (float) (1 - logU(rnd, -8, 0));
-      default: return (float) rnd.nextDouble();
+      case 0:
+        {
+          float[] edge = {
+            0f,
+            1f,
+            lo,
+            hi,
+            Math.nextUp(lo),
+            Math.nextDown(lo),
+            Math.nextUp(hi),
+            Math.nextDown(hi),
+            1.0000001f,
+            Float.MIN_VALUE,
+            Float.MIN_NORMAL,
+            -0f,
+            0.5f,
+            1.5f,
+            -0.5f,
+            1e4f
+          };
+          return edge[rnd.nextInt(edge.length)];
+        }
+      case 1:
+        return (float) logU(rnd, -30, 0);
+      case 2:
+        return (float) (1 - logU(rnd, -8, 0));
+      default:
+        return (float) rnd.nextDouble();
     }
   }
 
@@ -249,34 +322,43 @@ public class DifferentialFuzz {
       if (c == 1000) n = Math.max(n, 263);
     } else {
       switch (rnd.nextInt(4)) {
-        case 0: n = 1 + rnd.nextInt(5000); break;
-        case 1: {
-          int[] tg = {1024, 2048, 4096, 512, 256, 16384, 3072};
-          int tgt = tg[rnd.nextInt(tg.length)];
-          n = Math.max(1, tgt / c + rnd.nextInt(3) - 1);
+        case 0:
+          n = 1 + rnd.nextInt(5000);
           break;
-        }
-        case 2: n = 1 + rnd.nextInt(200); break;
-        default: n = 1 + rnd.nextInt(20);
+        case 1:
+          {
+            int[] tg = {1024, 2048, 4096, 512, 256, 16384, 3072};
+            int tgt = tg[rnd.nextInt(tg.length)];
+            n = Math.max(1, tgt / c + rnd.nextInt(3) - 1);
+            break;
+          }
+        case 2:
+          n = 1 + rnd.nextInt(200);
+          break;
+        default:
+          n = 1 + rnd.nextInt(20);
       }
       if ((long) n * c > 400_000) n = Math.max(1, 400_000 / c);
     }
     s.n = n;
     s.c = c;
     s.gamma = GAMMAS[rnd.nextInt(GAMMAS.length)];
-    Reduction[] reds = s.form == Form.SIGMOID
-        ? new Reduction[] {Reduction.SUM, Reduction.MEAN, Reduction.POSITIVES}
-        : new Reduction[] {Reduction.SUM, Reduction.MEAN};
+    Reduction[] reds =
+        s.form == Form.SIGMOID
+            ? new Reduction[] {Reduction.SUM, Reduction.MEAN, Reduction.POSITIVES}
+            : new Reduction[] {Reduction.SUM, Reduction.MEAN};
     s.red = reds[rnd.nextInt(reds.length)];
     // options
     if (s.form != Form.SIGMOID) {
       int kind = rnd.nextInt(3);
       if (kind == 1) {
         s.alpha = new float[c];
-        for (int k = 0; k < c; k++) s.alpha[k] = rnd.nextInt(8) == 0 ? 0f : (float) (rnd.nextDouble() * 2);
+        for (int k = 0; k < c; k++)
+          s.alpha[k] = rnd.nextInt(8) == 0 ? 0f : (float) (rnd.nextDouble() * 2);
       } else if (kind == 2) {
         s.counts = new long[c];
-        for (int k = 0; k < c; k++) s.counts[k] = 1 + rnd.nextLong(rnd.nextBoolean() ? 10 : 1_000_000);
+        for (int k = 0; k < c; k++)
+          s.counts[k] = 1 + rnd.nextLong(rnd.nextBoolean() ? 10 : 1_000_000);
       }
       if (s.form != Form.SOFTMAX) {
         s.eps = EPS[rnd.nextInt(EPS.length)];
@@ -292,7 +374,8 @@ public class DifferentialFuzz {
       s.sigAlpha = a[rnd.nextInt(a.length)];
       if (rnd.nextBoolean()) {
         s.classWeights = new float[c];
-        for (int k = 0; k < c; k++) s.classWeights[k] = rnd.nextInt(8) == 0 ? 0f : (float) (rnd.nextDouble() * 3);
+        for (int k = 0; k < c; k++)
+          s.classWeights[k] = rnd.nextInt(8) == 0 ? 0f : (float) (rnd.nextDouble() * 3);
       }
       int ig = rnd.nextInt(4);
       if (ig == 0) s.ignoreIndex = c; // C as ignore: no background left
@@ -300,7 +383,8 @@ public class DifferentialFuzz {
       else if (ig == 2) s.ignoreIndex = -1;
     }
     // data
-    s.dataMode = rnd.nextInt(5); // 0 mixed, 1 moderate, 2 |x| to 1e4, 3 log scale, 4 moderate + 1e30 rows
+    s.dataMode =
+        rnd.nextInt(5); // 0 mixed, 1 moderate, 2 |x| to 1e4, 3 log scale, 4 moderate + 1e30 rows
     s.x = new float[n * c];
     for (int i = 0; i < s.x.length; i++) {
       if (s.form == Form.OVA) s.x[i] = prob(rnd, s.eps, s.dataMode == 1 ? 1 : 0);
@@ -312,8 +396,10 @@ public class DifferentialFuzz {
         int r = rnd.nextInt(n);
         for (int j = 0; j < c; j++) {
           int sel = rnd.nextInt(4);
-          s.x[r * c + j] = sel == 0 ? 1e30f : sel == 1 ? -1e30f
-              : (float) ((rnd.nextBoolean() ? 1 : -1) * logU(rnd, -30, 30));
+          s.x[r * c + j] =
+              sel == 0
+                  ? 1e30f
+                  : sel == 1 ? -1e30f : (float) ((rnd.nextBoolean() ? 1 : -1) * logU(rnd, -30, 30));
         }
       }
     }
@@ -345,8 +431,12 @@ public class DifferentialFuzz {
         if (s.form == Form.SOFTMAX && kind == 0) {
           double sum = 0;
           double[] v = new double[c];
-          for (int k = 0; k < c; k++) { v[k] = rnd.nextInt(3) == 0 ? 0 : rnd.nextDouble(); sum += v[k]; }
-          for (int k = 0; k < c; k++) s.y[off + k] = sum == 0 ? (k == 0 ? 1f : 0f) : (float) (v[k] / sum);
+          for (int k = 0; k < c; k++) {
+            v[k] = rnd.nextInt(3) == 0 ? 0 : rnd.nextDouble();
+            sum += v[k];
+          }
+          for (int k = 0; k < c; k++)
+            s.y[off + k] = sum == 0 ? (k == 0 ? 1f : 0f) : (float) (v[k] / sum);
         } else if (kind <= 1) {
           if (s.form == Form.SOFTMAX) s.y[off + rnd.nextInt(c)] = 1f;
           else for (int k = 0; k < c; k++) s.y[off + k] = rnd.nextInt(c > 4 ? 5 : 2) == 0 ? 1f : 0f;
@@ -389,10 +479,13 @@ public class DifferentialFuzz {
   static Res runDirect(Case s, FocalLoss l) {
     Res r = new Res();
     FloatBuffer xb = direct(s.x);
-    FloatBuffer gb = ByteBuffer.allocateDirect(4 * s.x.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    FloatBuffer pb = ByteBuffer.allocateDirect(4 * s.n).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    FloatBuffer gb =
+        ByteBuffer.allocateDirect(4 * s.x.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    FloatBuffer pb =
+        ByteBuffer.allocateDirect(4 * s.n).order(ByteOrder.nativeOrder()).asFloatBuffer();
     if (s.indices) {
-      IntBuffer tb = ByteBuffer.allocateDirect(4 * s.n).order(ByteOrder.nativeOrder()).asIntBuffer();
+      IntBuffer tb =
+          ByteBuffer.allocateDirect(4 * s.n).order(ByteOrder.nativeOrder()).asIntBuffer();
       tb.put(s.t).flip();
       r.loss = l.forwardBackward(xb, tb, s.c, gb);
       l.perSample(xb, tb, s.c, pb);
@@ -409,7 +502,8 @@ public class DifferentialFuzz {
   }
 
   static FloatBuffer direct(float[] a) {
-    FloatBuffer b = ByteBuffer.allocateDirect(4 * a.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    FloatBuffer b =
+        ByteBuffer.allocateDirect(4 * a.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
     b.put(a).flip();
     return b;
   }
@@ -424,8 +518,10 @@ public class DifferentialFuzz {
 
   static void fail(Case s, String what) {
     failures++;
-    String key = s.form + (s.indices ? " idx :: " : " dense :: ")
-        + what.replaceAll("\\[.*", "").replaceAll("[-0-9.E]+", "#");
+    String key =
+        s.form
+            + (s.indices ? " idx :: " : " dense :: ")
+            + what.replaceAll("\\[.*", "").replaceAll("[-0-9.E]+", "#");
     if (key.length() > 90) key = key.substring(0, 90);
     int n = FAILKEYS.merge(key, 1, Integer::sum);
     if (n <= 3) System.out.println("FAIL " + s + " :: " + what);
@@ -436,8 +532,10 @@ public class DifferentialFuzz {
 
   /** A per-row finding that does not fail the run (see the class comment). */
   static void note(Case s, String what) {
-    String key = s.form + (s.indices ? " idx :: " : " dense :: ")
-        + what.replaceAll("\\[.*", "").replaceAll("[-0-9.E]+", "#");
+    String key =
+        s.form
+            + (s.indices ? " idx :: " : " dense :: ")
+            + what.replaceAll("\\[.*", "").replaceAll("[-0-9.E]+", "#");
     if (NOTEKEYS.merge(key, 1, Integer::sum) <= 3) {
       System.out.println("NOTE " + s + " :: " + what);
     }
@@ -447,9 +545,15 @@ public class DifferentialFuzz {
     double md = 0, me = 0;
     int w = -1;
     for (int i = 0; i < e.length; i++) {
-      if (!Float.isFinite(a[i])) { if (worstIdx != null) worstIdx[0] = i; return Double.POSITIVE_INFINITY; }
+      if (!Float.isFinite(a[i])) {
+        if (worstIdx != null) worstIdx[0] = i;
+        return Double.POSITIVE_INFINITY;
+      }
       double d = Math.abs(e[i] - a[i]);
-      if (d > md || w < 0) { md = d; w = i; }
+      if (d > md || w < 0) {
+        md = d;
+        w = i;
+      }
       me = Math.max(me, Math.abs(e[i]));
     }
     if (worstIdx != null) worstIdx[0] = w;
@@ -467,8 +571,19 @@ public class DifferentialFuzz {
     if (!(err <= tol)) {
       int i = wi[0];
       // i indexes the compared array, which is a subset of rows or columns for some checks
-      fail(s, label + " relErr " + err + " > " + tol + " worst [" + i + "] expected "
-          + (i >= 0 ? e[i] : Double.NaN) + " got " + (i >= 0 ? a[i] : Float.NaN));
+      fail(
+          s,
+          label
+              + " relErr "
+              + err
+              + " > "
+              + tol
+              + " worst ["
+              + i
+              + "] expected "
+              + (i >= 0 ? e[i] : Double.NaN)
+              + " got "
+              + (i >= 0 ? a[i] : Float.NaN));
     }
   }
 
@@ -485,7 +600,10 @@ public class DifferentialFuzz {
         me = Math.max(me, Math.abs(e[i]));
       }
       double err = md / Math.max(me, 1e-4);
-      if (err > worst) { worst = err; wr = r; }
+      if (err > worst) {
+        worst = err;
+        wr = r;
+      }
     }
     WORST.merge(label, worst / tol, Math::max);
     if (worst > tol) {
@@ -493,7 +611,10 @@ public class DifferentialFuzz {
       if (worst > 10 * tol) {
         note(s, label + " row " + wr + " relErr " + worst + " (>10x " + tol + ")");
       } else {
-        COUNTS.merge(s.form + (s.indices ? " idx " : " dense ") + label + " rows over tol (<=10x)", 1, Integer::sum);
+        COUNTS.merge(
+            s.form + (s.indices ? " idx " : " dense ") + label + " rows over tol (<=10x)",
+            1,
+            Integer::sum);
       }
     }
   }
@@ -504,7 +625,10 @@ public class DifferentialFuzz {
     float[] out = new float[kept * classes];
     int o = 0;
     for (int r = 0; r < keep.length; r++) {
-      if (keep[r]) { System.arraycopy(a, r * classes, out, o, classes); o += classes; }
+      if (keep[r]) {
+        System.arraycopy(a, r * classes, out, o, classes);
+        o += classes;
+      }
     }
     return out;
   }
@@ -525,7 +649,10 @@ public class DifferentialFuzz {
 
   static void checkCase(Case s, SplittableRandom rnd, boolean doFd) {
     long len = (long) s.n * s.c;
-    COUNTS.merge(s.form + (s.indices ? " idx" : " dense") + (len >= (1 << 17) ? " big" : ""), 1, Integer::sum);
+    COUNTS.merge(
+        s.form + (s.indices ? " idx" : " dense") + (len >= (1 << 17) ? " big" : ""),
+        1,
+        Integer::sum);
     Kernel[] ks = {Kernel.SCALAR, Kernel.VECTOR};
     Res[] res = new Res[2];
     Res[] sums = new Res[2];
@@ -545,18 +672,30 @@ public class DifferentialFuzz {
       }
       if (!Float.isFinite(r.loss)) fail(s, ks[k] + " loss not finite " + r.loss);
       for (int i = 0; i < r.grad.length; i++) {
-        if (!Float.isFinite(r.grad[i])) { fail(s, ks[k] + " grad[" + i + "] = " + r.grad[i] + " x=" + s.x[i]); break; }
+        if (!Float.isFinite(r.grad[i])) {
+          fail(s, ks[k] + " grad[" + i + "] = " + r.grad[i] + " x=" + s.x[i]);
+          break;
+        }
       }
       for (int i = 0; i < r.ps.length; i++) {
-        if (!Float.isFinite(r.ps[i])) { fail(s, ks[k] + " ps[" + i + "] = " + r.ps[i]); break; }
+        if (!Float.isFinite(r.ps[i])) {
+          fail(s, ks[k] + " ps[" + i + "] = " + r.ps[i]);
+          break;
+        }
       }
       // ignored rows: zero gradient, zero per-sample
       for (int i = 0; i < s.n; i++) {
         if (s.ignored(i)) {
-          if (r.ps[i] != 0f) { fail(s, ks[k] + " ignored row " + i + " ps " + r.ps[i]); break; }
+          if (r.ps[i] != 0f) {
+            fail(s, ks[k] + " ignored row " + i + " ps " + r.ps[i]);
+            break;
+          }
           boolean bad = false;
           for (int j = 0; j < s.c; j++) bad |= Float.floatToRawIntBits(r.grad[i * s.c + j]) != 0;
-          if (bad) { fail(s, ks[k] + " ignored row " + i + " grad nonzero"); break; }
+          if (bad) {
+            fail(s, ks[k] + " ignored row " + i + " grad nonzero");
+            break;
+          }
         }
       }
       // SUM run: sum of per-sample vs SUM loss; reductions consistent
@@ -564,7 +703,10 @@ public class DifferentialFuzz {
       Res rs = s.red == Reduction.SUM ? r : run(s, lsum);
       sums[k] = rs;
       double psSum = 0, psAbs = 0;
-      for (float v : rs.ps) { psSum += v; psAbs += Math.abs(v); }
+      for (float v : rs.ps) {
+        psSum += v;
+        psAbs += Math.abs(v);
+      }
       double tol = Tolerance.LOSS * Math.max(psAbs, 1e-4);
       if (!(Math.abs(psSum - rs.loss) <= tol)) {
         fail(s, ks[k] + " sum(perSample)=" + psSum + " vs SUM loss " + rs.loss + " tol " + tol);
@@ -607,18 +749,35 @@ public class DifferentialFuzz {
     double refLoss = den == 0 ? 0 : refSum / den;
     for (int k = 0; k < 2; k++) {
       cmp(s, ks[k] + " ps vs ref", refPs, res[k].ps, Tolerance.LOSS);
-      cmp(s, ks[k] + " loss vs ref", new double[] {refLoss}, new float[] {res[k].loss}, Tolerance.LOSS);
+      cmp(
+          s,
+          ks[k] + " loss vs ref",
+          new double[] {refLoss},
+          new float[] {res[k].loss},
+          Tolerance.LOSS);
       // per-row informational per-sample
       double worst = 0;
       int wr = -1;
       for (int r = 0; r < s.n; r++) {
         double e = Math.abs(refPs[r] - res[k].ps[r]) / Math.max(Math.abs(refPs[r]), 1e-4);
-        if (e > worst) { worst = e; wr = r; }
+        if (e > worst) {
+          worst = e;
+          wr = r;
+        }
       }
       WORST.merge(ks[k] + " ps vs ref per-row", worst / Tolerance.LOSS, Math::max);
       if (worst > 10 * Tolerance.LOSS) {
-        fail(s, ks[k] + " ps vs ref row " + wr + " expected " + refPs[wr] + " got " + res[k].ps[wr]
-            + " relErr " + worst);
+        fail(
+            s,
+            ks[k]
+                + " ps vs ref row "
+                + wr
+                + " expected "
+                + refPs[wr]
+                + " got "
+                + res[k].ps[wr]
+                + " relErr "
+                + worst);
       }
     }
     // finite differences on a few rows
@@ -651,7 +810,8 @@ public class DifferentialFuzz {
     if (rnd.nextInt(3) == 0) {
       Res nv = run(s, s.build(Kernel.VECTOR, s.red, 1, false));
       if (Float.floatToRawIntBits(nv.loss) != Float.floatToRawIntBits(res[1].loss)
-          || !bitsEq(nv.grad, res[1].grad) || !bitsEq(nv.ps, res[1].ps)) {
+          || !bitsEq(nv.grad, res[1].grad)
+          || !bitsEq(nv.ps, res[1].ps)) {
         fail(s, "VECTOR validateValues(false) differs from true");
       }
     }
@@ -660,9 +820,19 @@ public class DifferentialFuzz {
       int k = rnd.nextInt(2);
       Res db = runDirect(s, s.build(ks[k], s.red, 1, true));
       if (Float.floatToRawIntBits(db.loss) != Float.floatToRawIntBits(res[k].loss)
-          || !bitsEq(db.grad, res[k].grad) || !bitsEq(db.ps, res[k].ps)) {
-        fail(s, ks[k] + " direct buffers differ from arrays: loss " + db.loss + " vs " + res[k].loss
-            + " gradDiff@" + firstDiff(db.grad, res[k].grad) + " psDiff@" + firstDiff(db.ps, res[k].ps));
+          || !bitsEq(db.grad, res[k].grad)
+          || !bitsEq(db.ps, res[k].ps)) {
+        fail(
+            s,
+            ks[k]
+                + " direct buffers differ from arrays: loss "
+                + db.loss
+                + " vs "
+                + res[k].loss
+                + " gradDiff@"
+                + firstDiff(db.grad, res[k].grad)
+                + " psDiff@"
+                + firstDiff(db.ps, res[k].ps));
       }
     }
     // parallelism bitwise
@@ -673,17 +843,34 @@ public class DifferentialFuzz {
         boolean validate = rnd.nextInt(4) != 0;
         Res pr = run(s, s.build(ks[k], s.red, par, validate));
         if (Float.floatToRawIntBits(pr.loss) != Float.floatToRawIntBits(res[k].loss)
-            || !bitsEq(pr.grad, res[k].grad) || !bitsEq(pr.ps, res[k].ps)
+            || !bitsEq(pr.grad, res[k].grad)
+            || !bitsEq(pr.ps, res[k].ps)
             || Float.floatToRawIntBits(pr.fwd) != Float.floatToRawIntBits(res[k].fwd)) {
-          fail(s, ks[k] + " parallelism " + par + " validate=" + validate + " differs: loss " + pr.loss
-              + " vs " + res[k].loss + " gradDiff@" + firstDiff(pr.grad, res[k].grad)
-              + " psDiff@" + firstDiff(pr.ps, res[k].ps));
+          fail(
+              s,
+              ks[k]
+                  + " parallelism "
+                  + par
+                  + " validate="
+                  + validate
+                  + " differs: loss "
+                  + pr.loss
+                  + " vs "
+                  + res[k].loss
+                  + " gradDiff@"
+                  + firstDiff(pr.grad, res[k].grad)
+                  + " psDiff@"
+                  + firstDiff(pr.ps, res[k].ps));
         }
-        COUNTS.merge("parallel checks" + (len >= FocalLoss.PARALLEL_THRESHOLD ? " (>=threshold)" : ""), 1, Integer::sum);
+        COUNTS.merge(
+            "parallel checks" + (len >= FocalLoss.PARALLEL_THRESHOLD ? " (>=threshold)" : ""),
+            1,
+            Integer::sum);
       }
     }
     // Hessian
-    boolean hessOk = (s.form == Form.SIGMOID) || (s.form == Form.SOFTMAX && s.indices && s.ls == 0f);
+    boolean hessOk =
+        (s.form == Form.SIGMOID) || (s.form == Form.SOFTMAX && s.indices && s.ls == 0f);
     if (hessOk) checkHessian(s, rnd);
     // failure atomicity
     if (rnd.nextInt(3) == 0) checkFailure(s, rnd);
@@ -704,10 +891,23 @@ public class DifferentialFuzz {
       }
       for (int i = 0; i < s.x.length; i++) {
         if (!Float.isFinite(g[k][i]) || !Float.isFinite(h[k][i])) {
-          fail(s, ks[k] + " hessian/grad not finite at " + i + " g=" + g[k][i] + " h=" + h[k][i] + " x=" + s.x[i]);
+          fail(
+              s,
+              ks[k]
+                  + " hessian/grad not finite at "
+                  + i
+                  + " g="
+                  + g[k][i]
+                  + " h="
+                  + h[k][i]
+                  + " x="
+                  + s.x[i]);
           break;
         }
-        if (h[k][i] < floor) { fail(s, ks[k] + " hess below floor at " + i + ": " + h[k][i]); break; }
+        if (h[k][i] < floor) {
+          fail(s, ks[k] + " hess below floor at " + i + ": " + h[k][i]);
+          break;
+        }
       }
     }
     COUNTS.merge("hessian " + s.form + (s.indices ? " idx" : " dense"), 1, Integer::sum);
@@ -728,8 +928,15 @@ public class DifferentialFuzz {
         if (s.indices) l.gradientHessian(s.x, s.t, s.c, gp, hp);
         else l.gradientHessian(s.x, s.y, s.c, gp, hp);
         if (!bitsEq(gp, g[k]) || !bitsEq(hp, h[k])) {
-          fail(s, ks[k] + " gradientHessian parallelism " + par + " differs g@" + firstDiff(gp, g[k])
-              + " h@" + firstDiff(hp, h[k]));
+          fail(
+              s,
+              ks[k]
+                  + " gradientHessian parallelism "
+                  + par
+                  + " differs g@"
+                  + firstDiff(gp, g[k])
+                  + " h@"
+                  + firstDiff(hp, h[k]));
         }
       }
     }
@@ -737,13 +944,17 @@ public class DifferentialFuzz {
 
   static FocalLoss buildH(Case s, Kernel k, int par, float floor) {
     if (s.form == Form.SIGMOID) {
-      FocalLoss.SigmoidBuilder b = FocalLoss.sigmoid().gamma(s.gamma).alpha(s.sigAlpha)
-          .ignoreIndex(s.ignoreIndex).hessianFloor(floor);
+      FocalLoss.SigmoidBuilder b =
+          FocalLoss.sigmoid()
+              .gamma(s.gamma)
+              .alpha(s.sigAlpha)
+              .ignoreIndex(s.ignoreIndex)
+              .hessianFloor(floor);
       if (s.classWeights != null) b.classWeights(s.classWeights);
       return b.reduction(s.red).kernel(k).parallelism(par).build();
     }
-    FocalLoss.SoftmaxBuilder b = FocalLoss.softmax().gamma(s.gamma).ignoreIndex(s.ignoreIndex)
-        .hessianFloor(floor);
+    FocalLoss.SoftmaxBuilder b =
+        FocalLoss.softmax().gamma(s.gamma).ignoreIndex(s.ignoreIndex).hessianFloor(floor);
     if (s.alpha != null) b.alpha(s.alpha);
     else if (s.counts != null) b.alphaFromClassCounts(s.counts);
     return b.reduction(s.red).kernel(k).parallelism(par).build();
@@ -767,13 +978,34 @@ public class DifferentialFuzz {
     // bias pos to the end to test late failure
     if (rnd.nextBoolean()) pos = len - 1 - rnd.nextInt(Math.min(len, 50));
     switch (kind) {
-      case 0: x[pos] = rnd.nextBoolean() ? Float.NaN : (rnd.nextBoolean() ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY); what = "bad x[" + pos + "]"; valueError = true; break;
-      case 1:
-        if (y != null) { y[pos] = rnd.nextBoolean() ? 1.0000001f : (rnd.nextBoolean() ? -1e-30f : Float.NaN); what = "bad y[" + pos + "]"; valueError = true; }
-        else { int r = pos / s.c; t[r] = rnd.nextBoolean() ? s.c + 1 : -7; if (t[r] == s.ignoreIndex) t[r] = s.c + 2; what = "bad t[" + r + "]=" + t[r]; }
+      case 0:
+        x[pos] =
+            rnd.nextBoolean()
+                ? Float.NaN
+                : (rnd.nextBoolean() ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY);
+        what = "bad x[" + pos + "]";
+        valueError = true;
         break;
-      case 2: gradLen = len + (rnd.nextBoolean() ? 1 : -1); what = "grad length " + gradLen; break;
-      default: psLen = s.n + 1; what = "ps length " + psLen; break;
+      case 1:
+        if (y != null) {
+          y[pos] = rnd.nextBoolean() ? 1.0000001f : (rnd.nextBoolean() ? -1e-30f : Float.NaN);
+          what = "bad y[" + pos + "]";
+          valueError = true;
+        } else {
+          int r = pos / s.c;
+          t[r] = rnd.nextBoolean() ? s.c + 1 : -7;
+          if (t[r] == s.ignoreIndex) t[r] = s.c + 2;
+          what = "bad t[" + r + "]=" + t[r];
+        }
+        break;
+      case 2:
+        gradLen = len + (rnd.nextBoolean() ? 1 : -1);
+        what = "grad length " + gradLen;
+        break;
+      default:
+        psLen = s.n + 1;
+        what = "ps length " + psLen;
+        break;
     }
     if (gradLen < 0) gradLen = 1;
     FocalLoss l = s.build(k, s.red, par, validate);
@@ -783,18 +1015,37 @@ public class DifferentialFuzz {
     Arrays.fill(ps, SENT);
     boolean threw1 = false, threw2 = false;
     try {
-      if (t != null) l.forwardBackward(x, t, s.c, grad); else l.forwardBackward(x, y, s.c, grad);
-    } catch (IllegalArgumentException e) { threw1 = true; }
+      if (t != null) l.forwardBackward(x, t, s.c, grad);
+      else l.forwardBackward(x, y, s.c, grad);
+    } catch (IllegalArgumentException e) {
+      threw1 = true;
+    }
     try {
-      if (t != null) l.perSample(x, t, s.c, ps); else l.perSample(x, y, s.c, ps);
-    } catch (IllegalArgumentException e) { threw2 = true; }
+      if (t != null) l.perSample(x, t, s.c, ps);
+      else l.perSample(x, y, s.c, ps);
+    } catch (IllegalArgumentException e) {
+      threw2 = true;
+    }
     boolean expect1 = kind != 3, expect2 = kind != 2;
-    if (threw1 != expect1) fail(s, "failure " + what + " par=" + par + " " + k + ": forwardBackward threw=" + threw1);
-    if (threw2 != expect2) fail(s, "failure " + what + " par=" + par + " " + k + ": perSample threw=" + threw2);
-    if (threw1) for (float v : grad) if (Float.floatToRawIntBits(v) != Float.floatToRawIntBits(SENT)) { fail(s, "failure " + what + " par=" + par + " " + k + ": grad written"); break; }
-    if (threw2) for (float v : ps) if (Float.floatToRawIntBits(v) != Float.floatToRawIntBits(SENT)) { fail(s, "failure " + what + " par=" + par + " " + k + ": ps written"); break; }
+    if (threw1 != expect1)
+      fail(s, "failure " + what + " par=" + par + " " + k + ": forwardBackward threw=" + threw1);
+    if (threw2 != expect2)
+      fail(s, "failure " + what + " par=" + par + " " + k + ": perSample threw=" + threw2);
+    if (threw1)
+      for (float v : grad)
+        if (Float.floatToRawIntBits(v) != Float.floatToRawIntBits(SENT)) {
+          fail(s, "failure " + what + " par=" + par + " " + k + ": grad written");
+          break;
+        }
+    if (threw2)
+      for (float v : ps)
+        if (Float.floatToRawIntBits(v) != Float.floatToRawIntBits(SENT)) {
+          fail(s, "failure " + what + " par=" + par + " " + k + ": ps written");
+          break;
+        }
     // gradientHessian
-    boolean hessOk = (s.form == Form.SIGMOID) || (s.form == Form.SOFTMAX && s.indices && s.ls == 0f);
+    boolean hessOk =
+        (s.form == Form.SIGMOID) || (s.form == Form.SOFTMAX && s.indices && s.ls == 0f);
     if (hessOk && kind <= 2) {
       FocalLoss lh = buildH(s, k, par, 0f);
       float[] g = new float[gradLen];
@@ -803,13 +1054,18 @@ public class DifferentialFuzz {
       Arrays.fill(h, SENT);
       boolean threw = false;
       try {
-        if (t != null) lh.gradientHessian(x, t, s.c, g, h); else lh.gradientHessian(x, y, s.c, g, h);
-      } catch (IllegalArgumentException e) { threw = true; }
-      if (!threw) fail(s, "failure " + what + " par=" + par + " " + k + ": gradientHessian did not throw");
+        if (t != null) lh.gradientHessian(x, t, s.c, g, h);
+        else lh.gradientHessian(x, y, s.c, g, h);
+      } catch (IllegalArgumentException e) {
+        threw = true;
+      }
+      if (!threw)
+        fail(s, "failure " + what + " par=" + par + " " + k + ": gradientHessian did not throw");
       boolean written = false;
       for (float v : g) written |= Float.floatToRawIntBits(v) != Float.floatToRawIntBits(SENT);
       for (float v : h) written |= Float.floatToRawIntBits(v) != Float.floatToRawIntBits(SENT);
-      if (written) fail(s, "failure " + what + " par=" + par + " " + k + ": gradientHessian wrote outputs");
+      if (written)
+        fail(s, "failure " + what + " par=" + par + " " + k + ": gradientHessian wrote outputs");
     }
     COUNTS.merge("failure checks par=" + par, 1, Integer::sum);
   }
@@ -836,9 +1092,11 @@ public class DifferentialFuzz {
     System.out.println("counts " + COUNTS);
     System.out.println("worst err/tol " + WORST);
     System.out.println("failure keys:");
-    for (Map.Entry<String, Integer> e : FAILKEYS.entrySet()) System.out.println("  " + e.getValue() + "x " + e.getKey());
+    for (Map.Entry<String, Integer> e : FAILKEYS.entrySet())
+      System.out.println("  " + e.getValue() + "x " + e.getKey());
     System.out.println("notes (per-row, not failures):");
-    for (Map.Entry<String, Integer> e : NOTEKEYS.entrySet()) System.out.println("  " + e.getValue() + "x " + e.getKey());
+    for (Map.Entry<String, Integer> e : NOTEKEYS.entrySet())
+      System.out.println("  " + e.getValue() + "x " + e.getKey());
     if (failures > 0) {
       System.exit(1);
     }
