@@ -328,10 +328,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final Pass[] SIGMOID = {
       c -> expNegAbsInto(c.x, c.xo, c.s, c.n),
       c -> sigmoidLog1p(c.s, c.n),
-      VectorKernel::sigmoidTerms,
+      c -> sigmoidTerms(c, false),
       VectorKernel::sigmoidGradLoss};
   private static final Pass[] SIGMOID_GENERAL_GAMMA = {
-      SIGMOID[0], SIGMOID[1], SIGMOID[2],
+      SIGMOID[0], SIGMOID[1], c -> sigmoidTerms(c, true),
       OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
       VectorKernel::sigmoidGrad, VectorKernel::sigmoidLoss};
   /**
@@ -342,7 +342,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final Pass[] OVA_TERMS = {
       OVA_GENERAL_GAMMA[0], OVA_GENERAL_GAMMA[1], OVA_GENERAL_GAMMA[4], OVA_GENERAL_GAMMA[5]};
   private static final Pass[] SIGMOID_TERMS = {
-      SIGMOID[0], SIGMOID[1], SIGMOID[2], SIGMOID_GENERAL_GAMMA[5], SIGMOID_GENERAL_GAMMA[6]};
+      SIGMOID[0], SIGMOID[1], SIGMOID_GENERAL_GAMMA[2], SIGMOID_GENERAL_GAMMA[5],
+      SIGMOID_GENERAL_GAMMA[6]};
 
   /**
    * Runs the passes over {@code len} elements that start at column 0 of a row, in chunks, then
@@ -2986,10 +2987,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * Pass 3: from e = exp(-|x|) (E), 1 / (1 + e) (PT) and log1p(e) (LN): p = sigmoid(x) into PT,
-   * 1 - p into E, ce = max(x, 0) - x y + log1p(e) into LN, q = 1 - p_t into Q, and the weight w =
-   * class weight x alpha_t into W.
+   * 1 - p into E, ce = max(x, 0) - x y + log1p(e) into LN, q = 1 - p_t into Q, and, if storeW,
+   * the weight w = class weight x alpha_t into W (for gamma 0 to 3, {@link #sigmoidGradLoss} makes
+   * w where it uses it).
    */
-  private static void sigmoidTerms(Chunk c) {
+  private static void sigmoidTerms(Chunk c, boolean storeW) {
     LossParams p = c.p;
     float[] x = c.x;
     int xo = c.xo;
@@ -3022,8 +3024,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector relu = xv.reinterpretAsInts().max(0).reinterpretAsFloats();
       yv.neg().fma(xv, relu).add(FloatVector.fromArray(S, s, LN + i)).intoArray(s, LN + i);
       yv.fma(omp, ones.sub(yv).mul(prob)).intoArray(s, Q + i);
-      FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
-      yv.fma(alphaSlope, alphaNeg).mul(w).intoArray(s, W + i);
+      if (storeW) {
+        FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
+        yv.fma(alphaSlope, alphaNeg).mul(w).intoArray(s, W + i);
+      }
       col += step;
       if (col >= classes) {
         col -= classes;
@@ -3053,13 +3057,20 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector comp = zeros;
     int step = L % classes;
     int col = c.col0;
+    float[] cw = p.classWeightsTiled;
+    boolean alphaOn = p.sigmoidAlpha >= 0f;
+    float alphaSlope = alphaOn ? 2f * p.sigmoidAlpha - 1f : 0f;
+    float alphaNeg = alphaOn ? 1f - p.sigmoidAlpha : 1f;
     for (int i = 0; i < n; i += L) {
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
-      FloatVector w = FloatVector.fromArray(S, s, W + i);
+      FloatVector yv = FloatVector.fromArray(S, y, yo + i);
+      // w = class weight x alpha_t, as sigmoidTerms makes it for W: here instead of a store there
+      // and a load here
+      FloatVector cwv = cw == null ? ones : FloatVector.fromArray(S, cw, col);
+      FloatVector w = yv.fma(alphaSlope, alphaNeg).mul(cwv);
       FloatVector ce = FloatVector.fromArray(S, s, LN + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q : q.mul(q).mul(q);
       if (grad != null) {
-        FloatVector yv = FloatVector.fromArray(S, y, yo + i);
         FloatVector omp = FloatVector.fromArray(S, s, E + i);
         // p - y = q - 2 y (1 - p): exact for hard targets (q is 1 - p or p there)
         FloatVector g = yv.mul(-2f).fma(omp, q).mul(qg); // (p - y) q^gamma
