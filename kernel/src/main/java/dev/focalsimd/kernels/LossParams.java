@@ -28,6 +28,13 @@ public final class LossParams {
   public final float[] alphaTiled;
   /** Sigmoid: weight of positives, 1 - it for negatives; negative means no alpha weighting. */
   public final float sigmoidAlpha;
+  /**
+   * Sigmoid: alpha_t = {@code sigmoidAlphaNeg + sigmoidAlphaSlope y} for a target y, (1 - alpha) +
+   * (2 alpha - 1) y; without alpha, 1 + 0 y = 1 exactly.
+   */
+  public final float sigmoidAlphaNeg;
+  /** Sigmoid: see {@link #sigmoidAlphaNeg}. */
+  public final float sigmoidAlphaSlope;
   /** Sigmoid: per-class weights multiplying column c, or null for all 1. */
   public final float[] classWeights;
   /** {@link #classWeights} tiled like {@link #alphaTiled}. */
@@ -63,6 +70,8 @@ public final class LossParams {
     this.alpha = b.alpha == null ? null : b.alpha.clone();
     this.alphaTiled = tile(this.alpha);
     this.sigmoidAlpha = b.sigmoidAlpha;
+    this.sigmoidAlphaNeg = b.sigmoidAlpha >= 0f ? 1f - b.sigmoidAlpha : 1f;
+    this.sigmoidAlphaSlope = b.sigmoidAlpha >= 0f ? 2f * b.sigmoidAlpha - 1f : 0f;
     this.classWeights = b.classWeights == null ? null : b.classWeights.clone();
     this.classWeightsTiled = tile(this.classWeights);
     this.lo = b.epsilon;
@@ -86,6 +95,8 @@ public final class LossParams {
     this.alpha = base.alpha;
     this.alphaTiled = alphaTiled;
     this.sigmoidAlpha = base.sigmoidAlpha;
+    this.sigmoidAlphaNeg = base.sigmoidAlphaNeg;
+    this.sigmoidAlphaSlope = base.sigmoidAlphaSlope;
     this.classWeights = base.classWeights;
     this.classWeightsTiled = base.classWeightsTiled;
     this.lo = base.lo;

@@ -2488,9 +2488,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       SOFTMAX_DIST_SMALL[4], SOFTMAX_DIST_SMALL[5]};
   // Group lanes of the class-major distribution passes: the row's target class as a float (-1: an
   // ignored row or no row; 0 for every row of dense targets), max, ln sum exp(z - max), sum_c y_c
-  // F_c as a float sum and its additions' summed rounding errors (DIST_SUM + DIST_SUM_ERR). Class-major blocks in km, each of C L values (value j L + r: class j of row r), block i
-  // from i C L: 0 the logits less the max, then ln p; 1 the targets; 2 p; 3 1 - p; 4 (1 - p)^gamma
-  // for general gamma; 5 y F.
+  // F_c as a float sum and its additions' summed rounding errors (DIST_SUM + DIST_SUM_ERR).
+  // Class-major blocks in km, each of C L values (value j L + r: class j of row r), block i from i
+  // C L: 0 the logits less the max, then ln p; 1 the targets; 2 p; 3 1 - p; 4 (1 - p)^gamma for
+  // general gamma; 5 y F.
   private static final int DIST_T = ET;
   private static final int DIST_M = D;
   private static final int DIST_LS = OTHERS;
@@ -2695,9 +2696,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * Class-major distribution pass, as {@link #softmaxDistTerms} and {@link #softmaxDistSums} with
-   * the class's alpha a scalar: y_c F_c into km block 5, each row's loss -sum_c alpha_c y_c q_c^gamma
-   * ln p_c into LOSS (a lane-wise sum with Kahan's compensation) and sum_c y_c F_c into DIST_SUM and
-   * DIST_SUM_ERR (a lane-wise sum and its additions' rounding errors, TwoSum).
+   * the class's alpha a scalar: y_c F_c into km block 5, each row's loss -sum_c alpha_c y_c
+   * q_c^gamma ln p_c into LOSS (a lane-wise sum with Kahan's compensation) and sum_c y_c F_c into
+   * DIST_SUM and DIST_SUM_ERR (a lane-wise sum and its additions' rounding errors, TwoSum).
    */
   private static void softmaxDistSmallTerms(Chunk c) {
     LossParams p = c.p;
@@ -3002,9 +3003,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] s = c.s;
     float[] cw = p.classWeightsTiled;
     // alpha_t = alphaNeg + alphaSlope y; without alpha, 0 y + 1 = 1 and w * 1 = w exactly
-    boolean alphaOn = p.sigmoidAlpha >= 0f;
-    float alphaSlope = alphaOn ? 2f * p.sigmoidAlpha - 1f : 0f;
-    float alphaNeg = alphaOn ? 1f - p.sigmoidAlpha : 1f;
+    float alphaSlope = p.sigmoidAlphaSlope;
+    float alphaNeg = p.sigmoidAlphaNeg;
     FloatVector ones = FloatVector.broadcast(S, 1f);
     int step = L % classes;
     int col = c.col0;
@@ -3058,9 +3058,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int step = L % classes;
     int col = c.col0;
     float[] cw = p.classWeightsTiled;
-    boolean alphaOn = p.sigmoidAlpha >= 0f;
-    float alphaSlope = alphaOn ? 2f * p.sigmoidAlpha - 1f : 0f;
-    float alphaNeg = alphaOn ? 1f - p.sigmoidAlpha : 1f;
+    float alphaSlope = p.sigmoidAlphaSlope;
+    float alphaNeg = p.sigmoidAlphaNeg;
     for (int i = 0; i < n; i += L) {
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector yv = FloatVector.fromArray(S, y, yo + i);
@@ -3381,9 +3380,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] cw = p.classWeightsTiled;
     int kind = p.gammaKind;
     // alpha_t = alphaNeg + alphaSlope y; without alpha, 0 y + 1 = 1 and w * 1 = w exactly
-    boolean alphaOn = p.sigmoidAlpha >= 0f;
-    float alphaSlope = alphaOn ? 2f * p.sigmoidAlpha - 1f : 0f;
-    float alphaNeg = alphaOn ? 1f - p.sigmoidAlpha : 1f;
+    float alphaSlope = p.sigmoidAlphaSlope;
+    float alphaNeg = p.sigmoidAlphaNeg;
     float g = p.gamma;
     FloatVector ones = FloatVector.broadcast(S, 1f);
     int step = L % classes;
