@@ -27,9 +27,11 @@ import java.util.TreeMap;
  *     FIRST_SEED COUNT small|large|mixed SECONDS
  * </pre>
  *
- * <p>A case is {@code gen(seed, mode)} alone, so one seed replays one case. Each failure prints a
- * {@code FAIL} line (the first three of each kind), and the run ends with the counts, the worst
- * error over its tolerance per check, and the failures by kind; the exit status is 1 if any failed.
+ * <p>{@code DifferentialFuzzTest} runs a fixed sample of its cases in every CI pass that has the
+ * vector kernel. A case is {@code gen(seed, mode)} alone, so one seed replays one case. Each
+ * failure prints a {@code FAIL} line (the first three of each kind), and the run ends with the
+ * counts, the worst error over its tolerance per check, and the failures by kind; the exit status
+ * is 1 if any failed.
  * Rows whose own error over their own largest value exceeds 10 times the tolerance are printed as
  * {@code NOTE} lines and do not fail: where a row's gradient is a small difference of far larger
  * terms, float cannot do better (README, "Accuracy").
@@ -1071,10 +1073,33 @@ public class DifferentialFuzz {
   }
 
   public static void main(String[] a) {
-    long start = Long.parseLong(a[0]);
-    int count = Integer.parseInt(a[1]);
-    String mode = a[2];
-    long deadline = System.nanoTime() + (long) (Double.parseDouble(a[3]) * 1e9);
+    int done =
+        runCases(Long.parseLong(a[0]), Integer.parseInt(a[1]), a[2], Double.parseDouble(a[3]));
+    System.out.println("done " + done + " cases, failures " + failures);
+    System.out.println("counts " + COUNTS);
+    System.out.println("worst err/tol " + WORST);
+    System.out.println("failure keys:");
+    for (Map.Entry<String, Integer> e : FAILKEYS.entrySet())
+      System.out.println("  " + e.getValue() + "x " + e.getKey());
+    System.out.println("notes (per-row, not failures):");
+    for (Map.Entry<String, Integer> e : NOTEKEYS.entrySet())
+      System.out.println("  " + e.getValue() + "x " + e.getKey());
+    if (failures > 0) {
+      System.exit(1);
+    }
+  }
+
+  /**
+   * Checks the cases of seeds start, start + 1, ... (count of them, or as many as run within
+   * seconds), from a fresh tally; returns how many ran ({@link #failures} counts the failures).
+   */
+  static int runCases(long start, int count, String mode, double seconds) {
+    failures = 0;
+    WORST.clear();
+    COUNTS.clear();
+    FAILKEYS.clear();
+    NOTEKEYS.clear();
+    long deadline = System.nanoTime() + (long) (seconds * 1e9);
     int done = 0;
     for (int i = 0; i < count && System.nanoTime() < deadline; i++) {
       long seed = start + i;
@@ -1088,17 +1113,6 @@ public class DifferentialFuzz {
       }
       done++;
     }
-    System.out.println("done " + done + " cases, failures " + failures);
-    System.out.println("counts " + COUNTS);
-    System.out.println("worst err/tol " + WORST);
-    System.out.println("failure keys:");
-    for (Map.Entry<String, Integer> e : FAILKEYS.entrySet())
-      System.out.println("  " + e.getValue() + "x " + e.getKey());
-    System.out.println("notes (per-row, not failures):");
-    for (Map.Entry<String, Integer> e : NOTEKEYS.entrySet())
-      System.out.println("  " + e.getValue() + "x " + e.getKey());
-    if (failures > 0) {
-      System.exit(1);
-    }
+    return done;
   }
 }
