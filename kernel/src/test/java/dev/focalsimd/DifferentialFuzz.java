@@ -241,34 +241,18 @@ public class DifferentialFuzz {
 
   // ------------------------------------------------------------------ generation
 
-  static double logU(SplittableRandom r, double lo, double hi) {
-    return Math.pow(10, lo + (hi - lo) * r.nextDouble());
-  }
-
   static float logit(SplittableRandom rnd, int mode) {
+    if (mode < 1 || mode > 3) {
+      return Scenario.logit(rnd); // the property tests' logits, the same draws as before
+    }
     double sign = rnd.nextBoolean() ? 1 : -1;
     switch (mode) {
       case 1:
         return (float) (rnd.nextGaussian() * 3);
       case 2:
         return (float) (sign * rnd.nextDouble() * 1e4);
-      case 3:
-        return (float) (sign * logU(rnd, -2, 4));
       default:
-        switch (rnd.nextInt(10)) {
-          case 0:
-            return rnd.nextBoolean() ? 0f : -0f;
-          case 1:
-          case 2:
-          case 3:
-            return (float) (sign * logU(rnd, -30, 4));
-          case 4:
-            return (float) (sign * (20 + rnd.nextDouble() * 80));
-          case 5:
-            return (float) Math.rint(sign * rnd.nextInt(12));
-          default:
-            return (float) (sign * rnd.nextDouble() * 10);
-        }
+        return (float) (sign * Scenario.logUniform(rnd, -2, 4));
     }
   }
 
@@ -299,9 +283,9 @@ public class DifferentialFuzz {
           return edge[rnd.nextInt(edge.length)];
         }
       case 1:
-        return (float) logU(rnd, -30, 0);
+        return (float) Scenario.logUniform(rnd, -30, 0);
       case 2:
-        return (float) (1 - logU(rnd, -8, 0));
+        return (float) (1 - Scenario.logUniform(rnd, -8, 0));
       default:
         return (float) rnd.nextDouble();
     }
@@ -401,7 +385,9 @@ public class DifferentialFuzz {
           s.x[r * c + j] =
               sel == 0
                   ? 1e30f
-                  : sel == 1 ? -1e30f : (float) ((rnd.nextBoolean() ? 1 : -1) * logU(rnd, -30, 30));
+                  : sel == 1
+                      ? -1e30f
+                      : (float) ((rnd.nextBoolean() ? 1 : -1) * Scenario.logUniform(rnd, -30, 30));
         }
       }
     }
@@ -621,18 +607,10 @@ public class DifferentialFuzz {
     }
   }
 
-  static float[] rows(float[] a, boolean[] keep, int classes) {
-    int kept = 0;
-    for (boolean b : keep) kept += b ? 1 : 0;
-    float[] out = new float[kept * classes];
-    int o = 0;
-    for (int r = 0; r < keep.length; r++) {
-      if (keep[r]) {
-        System.arraycopy(a, r * classes, out, o, classes);
-        o += classes;
-      }
-    }
-    return out;
+  /** Where two results differ: the losses, the first differing gradient and per-sample index. */
+  static String diff(Res a, Res b) {
+    return "loss " + a.loss + " vs " + b.loss + " gradDiff@" + firstDiff(a.grad, b.grad)
+        + " psDiff@" + firstDiff(a.ps, b.ps);
   }
 
   static boolean bitsEq(float[] a, float[] b) {
@@ -733,8 +711,8 @@ public class DifferentialFuzz {
     }
     // VECTOR vs SCALAR
     boolean[] keep = s.keepRows();
-    float[] gS = rows(res[0].grad, keep, s.c);
-    float[] gV = rows(res[1].grad, keep, s.c);
+    float[] gS = Scenario.rows(res[0].grad, keep, s.c);
+    float[] gV = Scenario.rows(res[1].grad, keep, s.c);
     cmp(s, "V/S loss", new double[] {res[0].loss}, new float[] {res[1].loss}, Tolerance.LOSS);
     cmp(s, "V/S ps", d(res[0].ps), res[1].ps, Tolerance.LOSS);
     cmp(s, "V/S grad", d(gS), gV, Tolerance.GRAD);
@@ -826,15 +804,7 @@ public class DifferentialFuzz {
           || !bitsEq(db.ps, res[k].ps)) {
         fail(
             s,
-            ks[k]
-                + " direct buffers differ from arrays: loss "
-                + db.loss
-                + " vs "
-                + res[k].loss
-                + " gradDiff@"
-                + firstDiff(db.grad, res[k].grad)
-                + " psDiff@"
-                + firstDiff(db.ps, res[k].ps));
+            ks[k] + " direct buffers differ from arrays: " + diff(db, res[k]));
       }
     }
     // parallelism bitwise
@@ -850,19 +820,8 @@ public class DifferentialFuzz {
             || Float.floatToRawIntBits(pr.fwd) != Float.floatToRawIntBits(res[k].fwd)) {
           fail(
               s,
-              ks[k]
-                  + " parallelism "
-                  + par
-                  + " validate="
-                  + validate
-                  + " differs: loss "
-                  + pr.loss
-                  + " vs "
-                  + res[k].loss
-                  + " gradDiff@"
-                  + firstDiff(pr.grad, res[k].grad)
-                  + " psDiff@"
-                  + firstDiff(pr.ps, res[k].ps));
+              ks[k] + " parallelism " + par + " validate=" + validate + " differs: "
+                  + diff(pr, res[k]));
         }
         COUNTS.merge(
             "parallel checks" + (len >= FocalLoss.PARALLEL_THRESHOLD ? " (>=threshold)" : ""),

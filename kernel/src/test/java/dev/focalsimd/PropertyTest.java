@@ -117,27 +117,10 @@ class PropertyTest {
         assertClose("VECTOR vs SCALAR loss", s + " VECTOR vs SCALAR loss",
             new double[] {scalar.loss}, new float[] {r.loss}, Tolerance.LOSS);
         assertClose("VECTOR vs SCALAR gradient", s + " VECTOR vs SCALAR gradient",
-            toDouble(rows(scalar.grad, keep, s.classes)), rows(r.grad, keep, s.classes),
-            Tolerance.GRAD);
+            toDouble(Scenario.rows(scalar.grad, keep, s.classes)),
+            Scenario.rows(r.grad, keep, s.classes), Tolerance.GRAD);
       }
     }
-  }
-
-  /** The rows of a row-major N x C array whose keep flag is set. */
-  static float[] rows(float[] a, boolean[] keep, int classes) {
-    int kept = 0;
-    for (boolean b : keep) {
-      kept += b ? 1 : 0;
-    }
-    float[] out = new float[kept * classes];
-    int o = 0;
-    for (int r = 0; r < keep.length; r++) {
-      if (keep[r]) {
-        System.arraycopy(a, r * classes, out, o, classes);
-        o += classes;
-      }
-    }
-    return out;
   }
 
   /** The gradient equals a central finite difference of the reference loss, in double. */

@@ -137,12 +137,12 @@ final class Scenario {
   }
 
   /** 10^u for u uniform in [lo, hi). */
-  private static double logUniform(SplittableRandom rnd, double lo, double hi) {
+  static double logUniform(SplittableRandom rnd, double lo, double hi) {
     return Math.pow(10, lo + (hi - lo) * rnd.nextDouble());
   }
 
   /** Logits over every scale from 1e-30 to 1e4, with zeros and moderate values mixed in. */
-  private static float logit(SplittableRandom rnd) {
+  static float logit(SplittableRandom rnd) {
     double sign = rnd.nextBoolean() ? 1 : -1;
     switch (rnd.nextInt(10)) {
       case 0:
@@ -302,6 +302,23 @@ final class Scenario {
     }
     return new RefLoss(form, gamma, a, sigmoidAlpha,
         classWeights == null ? null : toDouble(classWeights), epsilon);
+  }
+
+  /** The rows of a row-major N x C array whose keep flag is set. */
+  static float[] rows(float[] a, boolean[] keep, int classes) {
+    int kept = 0;
+    for (boolean b : keep) {
+      kept += b ? 1 : 0;
+    }
+    float[] out = new float[kept * classes];
+    int o = 0;
+    for (int r = 0; r < keep.length; r++) {
+      if (keep[r]) {
+        System.arraycopy(a, r * classes, out, o, classes);
+        o += classes;
+      }
+    }
+    return out;
   }
 
   static double[] toDouble(float[] a) {
