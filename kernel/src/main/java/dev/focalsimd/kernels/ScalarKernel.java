@@ -127,6 +127,7 @@ public final class ScalarKernel implements FocalKernel {
       float[] perSample, int psOff) {
     double total = 0;
     double[] d = p.fromLogits && grad != null ? dScratch(classes) : null;
+    double[] w = p.fromLogits ? null : OVA_SCRATCH.get();
     for (int r = 0; r < rows; r++) {
       int row = xOff + r * classes;
       int yRow = yOff + r * classes;
@@ -134,9 +135,10 @@ public final class ScalarKernel implements FocalKernel {
       int target = t == null ? -1 : t[tOff + r];
       double rowLoss = 0;
       if (!p.fromLogits) {
-        for (int c = 0; c < classes; c++) {
-          double yc = t == null ? y[yRow + c] : (c == target ? 1.0 : 0.0);
-          rowLoss += ovaElement(p, x[row + c], yc, p.alphaOf(c), grad, gRow + c, gradScale);
+        for (int c0 = 0; c0 < classes; c0 += OVA_BLOCK) {
+          int len = Math.min(OVA_BLOCK, classes - c0);
+          rowLoss += ovaBlock(p, x, row + c0, y, yRow + c0, target - c0, c0, len, grad,
+              gRow + c0, gradScale, w);
         }
       } else {
         // p = softmax(z) in double; 1 - p of the largest class is the others' sum over s.
@@ -187,6 +189,57 @@ public final class ScalarKernel implements FocalKernel {
       }
     }
     return total;
+  }
+
+  /** Columns per {@link #ovaBlock}. */
+  static final int OVA_BLOCK = 256;
+
+  private static final ThreadLocal<double[]> OVA_SCRATCH = ThreadLocal.withInitial(() ->
+      new double[4 * OVA_BLOCK]);
+
+  /**
+   * {@link #ovaElement} over {@code len <= OVA_BLOCK} columns of a row from column {@code c0} (y ==
+   * null: one-hot at {@code target}, relative to the block), the same operations in the same
+   * order, in three loops over the block: clip, q, p_t and the sign factor into {@code w}; ln p_t
+   * alone in the second; the gradient and the loss in the third. Math.log is a call that
+   * clobbers every vector register, and in one loop with the rest it cost 7.5 ns (JDK 17) and
+   * 11 ns (JDK 25) per element against 5.5 and 6.8 ns in a loop of its own.
+   */
+  private static double ovaBlock(LossParams p, float[] x, int xo, float[] y, int yo, int target,
+      int c0, int len, float[] grad, int go, float gradScale, double[] w) {
+    double lo = p.lo;
+    double hi = p.hi;
+    for (int k = 0; k < len; k++) {
+      double prob = x[xo + k];
+      double yc = y != null ? y[yo + k] : (k == target ? 1.0 : 0.0);
+      boolean low = prob < lo;
+      boolean high = prob > hi;
+      double pc = low ? lo : high ? hi : prob;
+      double ompc = low ? 1.0 - lo : high ? 1.0 - hi : 1.0 - prob;
+      w[k] = yc * ompc + (1.0 - yc) * pc; // q = 1 - p_t
+      w[OVA_BLOCK + k] = yc * pc + (1.0 - yc) * ompc; // p_t
+      w[3 * OVA_BLOCK + k] = low || high ? Double.NaN : 2.0 * yc - 1.0; // NaN: clipped
+    }
+    for (int k = 0; k < len; k++) {
+      w[2 * OVA_BLOCK + k] = Math.log(w[OVA_BLOCK + k]);
+    }
+    boolean general = p.gammaKind == LossParams.GAMMA_GENERAL;
+    double loss = 0;
+    for (int k = 0; k < len; k++) {
+      double q = w[k];
+      double lnpt = w[2 * OVA_BLOCK + k];
+      double a = p.alphaOf(c0 + k);
+      double qg = powGamma(q, p);
+      if (grad != null) {
+        double pt = w[OVA_BLOCK + k];
+        double sign = w[3 * OVA_BLOCK + k];
+        double qg1 = general ? qg / q : powGammaMinusOne(q, p);
+        double d = sign != sign ? 0.0 : a * (p.gamma * qg1 * lnpt - qg / pt) * sign;
+        grad[go + k] = (float) (gradScale * d);
+      }
+      loss += -a * qg * lnpt;
+    }
+    return loss;
   }
 
   private static final ThreadLocal<double[]> D_SCRATCH = ThreadLocal.withInitial(() ->
