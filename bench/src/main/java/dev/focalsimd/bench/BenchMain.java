@@ -1,5 +1,6 @@
 package dev.focalsimd.bench;
 
+import dev.focalsimd.Kernel;
 import dev.focalsimd.bench.ResultFile.Entry;
 import dev.focalsimd.bench.ResultFile.Header;
 import dev.focalsimd.bench.ResultFile.Secondary;
@@ -68,6 +69,8 @@ public final class BenchMain {
       "                     shared/peers)",
       "  --like-ref         the vector kernel timed as focal_ref.c times itself (best of 30 calls),",
       "                     in 5 rounds alternating with focal_ref.c -ffast-math (about a minute)",
+      "  --like-ref-scalar  the same for the scalar kernel against focal_ref.c built without",
+      "                     -ffast-math (about three minutes)",
       "  --paired NAME=A,B  with a benchmark regex: two values of one of its parameters in",
       "                     alternating JMH runs (one fork each, other parameters fixed), the",
       "                     ratio B/A taken per round: for machines whose speed drifts; e.g.",
@@ -117,7 +120,7 @@ public final class BenchMain {
       if (cli.compare != null) {
         return compare(cli, out);
       }
-      if (cli.likeRef) {
+      if (cli.likeRef || cli.likeRefScalar) {
         return likeRef(cli, out);
       }
       if (cli.paired != null) {
@@ -140,6 +143,7 @@ public final class BenchMain {
     String settings; // quick, full, smoke, or null
     boolean peers;
     boolean likeRef;
+    boolean likeRefScalar;
     Paired.Spec paired;
     Integer rounds;
     boolean widths;
@@ -188,6 +192,10 @@ public final class BenchMain {
           case "--like-ref":
             noValue(a, value);
             c.likeRef = true;
+            break;
+          case "--like-ref-scalar":
+            noValue(a, value);
+            c.likeRefScalar = true;
             break;
           case "--extras":
             noValue(a, value);
@@ -310,14 +318,20 @@ public final class BenchMain {
   // ------------------------------------------------------------------ like-ref
 
   /**
-   * Builds focal_ref.c with -ffast-math and runs {@link LikeRef} in a JVM with the vector module,
-   * its output passed through.
+   * Builds focal_ref.c, with -ffast-math for the vector kernel ({@code --like-ref}) or without for
+   * the scalar one ({@code --like-ref-scalar}), and runs {@link LikeRef} in a JVM with the vector
+   * module, its output passed through.
    */
   static int likeRef(Cli cli, PrintStream out) {
+    String flag = cli.likeRefScalar ? "--like-ref-scalar" : "--like-ref";
+    if (cli.likeRef && cli.likeRefScalar) {
+      throw new BenchException("--like-ref and --like-ref-scalar exclude each other");
+    }
     if (cli.settings != null || cli.peers || cli.widths || cli.extras || cli.out != null
         || cli.chart != null || !cli.jmh.isEmpty() || cli.paired != null || cli.rounds != null) {
-      throw new BenchException("--like-ref takes --peers-dir only");
+      throw new BenchException(flag + " takes --peers-dir only");
     }
+    Kernel kernel = cli.likeRefScalar ? Kernel.SCALAR : Kernel.VECTOR;
     Path jar;
     try {
       jar = Path.of(BenchMain.class.getProtectionDomain().getCodeSource().getLocation().toURI());
@@ -327,10 +341,11 @@ public final class BenchMain {
     Path tmp = null;
     try {
       tmp = Files.createTempDirectory("focal_ref");
-      Path exe = Peers.buildFast(Peers.locate(cli.peersDir), tmp, out);
+      Path exe = Peers.buildRef(Peers.locate(cli.peersDir), tmp, kernel == Kernel.VECTOR, out);
       List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java")
           .toString(), "--add-modules=jdk.incubator.vector", "-Xmx4g", "-cp", jar.toString(),
-          LikeRef.class.getName(), exe.toString(), Integer.toString(LikeRef.DEFAULT_ROUNDS));
+          LikeRef.class.getName(), exe.toString(), Integer.toString(LikeRef.DEFAULT_ROUNDS),
+          kernel.name());
       out.println("like-ref: " + String.join(" ", cmd));
       out.flush();
       Process p = new ProcessBuilder(cmd).inheritIO().start();
@@ -344,6 +359,7 @@ public final class BenchMain {
       if (tmp != null) {
         try {
           Files.deleteIfExists(tmp.resolve("focal_ref_fast"));
+          Files.deleteIfExists(tmp.resolve("focal_ref_strict"));
           Files.deleteIfExists(tmp);
         } catch (IOException e) {
           out.println("like-ref: could not delete " + tmp);

@@ -21,7 +21,9 @@ import java.util.regex.Pattern;
 /**
  * {@code --like-ref}: the vector kernel measured the way {@code focal_ref.c} measures itself (the
  * best of 30 consecutive calls, per form and shape), in rounds that alternate with runs of the
- * built {@code focal_ref.c -ffast-math} binary, so that both see the same machine state. On a
+ * built {@code focal_ref.c -ffast-math} binary, so that both see the same machine state; {@code
+ * --like-ref-scalar}: the scalar kernel the same way against {@code focal_ref.c} built without
+ * -ffast-math (issue 4's goal for the scalar path: 0.8x of it), without the memory table. On a
  * shared machine whose speed drifts by tens of percent between minutes, the ratio within one
  * round is the comparison; the table gives each column's median over the rounds and the median
  * and range of the per-round ratios.
@@ -31,7 +33,7 @@ import java.util.regex.Pattern;
  * first round, like {@link ForwardBackwardBench}'s trial setup, then warmed for 0.5 s on the full
  * batch. The two runs of a cell are back to back, so their ratio is also the cost of the value
  * checks measured side by side. Runs in its own JVM, started by {@link BenchMain} with {@code
- * --add-modules=jdk.incubator.vector}: {@code main(exe, rounds)}.
+ * --add-modules=jdk.incubator.vector}: {@code main(exe, rounds, kernel)}.
  */
 final class LikeRef {
 
@@ -57,14 +59,14 @@ final class LikeRef {
     final double[] traffic;
     final double[] scan;
 
-    Cell(Form form, String shape, int rounds) {
+    Cell(Form form, String shape, int rounds, Kernel kernel) {
       this.form = form;
       this.shape = shape;
       int[] nc = BenchData.parseShape(shape);
       BenchData data = BenchData.generate(nc, form, form.refTargets());
       batch = data.batch(form, form.refTargets());
-      unchecked = BenchData.loss(form, Kernel.VECTOR, data.alpha, 1, false);
-      checked = BenchData.loss(form, Kernel.VECTOR, data.alpha, 1, true);
+      unchecked = BenchData.loss(form, kernel, data.alpha, 1, false);
+      checked = BenchData.loss(form, kernel, data.alpha, 1, true);
       off = new double[rounds];
       on = new double[rounds];
       ref = new double[rounds];
@@ -130,17 +132,21 @@ final class LikeRef {
   public static void main(String[] args) throws IOException, InterruptedException {
     String exe = args[0];
     int rounds = Integer.parseInt(args[1]);
+    Kernel kernel = args.length > 2 ? Kernel.valueOf(args[2]) : Kernel.VECTOR;
+    boolean memory = kernel == Kernel.VECTOR;
     PrintStream out = System.out;
     List<Cell> cells = new ArrayList<>();
     double[] sink = new double[1];
     for (Form f : Form.values()) {
       for (String shape : Peers.SHAPES) {
-        Cell c = new Cell(f, shape, rounds);
+        Cell c = new Cell(f, shape, rounds, kernel);
         for (FocalLoss loss : List.of(c.unchecked, c.checked)) {
           sink[0] += c.batch.prime(loss);
           sink[0] += c.warm(loss, 500_000_000L);
         }
-        c.warmMemory(200_000_000L, sink);
+        if (memory) {
+          c.warmMemory(200_000_000L, sink);
+        }
         cells.add(c);
         out.printf(Locale.ROOT, "like-ref: primed %s %s%n", f.label, shape);
       }
@@ -153,23 +159,30 @@ final class LikeRef {
         c.ref[r] = v == null ? Double.NaN : v;
         c.off[r] = c.bestOf(c.unchecked, sink);
         c.on[r] = c.bestOf(c.checked, sink);
-        c.traffic[r] = c.bestOfMemory(0, sink);
-        c.scan[r] = c.bestOfMemory(1, sink);
+        if (memory) {
+          c.traffic[r] = c.bestOfMemory(0, sink);
+          c.scan[r] = c.bestOfMemory(1, sink);
+        }
       }
       out.printf(Locale.ROOT, "like-ref: round %d of %d done%n", r + 1, rounds);
     }
     out.println();
-    out.print(table(cells, rounds));
-    out.println();
-    out.print(memoryTable(cells, rounds));
+    out.print(table(cells, rounds, kernel));
+    if (memory) {
+      out.println();
+      out.print(memoryTable(cells, rounds));
+    }
     if (sink[0] == 42.0) {
       out.println();
     }
   }
 
-  private static String table(List<Cell> cells, int rounds) {
-    List<String> head = List.of("form", "N", "C", "vector unchecked", "vector checked",
-        "C -ffast-math", "unchecked/C", "(range)", "checked/C", "(range)", "check cost");
+  private static String table(List<Cell> cells, int rounds, Kernel kernel) {
+    boolean vector = kernel == Kernel.VECTOR;
+    String name = vector ? "vector" : "scalar";
+    String ref = vector ? "C -ffast-math" : "C strict";
+    List<String> head = List.of("form", "N", "C", name + " unchecked", name + " checked", ref,
+        "unchecked/C", "(range)", "checked/C", "(range)", "check cost");
     TextTable t = new TextTable(1, head);
     for (Cell c : cells) {
       int[] nc = BenchData.parseShape(c.shape);
@@ -188,10 +201,12 @@ final class LikeRef {
     }
     return t.render() + String.format(Locale.ROOT,
         "Melem/s from the best of %d consecutive calls (focal_ref.c's own measure), median of %d"
-            + " rounds; each round runs focal_ref.c -ffast-math, then the vector kernel with the"
+            + " rounds; each round runs focal_ref.c %s, then the %s kernel with the"
             + " value checks off and on. Ratios: median (min..max) of the per-round ratios; check"
             + " cost: median of the per-round unchecked/checked - 1.%n"
-            + "Goal (issue 4): vector/C-fast >= 1.25%n", CALLS, rounds);
+            + "Goal (issue 4): %s%n", CALLS, rounds,
+        vector ? "-ffast-math" : "built without -ffast-math", name,
+        vector ? "vector/C-fast >= 1.25" : "scalar/C-strict >= 0.8");
   }
 
   /**

@@ -169,8 +169,10 @@ final class Peers {
     }
   }
 
-  /** Builds focal_ref.c from dir with -ffast-math into tmp; returns the binary. */
-  static Path buildFast(Path dir, Path tmp, PrintStream log) throws IOException {
+  /**
+   * Builds focal_ref.c from dir into tmp, with -ffast-math where {@code fast}; returns the binary.
+   */
+  static Path buildRef(Path dir, Path tmp, boolean fast, PrintStream log) throws IOException {
     Path src = dir.resolve("focal_ref.c");
     if (!Files.isRegularFile(src)) {
       throw new BenchException(src + " not found (--peers-dir DIR)");
@@ -178,7 +180,7 @@ final class Peers {
     if (!gccWorks()) {
       throw new BenchException("gcc not found");
     }
-    return build(src, tmp, true, log);
+    return build(src, tmp, fast, log);
   }
 
   private static Path build(Path src, Path tmp, boolean fast, PrintStream log) throws IOException {

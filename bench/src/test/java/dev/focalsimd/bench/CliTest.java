@@ -2,6 +2,7 @@ package dev.focalsimd.bench;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,7 +35,11 @@ class CliTest {
   void likeRef() {
     BenchMain.Cli c = BenchMain.Cli.parse(new String[] {"--like-ref", "--peers-dir", "p"});
     assertTrue(c.likeRef);
+    assertFalse(c.likeRefScalar);
     assertEquals("p", c.peersDir);
+    BenchMain.Cli s = BenchMain.Cli.parse(new String[] {"--like-ref-scalar"});
+    assertTrue(s.likeRefScalar);
+    assertFalse(s.likeRef);
     assertEquals(2.0, LikeRef.median(new double[] {3, 1, 2}));
     assertEquals(2.5, LikeRef.median(new double[] {4, 1, 2, 3}));
   }

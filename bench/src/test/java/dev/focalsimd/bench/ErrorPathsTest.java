@@ -46,11 +46,17 @@ class ErrorPathsTest {
   void likeRefTakesNoRunOptions() {
     oneLineError(Fixtures.run("--like-ref", "--full"), "--like-ref takes --peers-dir only");
     oneLineError(Fixtures.run("--like-ref", "-f", "1"), "--like-ref takes --peers-dir only");
+    oneLineError(Fixtures.run("--like-ref-scalar", "--widths"),
+        "--like-ref-scalar takes --peers-dir only");
+    oneLineError(Fixtures.run("--like-ref", "--like-ref-scalar"),
+        "--like-ref and --like-ref-scalar exclude each other");
   }
 
   @Test
   void likeRefWithoutTheReferenceSource(@TempDir Path dir) {
     oneLineError(Fixtures.run("--like-ref", "--peers-dir", dir.toString()),
+        dir.resolve("focal_ref.c") + " not found");
+    oneLineError(Fixtures.run("--like-ref-scalar", "--peers-dir", dir.toString()),
         dir.resolve("focal_ref.c") + " not found");
   }
 
