@@ -127,7 +127,7 @@ public final class ScalarKernel implements FocalKernel {
       float[] perSample, int psOff) {
     double total = 0;
     double[] d = p.fromLogits && grad != null ? dScratch(classes) : null;
-    double[] w = p.fromLogits ? null : OVA_SCRATCH.get();
+    double[] w = p.fromLogits ? null : BLOCK_SCRATCH.get();
     for (int r = 0; r < rows; r++) {
       int row = xOff + r * classes;
       int yRow = yOff + r * classes;
@@ -135,8 +135,8 @@ public final class ScalarKernel implements FocalKernel {
       int target = t == null ? -1 : t[tOff + r];
       double rowLoss = 0;
       if (!p.fromLogits) {
-        for (int c0 = 0; c0 < classes; c0 += OVA_BLOCK) {
-          int len = Math.min(OVA_BLOCK, classes - c0);
+        for (int c0 = 0; c0 < classes; c0 += BLOCK) {
+          int len = Math.min(BLOCK, classes - c0);
           rowLoss += ovaBlock(p, x, row + c0, y, yRow + c0, target - c0, c0, len, grad,
               gRow + c0, gradScale, w);
         }
@@ -191,14 +191,14 @@ public final class ScalarKernel implements FocalKernel {
     return total;
   }
 
-  /** Columns per {@link #ovaBlock}. */
-  static final int OVA_BLOCK = 256;
+  /** Columns per {@link #ovaBlock} and {@link #sigmoidBlock}. */
+  static final int BLOCK = 256;
 
-  private static final ThreadLocal<double[]> OVA_SCRATCH = ThreadLocal.withInitial(() ->
-      new double[4 * OVA_BLOCK]);
+  private static final ThreadLocal<double[]> BLOCK_SCRATCH = ThreadLocal.withInitial(() ->
+      new double[4 * BLOCK]);
 
   /**
-   * {@link #ovaElement} over {@code len <= OVA_BLOCK} columns of a row from column {@code c0} (y ==
+   * {@link #ovaElement} over {@code len <= BLOCK} columns of a row from column {@code c0} (y ==
    * null: one-hot at {@code target}, relative to the block), the same operations in the same
    * order, in three loops over the block: clip, q, p_t and the sign factor into {@code w}; ln p_t
    * alone in the second; the gradient and the loss in the third. Math.log is a call that
@@ -217,22 +217,22 @@ public final class ScalarKernel implements FocalKernel {
       double pc = low ? lo : high ? hi : prob;
       double ompc = low ? 1.0 - lo : high ? 1.0 - hi : 1.0 - prob;
       w[k] = yc * ompc + (1.0 - yc) * pc; // q = 1 - p_t
-      w[OVA_BLOCK + k] = yc * pc + (1.0 - yc) * ompc; // p_t
-      w[3 * OVA_BLOCK + k] = low || high ? Double.NaN : 2.0 * yc - 1.0; // NaN: clipped
+      w[BLOCK + k] = yc * pc + (1.0 - yc) * ompc; // p_t
+      w[3 * BLOCK + k] = low || high ? Double.NaN : 2.0 * yc - 1.0; // NaN: clipped
     }
     for (int k = 0; k < len; k++) {
-      w[2 * OVA_BLOCK + k] = Math.log(w[OVA_BLOCK + k]);
+      w[2 * BLOCK + k] = Math.log(w[BLOCK + k]);
     }
     boolean general = p.gammaKind == LossParams.GAMMA_GENERAL;
     double loss = 0;
     for (int k = 0; k < len; k++) {
       double q = w[k];
-      double lnpt = w[2 * OVA_BLOCK + k];
+      double lnpt = w[2 * BLOCK + k];
       double a = p.alphaOf(c0 + k);
       double qg = powGamma(q, p);
       if (grad != null) {
-        double pt = w[OVA_BLOCK + k];
-        double sign = w[3 * OVA_BLOCK + k];
+        double pt = w[BLOCK + k];
+        double sign = w[3 * BLOCK + k];
         double qg1 = general ? qg / q : powGammaMinusOne(q, p);
         double d = sign != sign ? 0.0 : a * (p.gamma * qg1 * lnpt - qg / pt) * sign;
         grad[go + k] = (float) (gradScale * d);
@@ -460,13 +460,15 @@ public final class ScalarKernel implements FocalKernel {
   public double sigmoid(LossParams p, float[] x, int xOff, float[] y, int yOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
     double total = 0;
+    double[] w = BLOCK_SCRATCH.get();
     for (int r = 0; r < rows; r++) {
       int row = xOff + r * classes;
       int yRow = yOff + r * classes;
       int gRow = gOff + r * classes;
       double rowLoss = 0;
-      for (int c = 0; c < classes; c++) {
-        rowLoss += sigmoidElement(p, x[row + c], y[yRow + c], c, grad, gRow + c, gradScale);
+      for (int c0 = 0; c0 < classes; c0 += BLOCK) {
+        rowLoss += sigmoidBlock(p, x, row + c0, y, yRow + c0, -1, c0, Math.min(BLOCK,
+            classes - c0), grad, gRow + c0, gradScale, w);
       }
       total += rowLoss;
       if (perSample != null) {
@@ -480,6 +482,7 @@ public final class ScalarKernel implements FocalKernel {
   public double sigmoid(LossParams p, float[] x, int xOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
     double total = 0;
+    double[] w = BLOCK_SCRATCH.get();
     for (int r = 0; r < rows; r++) {
       int row = xOff + r * classes;
       int gRow = gOff + r * classes;
@@ -490,9 +493,9 @@ public final class ScalarKernel implements FocalKernel {
           java.util.Arrays.fill(grad, gRow, gRow + classes, 0f);
         }
       } else {
-        for (int c = 0; c < classes; c++) {
-          float yc = c == target ? 1f : 0f;
-          rowLoss += sigmoidElement(p, x[row + c], yc, c, grad, gRow + c, gradScale);
+        for (int c0 = 0; c0 < classes; c0 += BLOCK) {
+          rowLoss += sigmoidBlock(p, x, row + c0, null, 0, target - c0, c0, Math.min(BLOCK,
+              classes - c0), grad, gRow + c0, gradScale, w);
         }
       }
       total += rowLoss;
@@ -511,12 +514,25 @@ public final class ScalarKernel implements FocalKernel {
       int gi, float gradScale) {
     double x = xf;
     double e = Math.exp(-Math.abs(x));
-    double inv = 1.0 / (1.0 + e);
-    double prob = x >= 0 ? inv : e * inv; // sigmoid(x)
-    double omp = x >= 0 ? e * inv : inv; // 1 - sigmoid(x), without cancellation
     // log1p(e) for e in (0, 1]: log(1 + e) in double is exact to 1e-16 absolute, which is 1e-8
     // relative or better once e >= 1e-8; below that log1p(e) = e to double precision.
     double l1p = e < 1e-8 ? e : Math.log(1.0 + e);
+    return sigmoidTerms(p, x, y, e, l1p, c, grad, gi, gradScale);
+  }
+
+  /** {@link #sigmoidElement} given e = exp(-|x|) and l1p = log1p(e). */
+  private static double sigmoidTerms(LossParams p, double x, double y, double e, double l1p,
+      int c, float[] grad, int gi, float gradScale) {
+    double inv = 1.0 / (1.0 + e);
+    // sigmoid(x) = inv for x >= 0, e inv below; 1 - sigmoid(x) the other (no cancellation):
+    // chosen by x's sign bit, without a branch (x's sign is as likely one way as the other, and
+    // a mispredicted branch per element cost more than the bit operations). For x = -0, e = 1
+    // and both are 0.5.
+    long neg = Double.doubleToRawLongBits(x) >> 63;
+    long a = Double.doubleToRawLongBits(inv);
+    long b = Double.doubleToRawLongBits(e * inv);
+    double prob = Double.longBitsToDouble((a & ~neg) | (b & neg)); // sigmoid(x)
+    double omp = Double.longBitsToDouble((b & ~neg) | (a & neg)); // 1 - sigmoid(x)
     double ce = Math.max(x, 0.0) - x * y + l1p;
     double q = prob * (1.0 - y) + omp * y; // 1 - p_t
     double w = p.classWeightOf(c);
@@ -533,6 +549,43 @@ public final class ScalarKernel implements FocalKernel {
       grad[gi] = (float) (gradScale * d);
     }
     return w * ce * qg;
+  }
+
+  /**
+   * {@link #sigmoidElement} over {@code len <= BLOCK} columns of a row from column {@code c0} (y
+   * == null: one-hot at {@code target}, relative to the block), the same operations in the same
+   * order, in four loops: the logits and targets widened to double; exp(-|x|); log1p of it; the
+   * rest. Math.exp and Math.log are calls that clobber every vector register: in one loop with
+   * the rest, each element waited for the one before (a float widened from memory by vcvtss2sd
+   * keeps its register's upper half from the call's result).
+   */
+  private static double sigmoidBlock(LossParams p, float[] x, int xo, float[] y, int yo,
+      int target, int c0, int len, float[] grad, int go, float gradScale, double[] w) {
+    for (int k = 0; k < len; k++) {
+      w[k] = x[xo + k];
+    }
+    if (y != null) {
+      for (int k = 0; k < len; k++) {
+        w[BLOCK + k] = y[yo + k];
+      }
+    }
+    for (int k = 0; k < len; k++) {
+      w[2 * BLOCK + k] = Math.exp(-Math.abs(w[k]));
+    }
+    for (int k = 0; k < len; k++) {
+      // log1p(e) for e in (0, 1]: log(1 + e) in double is exact to 1e-16 absolute, which is 1e-8
+      // relative or better once e >= 1e-8; below that log1p(e) = e to double precision.
+      double e = w[2 * BLOCK + k];
+      w[3 * BLOCK + k] = e < 1e-8 ? e : Math.log(1.0 + e);
+    }
+    double loss = 0;
+    for (int k = 0; k < len; k++) {
+      double x1 = w[k];
+      double y1 = y != null ? w[BLOCK + k] : (k == target ? 1.0 : 0.0);
+      loss += sigmoidTerms(p, x1, y1, w[2 * BLOCK + k], w[3 * BLOCK + k], c0 + k, grad, go + k,
+          gradScale);
+    }
+    return loss;
   }
 
   // ---------------------------------------------------------------- validation scans
