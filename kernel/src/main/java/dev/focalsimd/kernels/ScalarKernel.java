@@ -195,7 +195,7 @@ public final class ScalarKernel implements FocalKernel {
   static final int BLOCK = 256;
 
   private static final ThreadLocal<double[]> BLOCK_SCRATCH = ThreadLocal.withInitial(() ->
-      new double[4 * BLOCK]);
+      new double[5 * BLOCK]);
 
   /**
    * {@link #ovaElement} over {@code len <= BLOCK} columns of a row from column {@code c0} (y ==
@@ -223,12 +223,17 @@ public final class ScalarKernel implements FocalKernel {
     for (int k = 0; k < len; k++) {
       w[2 * BLOCK + k] = Math.log(w[BLOCK + k]);
     }
+    // the weights widened here too: alpha[c] widened in the last loop kept the register of a
+    // value from the element before (as above), one chain through the loop in some compilations
+    if (p.alpha != null) {
+      widen(p.alpha, c0, w, 4 * BLOCK, len);
+    }
     boolean general = p.gammaKind == LossParams.GAMMA_GENERAL;
     double loss = 0;
     for (int k = 0; k < len; k++) {
       double q = w[k];
       double lnpt = w[2 * BLOCK + k];
-      double a = p.alphaOf(c0 + k);
+      double a = p.alpha == null ? 1.0 : w[4 * BLOCK + k];
       double qg = powGamma(q, p);
       if (grad != null) {
         double pt = w[BLOCK + k];
@@ -240,6 +245,13 @@ public final class ScalarKernel implements FocalKernel {
       loss += -a * qg * lnpt;
     }
     return loss;
+  }
+
+  /** to[at..at+len) = from[off..off+len) widened to double. */
+  private static void widen(float[] from, int off, double[] to, int at, int len) {
+    for (int k = 0; k < len; k++) {
+      to[at + k] = from[off + k];
+    }
   }
 
   private static final ThreadLocal<double[]> D_SCRATCH = ThreadLocal.withInitial(() ->
@@ -517,12 +529,14 @@ public final class ScalarKernel implements FocalKernel {
     // log1p(e) for e in (0, 1]: log(1 + e) in double is exact to 1e-16 absolute, which is 1e-8
     // relative or better once e >= 1e-8; below that log1p(e) = e to double precision.
     double l1p = e < 1e-8 ? e : Math.log(1.0 + e);
-    return sigmoidTerms(p, x, y, e, l1p, c, grad, gi, gradScale);
+    return sigmoidTerms(p, x, y, e, l1p, p.classWeightOf(c), grad, gi, gradScale);
   }
 
-  /** {@link #sigmoidElement} given e = exp(-|x|) and l1p = log1p(e). */
+  /**
+   * {@link #sigmoidElement} given e = exp(-|x|), l1p = log1p(e) and the class weight {@code cw}.
+   */
   private static double sigmoidTerms(LossParams p, double x, double y, double e, double l1p,
-      int c, float[] grad, int gi, float gradScale) {
+      double cw, float[] grad, int gi, float gradScale) {
     double inv = 1.0 / (1.0 + e);
     // sigmoid(x) = inv for x >= 0, e inv below; 1 - sigmoid(x) the other (no cancellation):
     // chosen by x's sign bit, without a branch (x's sign is as likely one way as the other, and
@@ -535,7 +549,7 @@ public final class ScalarKernel implements FocalKernel {
     double omp = Double.longBitsToDouble((b & ~neg) | (a & neg)); // 1 - sigmoid(x)
     double ce = Math.max(x, 0.0) - x * y + l1p;
     double q = prob * (1.0 - y) + omp * y; // 1 - p_t
-    double w = p.classWeightOf(c);
+    double w = cw;
     if (p.sigmoidAlpha >= 0f) {
       w *= p.sigmoidAlpha * y + (1.0 - p.sigmoidAlpha) * (1.0 - y);
     }
@@ -554,20 +568,19 @@ public final class ScalarKernel implements FocalKernel {
   /**
    * {@link #sigmoidElement} over {@code len <= BLOCK} columns of a row from column {@code c0} (y
    * == null: one-hot at {@code target}, relative to the block), the same operations in the same
-   * order, in four loops: the logits and targets widened to double; exp(-|x|); log1p of it; the
-   * rest. Math.exp and Math.log are calls that clobber every vector register: in one loop with
+   * order, in four loops: the logits, targets and class weights widened to double; exp(-|x|);
+   * log1p of it; the rest. Math.exp and Math.log are calls that clobber every vector register: in one loop with
    * the rest, each element waited for the one before (a float widened from memory by vcvtss2sd
    * keeps its register's upper half from the call's result).
    */
   private static double sigmoidBlock(LossParams p, float[] x, int xo, float[] y, int yo,
       int target, int c0, int len, float[] grad, int go, float gradScale, double[] w) {
-    for (int k = 0; k < len; k++) {
-      w[k] = x[xo + k];
-    }
+    widen(x, xo, w, 0, len);
     if (y != null) {
-      for (int k = 0; k < len; k++) {
-        w[BLOCK + k] = y[yo + k];
-      }
+      widen(y, yo, w, BLOCK, len);
+    }
+    if (p.classWeights != null) {
+      widen(p.classWeights, c0, w, 4 * BLOCK, len);
     }
     for (int k = 0; k < len; k++) {
       w[2 * BLOCK + k] = Math.exp(-Math.abs(w[k]));
@@ -582,7 +595,8 @@ public final class ScalarKernel implements FocalKernel {
     for (int k = 0; k < len; k++) {
       double x1 = w[k];
       double y1 = y != null ? w[BLOCK + k] : (k == target ? 1.0 : 0.0);
-      loss += sigmoidTerms(p, x1, y1, w[2 * BLOCK + k], w[3 * BLOCK + k], c0 + k, grad, go + k,
+      double cw = p.classWeights == null ? 1.0 : w[4 * BLOCK + k];
+      loss += sigmoidTerms(p, x1, y1, w[2 * BLOCK + k], w[3 * BLOCK + k], cw, grad, go + k,
           gradScale);
     }
     return loss;
