@@ -265,7 +265,7 @@ public final class BenchMain {
         throw new BenchException("--chart " + c.chart + ": the file name must end in .png or .svg");
       }
       if (c.compare != null && (c.settings != null || c.peers || c.widths || c.extras
-          || c.paired != null || c.rounds != null
+          || c.paired != null || c.rounds != null || c.likeRef || c.likeRefScalar
           || c.out != null || !c.jmh.isEmpty())) {
         throw new BenchException("--compare takes result files and --chart only");
       }

@@ -64,6 +64,8 @@ class ErrorPathsTest {
   void compareTakesNoRunOptions() {
     oneLineError(Fixtures.run("--compare", Fixtures.path("results-a.json").toString(), "--full"),
         "--compare takes result files and --chart only");
+    oneLineError(Fixtures.run("--compare", Fixtures.path("results-a.json").toString(),
+        "--like-ref-scalar"), "--compare takes result files and --chart only");
   }
 
   @Test

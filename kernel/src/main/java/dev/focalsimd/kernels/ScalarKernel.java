@@ -137,8 +137,11 @@ public final class ScalarKernel implements FocalKernel {
       if (!p.fromLogits) {
         for (int c0 = 0; c0 < classes; c0 += BLOCK) {
           int len = Math.min(BLOCK, classes - c0);
-          rowLoss += ovaBlock(p, x, row + c0, y, yRow + c0, target - c0, c0, len, grad,
-              gRow + c0, gradScale, w);
+          ovaBlock(p, x, row + c0, y, yRow + c0, target - c0, c0, len, grad, gRow + c0,
+              gradScale, w);
+          for (int k = 0; k < len; k++) {
+            rowLoss += w[5 * BLOCK + k]; // column by column, as ovaElement's sums were
+          }
         }
       } else {
         // p = softmax(z) in double; 1 - p of the largest class is the others' sum over s.
@@ -194,18 +197,25 @@ public final class ScalarKernel implements FocalKernel {
   /** Columns per {@link #ovaBlock} and {@link #sigmoidBlock}. */
   static final int BLOCK = 256;
 
+  /**
+   * Six regions of BLOCK doubles per thread: {@link #ovaBlock}'s q, p_t, ln p_t, sign factor,
+   * alpha and loss terms; {@link #sigmoidBlock}'s logits, targets, exp(-|x|), log1p of it and
+   * class weights.
+   */
   private static final ThreadLocal<double[]> BLOCK_SCRATCH = ThreadLocal.withInitial(() ->
-      new double[5 * BLOCK]);
+      new double[6 * BLOCK]);
 
   /**
    * {@link #ovaElement} over {@code len <= BLOCK} columns of a row from column {@code c0} (y ==
    * null: one-hot at {@code target}, relative to the block), the same operations in the same
-   * order, in three loops over the block: clip, q, p_t and the sign factor into {@code w}; ln p_t
-   * alone in the second; the gradient and the loss in the third. Math.log is a call that
-   * clobbers every vector register, and in one loop with the rest it cost 7.5 ns (JDK 17) and
-   * 11 ns (JDK 25) per element against 5.5 and 6.8 ns in a loop of its own.
+   * order, each element's loss term into {@code w} from 5 BLOCK on (the caller adds them to the
+   * row's sum column by column, as before): clip, q, p_t and the sign factor into {@code w} in a
+   * first loop; ln p_t alone in the second; the weights widened; the gradient and the loss terms
+   * in the last (adding them here, from a sum passed in, ran 0.83x: JIT shape). Math.log is a
+   * call that clobbers every vector register, and in one loop with the rest it cost 7.5 ns (JDK
+   * 17) and 11 ns (JDK 25) per element against 5.5 and 6.8 ns in a loop of its own.
    */
-  private static double ovaBlock(LossParams p, float[] x, int xo, float[] y, int yo, int target,
+  private static void ovaBlock(LossParams p, float[] x, int xo, float[] y, int yo, int target,
       int c0, int len, float[] grad, int go, float gradScale, double[] w) {
     double lo = p.lo;
     double hi = p.hi;
@@ -218,18 +228,21 @@ public final class ScalarKernel implements FocalKernel {
       double ompc = low ? 1.0 - lo : high ? 1.0 - hi : 1.0 - prob;
       w[k] = yc * ompc + (1.0 - yc) * pc; // q = 1 - p_t
       w[BLOCK + k] = yc * pc + (1.0 - yc) * ompc; // p_t
-      w[3 * BLOCK + k] = low || high ? Double.NaN : 2.0 * yc - 1.0; // NaN: clipped
+      // NaN marks a clipped element (with the checks off, a NaN target's element too: its
+      // gradient is then 0 where the per-element form gave NaN; unchecked bad input gives
+      // unspecified output)
+      w[3 * BLOCK + k] = low || high ? Double.NaN : 2.0 * yc - 1.0;
     }
     for (int k = 0; k < len; k++) {
       w[2 * BLOCK + k] = Math.log(w[BLOCK + k]);
     }
-    // the weights widened here too: alpha[c] widened in the last loop kept the register of a
-    // value from the element before (as above), one chain through the loop in some compilations
+    // the weights widened here too: alpha[c] widened from memory in the last loop kept the upper
+    // half of a register from the element before (vcvtss2sd; see the softmax's comment), one
+    // dependency chain through the loop in some compilations
     if (p.alpha != null) {
       widen(p.alpha, c0, w, 4 * BLOCK, len);
     }
     boolean general = p.gammaKind == LossParams.GAMMA_GENERAL;
-    double loss = 0;
     for (int k = 0; k < len; k++) {
       double q = w[k];
       double lnpt = w[2 * BLOCK + k];
@@ -242,9 +255,8 @@ public final class ScalarKernel implements FocalKernel {
         double d = sign != sign ? 0.0 : a * (p.gamma * qg1 * lnpt - qg / pt) * sign;
         grad[go + k] = (float) (gradScale * d);
       }
-      loss += -a * qg * lnpt;
+      w[5 * BLOCK + k] = -a * qg * lnpt;
     }
-    return loss;
   }
 
   /** to[at..at+len) = from[off..off+len) widened to double. */
@@ -351,7 +363,7 @@ public final class ScalarKernel implements FocalKernel {
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
     double total = 0;
     float ls = p.labelSmoothing;
-    double[] ex = dScratch(classes);
+    double[] ex = ls == 0f ? dScratch(classes) : null;
     for (int r = 0; r < rows; r++) {
       int target = t[tOff + r];
       int row = zOff + r * classes;
@@ -479,8 +491,8 @@ public final class ScalarKernel implements FocalKernel {
       int gRow = gOff + r * classes;
       double rowLoss = 0;
       for (int c0 = 0; c0 < classes; c0 += BLOCK) {
-        rowLoss += sigmoidBlock(p, x, row + c0, y, yRow + c0, -1, c0, Math.min(BLOCK,
-            classes - c0), grad, gRow + c0, gradScale, w);
+        rowLoss = sigmoidBlock(rowLoss, p, x, row + c0, y, yRow + c0, -1, c0,
+            Math.min(BLOCK, classes - c0), grad, gRow + c0, gradScale, w);
       }
       total += rowLoss;
       if (perSample != null) {
@@ -506,8 +518,8 @@ public final class ScalarKernel implements FocalKernel {
         }
       } else {
         for (int c0 = 0; c0 < classes; c0 += BLOCK) {
-          rowLoss += sigmoidBlock(p, x, row + c0, null, 0, target - c0, c0, Math.min(BLOCK,
-              classes - c0), grad, gRow + c0, gradScale, w);
+          rowLoss = sigmoidBlock(rowLoss, p, x, row + c0, null, 0, target - c0, c0,
+              Math.min(BLOCK, classes - c0), grad, gRow + c0, gradScale, w);
         }
       }
       total += rowLoss;
@@ -555,8 +567,8 @@ public final class ScalarKernel implements FocalKernel {
     }
     double qg = powGamma(q, p);
     if (grad != null) {
-      // d ce/dx = p - y; d q/dx = p(1-p)(1-2y); gamma q^(gamma-1) p(1-p) = gamma q^gamma (p(1-p)/q),
-      // and p(1-p)/q <= 1 for every y in [0, 1]; at q = 0 the term is 0.
+      // d ce/dx = p - y; d q/dx = p(1-p)(1-2y); gamma q^(gamma-1) p(1-p) = gamma q^gamma
+      // (p(1-p)/q), and p(1-p)/q <= 1 for every y in [0, 1]; at q = 0 the term is 0.
       double ratio = q > 0 ? prob * omp / q : 0.0;
       double dce = prob * (1.0 - y) - omp * y;
       double d = w * (dce * qg + ce * p.gamma * qg * ratio * (1.0 - 2.0 * y));
@@ -568,13 +580,14 @@ public final class ScalarKernel implements FocalKernel {
   /**
    * {@link #sigmoidElement} over {@code len <= BLOCK} columns of a row from column {@code c0} (y
    * == null: one-hot at {@code target}, relative to the block), the same operations in the same
-   * order, in four loops: the logits, targets and class weights widened to double; exp(-|x|);
-   * log1p of it; the rest. Math.exp and Math.log are calls that clobber every vector register: in one loop with
-   * the rest, each element waited for the one before (a float widened from memory by vcvtss2sd
-   * keeps its register's upper half from the call's result).
+   * order, each element's loss added to {@code acc} in column order as before: the logits,
+   * targets and class weights widened to double; exp(-|x|) in a loop of its own; log1p of it in
+   * another; the rest. Math.exp and Math.log are calls that clobber every vector register, and
+   * in one loop with the rest each element waited for the one before (a float widened from
+   * memory by vcvtss2sd keeps the upper half of a register the call's result left there).
    */
-  private static double sigmoidBlock(LossParams p, float[] x, int xo, float[] y, int yo,
-      int target, int c0, int len, float[] grad, int go, float gradScale, double[] w) {
+  private static double sigmoidBlock(double acc, LossParams p, float[] x, int xo, float[] y,
+      int yo, int target, int c0, int len, float[] grad, int go, float gradScale, double[] w) {
     widen(x, xo, w, 0, len);
     if (y != null) {
       widen(y, yo, w, BLOCK, len);
@@ -591,7 +604,7 @@ public final class ScalarKernel implements FocalKernel {
       double e = w[2 * BLOCK + k];
       w[3 * BLOCK + k] = e < 1e-8 ? e : Math.log(1.0 + e);
     }
-    double loss = 0;
+    double loss = acc;
     for (int k = 0; k < len; k++) {
       double x1 = w[k];
       double y1 = y != null ? w[BLOCK + k] : (k == target ? 1.0 : 0.0);
