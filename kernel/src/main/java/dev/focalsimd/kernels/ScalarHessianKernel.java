@@ -69,7 +69,7 @@ public final class ScalarHessianKernel implements HessianKernel {
     double inv = 1.0 / (1.0 + e);
     double prob = x >= 0 ? inv : e * inv; // sigmoid(x)
     double omp = x >= 0 ? e * inv : inv; // 1 - sigmoid(x), without cancellation
-    // log1p(e) as ScalarKernel.sigmoidElement takes it (there: why it is exact enough), not
+    // log1p(e) as ScalarKernel.sigmoidBlock takes it (there: why it is exact enough), not
     // Math.log1p, a JNI call on JDK 17
     double ce = Math.max(x, 0.0) - x * y + (e < 1e-8 ? e : Math.log(1.0 + e));
     double q = prob * (1.0 - y) + omp * y; // 1 - p_t
@@ -83,7 +83,7 @@ public final class ScalarHessianKernel implements HessianKernel {
     double dce = prob * (1.0 - y) - omp * y; // p - y
     double sy = 1.0 - 2.0 * y;
     double g = p.gamma;
-    // The expression of ScalarKernel.sigmoidElement, so the gradients agree bit for bit.
+    // The expression of ScalarKernel.sigmoidTerms, so the gradients agree bit for bit.
     grad[gi] = (float) (w * (dce * qg + ce * g * qg * ratio * sy));
     double h = w * qg * (s + g * ratio * sy
         * (2.0 * dce + (omp - prob) * ce + (g - 1.0) * sy * ce * ratio));

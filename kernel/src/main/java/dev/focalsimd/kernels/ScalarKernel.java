@@ -58,26 +58,13 @@ public final class ScalarKernel implements FocalKernel {
   // ---------------------------------------------------------------- one-vs-all
 
   /**
-   * One element of the note's loss on a probability: returns the loss and, where {@code grad} is
-   * not null, writes {@code gradScale * dl/dprob} to {@code grad[gi]} (0 where the clip is active).
-   */
-  public static double ovaElement(LossParams p, float prob, double y, double a, float[] grad,
-      int gi, double gradScale) {
-    return ovaElement(p, prob, 1.0 - prob, y, a, grad, gi, gradScale);
-  }
-
-  /**
-   * The same, given the probability and its complement 1 - prob computed without cancellation
-   * (from logits, 1 - p of the largest class is the sum of the others' exponentials over s).
-   */
-  static double ovaElement(LossParams p, double prob, double omp, double y, double a,
-      float[] grad, int gi, double gradScale) {
-    return ovaElement(p, prob, omp, y, a, grad, gi, gradScale, null, 0);
-  }
-
-  /**
-   * The same, also writing the unscaled dl/dprob (0 where the clip is active) to {@code d[di]}
-   * in double where {@code d} is not null (from logits: the softmax Jacobian subtracts these).
+   * One element of the note's loss on a probability {@code prob} with its complement {@code omp}
+   * = 1 - prob computed without cancellation (from logits, 1 - p of the largest class is the sum
+   * of the others' exponentials over s): returns the loss and, where {@code grad} is not null,
+   * writes {@code gradScale * dl/dprob} to {@code grad[gi]}, and where {@code dOut} is not null
+   * the unscaled dl/dprob to {@code dOut[di]} in double (from logits: the softmax Jacobian
+   * subtracts these); both 0 where the clip is active. {@link #ovaBlock} does the same over a
+   * block of columns on probabilities.
    */
   private static double ovaElement(LossParams p, double prob, double omp, double y, double a,
       float[] grad, int gi, double gradScale, double[] dOut, int di) {
@@ -140,7 +127,7 @@ public final class ScalarKernel implements FocalKernel {
           ovaBlock(p, x, row + c0, y, yRow + c0, target - c0, c0, len, grad, gRow + c0,
               gradScale, w);
           for (int k = 0; k < len; k++) {
-            rowLoss += w[5 * BLOCK + k]; // column by column, as ovaElement's sums were
+            rowLoss += w[5 * BLOCK + k]; // column by column, as the per-element loop added them
           }
         }
       } else {
@@ -531,21 +518,10 @@ public final class ScalarKernel implements FocalKernel {
   }
 
   /**
-   * torchvision's sigmoid_focal_loss for one element, from the logit: ln p and ln(1 - p) come from
-   * softplus, so no value is clamped.
-   */
-  public static double sigmoidElement(LossParams p, float xf, double y, int c, float[] grad,
-      int gi, float gradScale) {
-    double x = xf;
-    double e = Math.exp(-Math.abs(x));
-    // log1p(e) for e in (0, 1]: log(1 + e) in double is exact to 1e-16 absolute, which is 1e-8
-    // relative or better once e >= 1e-8; below that log1p(e) = e to double precision.
-    double l1p = e < 1e-8 ? e : Math.log(1.0 + e);
-    return sigmoidTerms(p, x, y, e, l1p, p.classWeightOf(c), grad, gi, gradScale);
-  }
-
-  /**
-   * {@link #sigmoidElement} given e = exp(-|x|), l1p = log1p(e) and the class weight {@code cw}.
+   * torchvision's sigmoid_focal_loss for one element, from the logit x, given e = exp(-|x|), l1p
+   * = log1p(e) and the class weight {@code cw}: ln p and ln(1 - p) come from softplus, so no value
+   * is clamped. Returns the loss and, where {@code grad} is not null, writes {@code gradScale *
+   * dl/dx} to {@code grad[gi]}.
    */
   private static double sigmoidTerms(LossParams p, double x, double y, double e, double l1p,
       double cw, float[] grad, int gi, float gradScale) {
@@ -578,13 +554,13 @@ public final class ScalarKernel implements FocalKernel {
   }
 
   /**
-   * {@link #sigmoidElement} over {@code len <= BLOCK} columns of a row from column {@code c0} (y
-   * == null: one-hot at {@code target}, relative to the block), the same operations in the same
-   * order, each element's loss added to {@code acc} in column order as before: the logits,
-   * targets and class weights widened to double; exp(-|x|) in a loop of its own; log1p of it in
-   * another; the rest. Math.exp and Math.log are calls that clobber every vector register, and
-   * in one loop with the rest each element waited for the one before (a float widened from
-   * memory by vcvtss2sd keeps the upper half of a register the call's result left there).
+   * {@link #sigmoidTerms} over {@code len <= BLOCK} columns of a row from column {@code c0} (y ==
+   * null: one-hot at {@code target}, relative to the block), each element's loss added to {@code
+   * acc} in column order, in loops: the logits, targets and class weights widened to double;
+   * exp(-|x|) in a loop of its own; log1p of it in another; the rest. Math.exp and Math.log are
+   * calls that clobber every vector register, and in one loop with the rest each element waited
+   * for the one before (a float widened from memory by vcvtss2sd keeps the upper half of a
+   * register the call's result left there).
    */
   private static double sigmoidBlock(double acc, LossParams p, float[] x, int xo, float[] y,
       int yo, int target, int c0, int len, float[] grad, int go, float gradScale, double[] w) {
