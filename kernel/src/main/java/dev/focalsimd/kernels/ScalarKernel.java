@@ -113,7 +113,9 @@ public final class ScalarKernel implements FocalKernel {
       int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,
       float[] perSample, int psOff) {
     double total = 0;
-    double[] d = p.fromLogits && grad != null ? dScratch(classes) : null;
+    // from logits: dl/dp at [0, classes) (with a gradient), exp(z - max) at [classes, 2 classes)
+    double[] scratch = p.fromLogits ? dScratch(2 * classes) : null;
+    double[] d = grad != null ? scratch : null;
     double[] w = p.fromLogits ? null : BLOCK_SCRATCH.get();
     for (int r = 0; r < rows; r++) {
       int row = xOff + r * classes;
@@ -139,9 +141,12 @@ public final class ScalarKernel implements FocalKernel {
           }
         }
         float m = x[top];
+        // each exp(z_c - m) once, kept in double for the two loops below (1 at the top)
         double others = 0;
         for (int c = 0; c < classes; c++) {
-          others += row + c == top ? 0.0 : Math.exp((double) x[row + c] - m);
+          double e = Math.exp((double) x[row + c] - m);
+          scratch[classes + c] = e;
+          others += row + c == top ? 0.0 : e;
         }
         double sum = others + 1.0;
         // dl/dp_c in double (into d), and sum_{c != top} p_c dl/dp_c: where a class's dl/dp is
@@ -151,7 +156,7 @@ public final class ScalarKernel implements FocalKernel {
         double sOthers = 0;
         for (int c = 0; c < classes; c++) {
           double yc = t == null ? y[yRow + c] : (c == target ? 1.0 : 0.0);
-          double pc = Math.exp((double) x[row + c] - m) / sum;
+          double pc = scratch[classes + c] / sum;
           double omp = row + c == top ? others / sum : 1.0 - pc;
           rowLoss += ovaElement(p, pc, omp, yc, p.alphaOf(c), null, 0, 1.0, d, c);
           if (d != null && row + c != top) {
@@ -167,7 +172,7 @@ public final class ScalarKernel implements FocalKernel {
           double pTop = 1.0 / sum;
           double s = sOthers + pTop * d[tc];
           for (int c = 0; c < classes; c++) {
-            double pc = Math.exp((double) x[row + c] - m) / sum;
+            double pc = scratch[classes + c] / sum;
             grad[gRow + c] = (float) (gradScale * pc * (d[c] - s));
           }
           grad[gRow + tc] = (float) (gradScale * pTop * (d[tc] * (others / sum) - sOthers));
@@ -257,8 +262,8 @@ public final class ScalarKernel implements FocalKernel {
       new double[0]);
 
   /**
-   * A per-thread double[classes] (no allocation per call): one row's dl/dp (one-vs-all from
-   * logits) or exp(z - max) (softmax with class indices).
+   * A per-thread double[classes] or longer (no allocation per call): one row's dl/dp and
+   * exp(z - max) (one-vs-all from logits), or exp(z - max) (softmax with class indices).
    */
   private static double[] dScratch(int classes) {
     double[] d = D_SCRATCH.get();
