@@ -70,7 +70,7 @@ public final class BenchMain {
       "  --like-ref         the vector kernel timed as focal_ref.c times itself (best of 30 calls),",
       "                     in 5 rounds alternating with focal_ref.c -ffast-math (about a minute)",
       "  --like-ref-scalar  the same for the scalar kernel against focal_ref.c built without",
-      "                     -ffast-math (about three minutes)",
+      "                     -ffast-math (about three and a half minutes)",
       "  --paired NAME=A,B  with a benchmark regex: two values of one of its parameters in",
       "                     alternating JMH runs (one fork each, other parameters fixed), the",
       "                     ratio B/A taken per round: for machines whose speed drifts; e.g.",
