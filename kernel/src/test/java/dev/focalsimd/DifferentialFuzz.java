@@ -209,14 +209,7 @@ public class DifferentialFuzz {
           }
         }
       }
-      switch (r) {
-        case SUM:
-          return 1;
-        case MEAN:
-          return form == Form.SIGMOID ? (double) counted * c : counted;
-        default:
-          return Math.max(1, positives);
-      }
+      return Scenario.denominator(r, counted, positives, form == Form.SIGMOID, c);
     }
 
     /** OVA from logits rows near a clip bound (gradient jumps there). */

@@ -419,11 +419,21 @@ final class Scenario {
         }
       }
     }
+    return denominator(r, counted, positives, form == RefLoss.Form.SIGMOID, classes);
+  }
+
+  /**
+   * The README's denominator of reduction {@code r} from the counted (not ignored) rows and those
+   * with a positive target: 1 for SUM, the counted rows (times the classes for the sigmoid) for
+   * MEAN, the positive rows but at least 1 otherwise. Also DifferentialFuzz's.
+   */
+  static double denominator(Reduction r, long counted, long positives, boolean sigmoid,
+      int classes) {
     switch (r) {
       case SUM:
         return 1;
       case MEAN:
-        return form == RefLoss.Form.SIGMOID ? (double) counted * classes : counted;
+        return sigmoid ? (double) counted * classes : counted;
       default:
         return Math.max(1, positives);
     }
