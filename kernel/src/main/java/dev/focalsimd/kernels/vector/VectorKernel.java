@@ -104,9 +104,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * Zen 4, medians of several runs: one-vs-all 1.03x to 1.09x at 65536 x 16, 16384 x 80 and
    * 8192 x 1000, the sigmoid 1.11x to 1.16x; single runs 0.92x to 1.34x; 128 was slower than
    * 256; gamma 2.5, whose passes add a logarithm and an exponential: 1.05x to 1.18x in 10 runs
-   * over 65536 x 16, 16384 x 80 and 8192 x 1000; README's paragraph "How the vector kernel is shaped"). Our
-   * reading: shorter chunks start the next chunk's reads sooner, while between them only the
-   * prefetchers keep the memory busy. Not for batches in L2, where longer chunks win ({@link
+   * over 65536 x 16, 16384 x 80 and 8192 x 1000; docs/performance.md, "How the vector kernel is
+   * shaped"). Our reading: shorter chunks start the next chunk's reads sooner, while between them
+   * only the prefetchers keep the memory busy. Not for batches in L2, where longer chunks win ({@link
    * #LONG_CHUNK}; at 4096 x 16 with 256: the sigmoid 0.90x, one-vs-all 0.82x).
    */
   static final int STREAM_CHUNK = 256;
@@ -3783,12 +3783,19 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   // ================================================================== validation scans
 
   /**
-   * Elements per call of the scans below. A scan over a whole batch in one loop is entered once per
-   * call and would run from its on-stack-replacement compilation, in which C2 cannot keep the
-   * vector accumulator unboxed (an allocation per vector); short calls get the normal
-   * compilation.
+   * Elements per call of the scans below: {@code FocalLoss}'s check blocks (16384 elements of the
+   * input, then of the dense targets) are one call each. A scan over a whole batch in one loop is
+   * entered once per call and would run from its on-stack-replacement compilation, in which C2
+   * cannot keep the vector accumulator unboxed (an allocation per vector); calls of this length get
+   * the normal compilation. Against 4096 (a block in four calls, the last first), {@code
+   * --like-ref} runs alternating the two builds, two each, JDK 17: the checks' cost at 8192 x 1000
+   * went from 41% and 45% to 25% and 25% for one-vs-all, 36% and 32% to 22% and 23% for softmax,
+   * 26% and 31% to 22% and 22% for the sigmoid, and stayed within a few points elsewhere
+   * (one-vs-all at 65536 x 16: 15% and 16% to 12% and 12%). Our reading: a block scanned in one
+   * ascending run keeps the prefetchers on one stream, where four short runs in descending order
+   * restarted them.
    */
-  private static final int SCAN = 4096;
+  private static final int SCAN = 16384;
 
   private static final Pass ALL_FINITE = c -> c.ok = allFinite(c.x, c.xo, c.n);
   private static final Pass ALL_IN_UNIT =
