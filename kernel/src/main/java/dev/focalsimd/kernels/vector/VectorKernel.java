@@ -106,8 +106,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * 256; gamma 2.5, whose passes add a logarithm and an exponential: 1.05x to 1.18x in 10 runs
    * over 65536 x 16, 16384 x 80 and 8192 x 1000; docs/performance.md, "How the vector kernel is
    * shaped"). Our reading: shorter chunks start the next chunk's reads sooner, while between them
-   * only the prefetchers keep the memory busy. Not for batches in L2, where longer chunks win ({@link
-   * #LONG_CHUNK}; at 4096 x 16 with 256: the sigmoid 0.90x, one-vs-all 0.82x).
+   * only the prefetchers keep the memory busy. Not for batches in L2, where longer chunks win
+   * ({@link #LONG_CHUNK}; at 4096 x 16 with 256: the sigmoid 0.90x, one-vs-all 0.82x).
    */
   static final int STREAM_CHUNK = 256;
   /**
@@ -3797,6 +3797,22 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    */
   private static final int SCAN = 16384;
 
+  /**
+   * Whether the scans take eight vectors per iteration instead of four (the finiteness test) or two
+   * (the [0, 1] test): from JDK 25 on. There the shorter loops ran at about half the speed of the
+   * same loops on JDK 17 (a standalone loop over 8M floats in 16384-element calls, the median of 9
+   * rounds of the best of 10 passes: 3906 against 8798 Melem/s for the finiteness test, 4717
+   * against 7428 for the [0, 1] test; in single runs with {@code -XX:LoopUnrollLimit=1} or {@code
+   * -XX:-UseSuperWord}, 9776 and 9103); with eight vectors per iteration they ran at 7649 and 6301
+   * on JDK 25, but at 0.87x and 0.88x of the shorter loops on JDK 17. {@code --like-ref} runs
+   * alternating the two builds on JDK 25, two each, check cost at 8192 x 1000: one-vs-all 40% and
+   * 43% with the shorter loops, 28% and 28% with these, softmax 27% and 32% against 22% and 21%,
+   * the sigmoid 31% and 34% against 21% and 24%. JDK 18 to 24 were not measured and keep JDK 17's
+   * loops. Our reading, from the flags that cure it: JDK 25's C2 unrolls the shorter loops further
+   * itself.
+   */
+  static final boolean WIDE_SCANS = Runtime.version().feature() >= 25;
+
   private static final Pass ALL_FINITE = c -> c.ok = allFinite(c.x, c.xo, c.n);
   private static final Pass ALL_IN_UNIT =
       c -> c.ok = allInUnit(c.x, c.xo, c.n) || allInUnitExact(c.x, c.xo, c.n);
@@ -3852,7 +3868,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   /**
    * Whether a[off, off + n) is all finite; n a multiple of L. One fma per vector (v * 0 is NaN for
    * NaN and infinity), into four independent sums so that the loop runs at load speed, not at the
-   * fma's latency.
+   * fma's latency; four vectors per iteration, or eight where {@link #WIDE_SCANS}.
    */
   private static boolean allFinite(float[] a, int off, int n) {
     FloatVector zero = FloatVector.zero(S);
@@ -3861,11 +3877,24 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector acc2 = zero;
     FloatVector acc3 = zero;
     int i = 0;
-    for (int bound = n - 3 * L; i < bound; i += 4 * L) {
-      acc0 = FloatVector.fromArray(S, a, off + i).fma(zero, acc0);
-      acc1 = FloatVector.fromArray(S, a, off + i + L).fma(zero, acc1);
-      acc2 = FloatVector.fromArray(S, a, off + i + 2 * L).fma(zero, acc2);
-      acc3 = FloatVector.fromArray(S, a, off + i + 3 * L).fma(zero, acc3);
+    if (WIDE_SCANS) {
+      for (int bound = n - 7 * L; i < bound; i += 8 * L) {
+        acc0 = FloatVector.fromArray(S, a, off + i).fma(zero, acc0);
+        acc1 = FloatVector.fromArray(S, a, off + i + L).fma(zero, acc1);
+        acc2 = FloatVector.fromArray(S, a, off + i + 2 * L).fma(zero, acc2);
+        acc3 = FloatVector.fromArray(S, a, off + i + 3 * L).fma(zero, acc3);
+        acc0 = FloatVector.fromArray(S, a, off + i + 4 * L).fma(zero, acc0);
+        acc1 = FloatVector.fromArray(S, a, off + i + 5 * L).fma(zero, acc1);
+        acc2 = FloatVector.fromArray(S, a, off + i + 6 * L).fma(zero, acc2);
+        acc3 = FloatVector.fromArray(S, a, off + i + 7 * L).fma(zero, acc3);
+      }
+    } else {
+      for (int bound = n - 3 * L; i < bound; i += 4 * L) {
+        acc0 = FloatVector.fromArray(S, a, off + i).fma(zero, acc0);
+        acc1 = FloatVector.fromArray(S, a, off + i + L).fma(zero, acc1);
+        acc2 = FloatVector.fromArray(S, a, off + i + 2 * L).fma(zero, acc2);
+        acc3 = FloatVector.fromArray(S, a, off + i + 3 * L).fma(zero, acc3);
+      }
     }
     for (; i < n; i += L) {
       acc0 = FloatVector.fromArray(S, a, off + i).fma(zero, acc0);
@@ -3916,10 +3945,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   /**
    * Whether a[off, off + n) is all in [+0, 1]; n a multiple of L. Non-negative floats are ordered
    * as their bits are as ints, and every float with the sign bit set (-0 included) is a negative
-   * int: so the values are in [+0, 1] exactly when the smallest bits are >= 0 and the largest
-   * <= the bits of 1 (NaN: above, or negative). A lane-wise integer min and max per vector, into
-   * two pairs of independent accumulators. -0, which is in [0, 1], fails here: {@link
-   * #allInUnitExact} decides then.
+   * int: so the values are in [+0, 1] exactly when the smallest bits are >= 0 and the largest <=
+   * the bits of 1 (NaN: above, or negative). A lane-wise integer min and max per vector, into two
+   * pairs of independent accumulators; two vectors per iteration, or eight first where {@link
+   * #WIDE_SCANS}. -0, which is in [0, 1], fails here: {@link #allInUnitExact} decides then.
    */
   private static boolean allInUnit(float[] a, int off, int n) {
     IntVector lo0 = FloatVector.zero(S).reinterpretAsInts();
@@ -3927,6 +3956,34 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     IntVector hi0 = lo0;
     IntVector hi1 = lo0;
     int i = 0;
+    if (WIDE_SCANS) {
+      for (int bound = n - 7 * L; i < bound; i += 8 * L) {
+        IntVector v0 = FloatVector.fromArray(S, a, off + i).reinterpretAsInts();
+        IntVector v1 = FloatVector.fromArray(S, a, off + i + L).reinterpretAsInts();
+        IntVector v2 = FloatVector.fromArray(S, a, off + i + 2 * L).reinterpretAsInts();
+        IntVector v3 = FloatVector.fromArray(S, a, off + i + 3 * L).reinterpretAsInts();
+        IntVector v4 = FloatVector.fromArray(S, a, off + i + 4 * L).reinterpretAsInts();
+        IntVector v5 = FloatVector.fromArray(S, a, off + i + 5 * L).reinterpretAsInts();
+        IntVector v6 = FloatVector.fromArray(S, a, off + i + 6 * L).reinterpretAsInts();
+        IntVector v7 = FloatVector.fromArray(S, a, off + i + 7 * L).reinterpretAsInts();
+        lo0 = v0.min(lo0);
+        hi0 = v0.max(hi0);
+        lo1 = v1.min(lo1);
+        hi1 = v1.max(hi1);
+        lo0 = v2.min(lo0);
+        hi0 = v2.max(hi0);
+        lo1 = v3.min(lo1);
+        hi1 = v3.max(hi1);
+        lo0 = v4.min(lo0);
+        hi0 = v4.max(hi0);
+        lo1 = v5.min(lo1);
+        hi1 = v5.max(hi1);
+        lo0 = v6.min(lo0);
+        hi0 = v6.max(hi0);
+        lo1 = v7.min(lo1);
+        hi1 = v7.max(hi1);
+      }
+    }
     for (int bound = n - L; i < bound; i += 2 * L) {
       IntVector v0 = FloatVector.fromArray(S, a, off + i).reinterpretAsInts();
       IntVector v1 = FloatVector.fromArray(S, a, off + i + L).reinterpretAsInts();
