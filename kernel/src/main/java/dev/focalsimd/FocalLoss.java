@@ -744,7 +744,10 @@ public final class FocalLoss {
     return true;
   }
 
-  /** Elements per block of {@link #valuesPass}: a multiple of every vector length. */
+  /**
+   * Elements per block of {@link #valuesPass}: a multiple of every vector length, and the vector
+   * kernel's scan length ({@code VectorKernel.SCAN}, also 16384), so that a block is one scan call.
+   */
   private static final int CHECK_BLOCK = 1 << 14;
 
   /** The first of the parts' results at firstBad[2 * part + which] that is not -1, or -1. */

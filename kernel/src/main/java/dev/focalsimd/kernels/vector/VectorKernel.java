@@ -3868,7 +3868,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   /**
    * Whether a[off, off + n) is all finite; n a multiple of L. One fma per vector (v * 0 is NaN for
    * NaN and infinity), into four independent sums so that the loop runs at load speed, not at the
-   * fma's latency; four vectors per iteration, or eight where {@link #WIDE_SCANS}.
+   * fma's latency; four vectors per iteration, or eight first where {@link #WIDE_SCANS} (as in
+   * {@link #allInUnit}).
    */
   private static boolean allFinite(float[] a, int off, int n) {
     FloatVector zero = FloatVector.zero(S);
@@ -3888,13 +3889,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         acc2 = FloatVector.fromArray(S, a, off + i + 6 * L).fma(zero, acc2);
         acc3 = FloatVector.fromArray(S, a, off + i + 7 * L).fma(zero, acc3);
       }
-    } else {
-      for (int bound = n - 3 * L; i < bound; i += 4 * L) {
-        acc0 = FloatVector.fromArray(S, a, off + i).fma(zero, acc0);
-        acc1 = FloatVector.fromArray(S, a, off + i + L).fma(zero, acc1);
-        acc2 = FloatVector.fromArray(S, a, off + i + 2 * L).fma(zero, acc2);
-        acc3 = FloatVector.fromArray(S, a, off + i + 3 * L).fma(zero, acc3);
-      }
+    }
+    for (int bound = n - 3 * L; i < bound; i += 4 * L) {
+      acc0 = FloatVector.fromArray(S, a, off + i).fma(zero, acc0);
+      acc1 = FloatVector.fromArray(S, a, off + i + L).fma(zero, acc1);
+      acc2 = FloatVector.fromArray(S, a, off + i + 2 * L).fma(zero, acc2);
+      acc3 = FloatVector.fromArray(S, a, off + i + 3 * L).fma(zero, acc3);
     }
     for (; i < n; i += L) {
       acc0 = FloatVector.fromArray(S, a, off + i).fma(zero, acc0);
