@@ -47,6 +47,38 @@ class StreamingTest {
     }
   }
 
+  /**
+   * A streaming batch of one segment whose length is no multiple of the vector kernel's pieces:
+   * its last chunk is shorter than the others and its last vector overlaps that chunk, the two
+   * pieces where one-vs-all's pipelined passes (each gradient pass also running the next piece's
+   * first pass) fall back to the passes one after the other.
+   */
+  @Test
+  void aBatchOfNoRoundLengthAgreesWithScalar() {
+    int classes = 33;
+    int n = FocalLoss.STREAMING_ELEMENTS / classes + 5;
+    assertTrue((long) n * classes >= FocalLoss.STREAMING_ELEMENTS);
+    assertTrue((long) n * classes < FocalLoss.PARALLEL_THRESHOLD); // one segment
+    assertTrue(n * classes % 256 > 64 && n * classes % 64 != 0); // short chunk and last vector
+    for (RefLoss.Form form : FORMS) {
+      for (boolean indices : new boolean[] {false, true}) {
+        for (float gamma : new float[] {0f, 2f, 3f}) {
+          Scenario s = new Scenario(form, indices, n, classes, gamma, 1, 91L + (long) gamma,
+              Scenario.Container.ARRAY);
+          Scenario.Result scalar = s.run(s.build(Kernel.SCALAR));
+          for (Kernel k : GoldenTest.kernels()) {
+            Scenario.Result r = s.run(s.build(k));
+            PropertyTest.assertFinite(s, k, r);
+            Tolerance.assertClose(s + " " + k + " loss", new double[] {scalar.loss},
+                new float[] {r.loss}, Tolerance.LOSS);
+            Tolerance.assertClose(s + " " + k + " gradient", Scenario.toDouble(scalar.grad),
+                r.grad, Tolerance.GRAD);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void theBitsDependNeitherOnTheContainerNorOnTheParallelism() {
     Scenario.Container[] others = {Scenario.Container.HEAP_SLICE,
