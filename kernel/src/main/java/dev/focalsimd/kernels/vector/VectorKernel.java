@@ -415,8 +415,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   /**
    * Sets c to piece k of a segment of {@code len} elements: chunk k of {@code chunks}, or for k ==
    * chunks the segment's last vector, which overlaps the last chunk (its first {@code done}
-   * elements counted there). Where the targets are class indices or one target (y == null) it
-   * writes the piece's one-hot targets into YS.
+   * elements counted there). Overwrites c.n, c.done, c.col0, c.xo, c.go and c.yo, and where the
+   * targets are class indices (t != null) or one target row (y == null) the one-hot targets in
+   * YS, which it writes for the piece.
    */
   private static void piece(Chunk c, int k, int chunk, int chunks, int bound, int len, int xOff,
       int yOff, int gOff, float[] y, int[] t, int tOff, int target) {
@@ -449,12 +450,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * software-pipelined: where the next piece is as long, the gradient pass of a piece also runs
    * the next piece's first pass ({@link #ovaGradLoss} with next), so that the gradient's stores
    * and the next input's loads share one loop, as in a single fused loop, instead of the stores
-   * coming in a burst between passes that only compute. Alternating JVM runs, 3 each, checks off,
-   * median Melem/s against the three passes one after the other (b): JDK 17 at 512 bits 1.16x at
-   * 8192 x 1000, 1.19x at 16384 x 80 (noisy), 0.99x at 65536 x 16; JDK 25 1.16x, 1.00x, 0.99x;
-   * JDK 17 at 256 and 128 bits 1.23x and 1.24x at 8192 x 1000, 1.15x and 1.16x at 65536 x 16.
-   * Not in L2 (4096 x 16: 0.98x on JDK 17, 0.87x on JDK 25), nor for the sigmoid, whose first
-   * pass is an exponential (0.77x to 0.90x). The same bits as the passes one after the other.
+   * coming in a burst after two passes that only read and compute (timing-only variants at 8192 x
+   * 1000: the gradient stored into the scratch 1.28x, the input read from L2 1.05x). Against the
+   * passes one after the other, alternating JVMs, checks off: JDK 25 1.34x, 1.10x and 1.03x at
+   * 8192 x 1000, 16384 x 80 and 65536 x 16; {@code --like-ref}, medians of 2 and 3 runs per build:
+   * JDK 17 1.36x, 1.12x, 1.09x, JDK 25 1.12x, 1.03x, 1.07x (ratios of the builds' medians). A
+   * first version, which pipelined at every size: at 256 and 128 bits 1.23x and 1.24x at 8192 x
+   * 1000, 1.15x and 1.16x at 65536 x 16 (JDK 17), but in L2 0.98x and 0.87x (4096 x 16, JDK 17
+   * and 25), so batches in L2 keep the passes one after the other. Not for the sigmoid, whose first pass is an exponential (0.77x to
+   * 0.90x). The same bits as the passes one after the other (docs/performance.md, "2026-12-06").
    */
   private static double ovaPipelined(Chunk c, int last, int chunk, int chunks, int bound,
       int len, int xOff, int yOff, int gOff, float[] y, int[] t, int tOff, int target) {
@@ -1171,6 +1175,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * that only compute leave the memory idle, and this one writes the gradient. Not fewer: with
    * the logarithm as well, one loop reached C2's node cutoff and boxed its last operations (an
    * allocation per vector) in some JVM runs; so did the clip and the logarithm in one loop.
+   * Writes the gradient of the piece n, go, col0, done (its passes 1 and 2 in the scratch) and
+   * returns its loss sum. With next ({@link #ovaPipelined}), c already holds the next piece (set by
+   * {@link #piece}), as long as this one, and the loop also runs that piece's first pass ({@link
+   * #ovaProbsSign}) into the Q, PT and E slots it has just read.
    */
   private static double ovaGradLoss(Chunk c, int n, int go, int col0, int done, boolean next) {
     LossParams p = c.p;
