@@ -457,8 +457,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * JDK 17 1.36x, 1.12x, 1.09x, JDK 25 1.12x, 1.03x, 1.07x (ratios of the builds' medians). A
    * first version, which pipelined at every size: at 256 and 128 bits 1.23x and 1.24x at 8192 x
    * 1000, 1.15x and 1.16x at 65536 x 16 (JDK 17), but in L2 0.98x and 0.87x (4096 x 16, JDK 17
-   * and 25), so batches in L2 keep the passes one after the other. Not for the sigmoid, whose first pass is an exponential (0.77x to
-   * 0.90x). The same bits as the passes one after the other (docs/performance.md, "2026-12-06").
+   * and 25), so batches in L2 keep the passes one after the other. Not for the sigmoid, whose
+   * first pass is an exponential (0.77x to 0.90x). The same bits as the passes one after the other
+   * (docs/performance.md, "2026-12-06").
    */
   private static double ovaPipelined(Chunk c, int last, int chunk, int chunks, int bound,
       int len, int xOff, int yOff, int gOff, float[] y, int[] t, int tOff, int target) {
