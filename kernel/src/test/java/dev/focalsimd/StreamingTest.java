@@ -31,17 +31,7 @@ class StreamingTest {
         for (float gamma : new float[] {0f, 2f, 3f, 2.5f}) {
           Scenario s = new Scenario(form, indices, N, C, gamma, 1, 777L + (long) (gamma * 10),
               Scenario.Container.ARRAY);
-          Scenario.Result scalar = s.run(s.build(Kernel.SCALAR));
-          for (Kernel k : GoldenTest.kernels()) {
-            Scenario.Result r = s.run(s.build(k));
-            PropertyTest.assertFinite(s, k, r);
-            Tolerance.assertClose(s + " " + k + " loss", new double[] {scalar.loss},
-                new float[] {r.loss}, Tolerance.LOSS);
-            Tolerance.assertClose(s + " " + k + " per-sample",
-                Scenario.toDouble(scalar.perSample), r.perSample, Tolerance.LOSS);
-            Tolerance.assertClose(s + " " + k + " gradient", Scenario.toDouble(scalar.grad),
-                r.grad, Tolerance.GRAD);
-          }
+          assertEveryKernelAgreesWithScalar(s);
         }
       }
     }
@@ -65,17 +55,27 @@ class StreamingTest {
         for (float gamma : new float[] {0f, 2f, 3f}) {
           Scenario s = new Scenario(form, indices, n, classes, gamma, 1, 91L + (long) gamma,
               Scenario.Container.ARRAY);
-          Scenario.Result scalar = s.run(s.build(Kernel.SCALAR));
-          for (Kernel k : GoldenTest.kernels()) {
-            Scenario.Result r = s.run(s.build(k));
-            PropertyTest.assertFinite(s, k, r);
-            Tolerance.assertClose(s + " " + k + " loss", new double[] {scalar.loss},
-                new float[] {r.loss}, Tolerance.LOSS);
-            Tolerance.assertClose(s + " " + k + " gradient", Scenario.toDouble(scalar.grad),
-                r.grad, Tolerance.GRAD);
-          }
+          assertEveryKernelAgreesWithScalar(s);
         }
       }
+    }
+  }
+
+  /**
+   * Every kernel's loss, per-sample losses and gradient on s within the golden tolerances of the
+   * scalar kernel's.
+   */
+  private static void assertEveryKernelAgreesWithScalar(Scenario s) {
+    Scenario.Result scalar = s.run(s.build(Kernel.SCALAR));
+    for (Kernel k : GoldenTest.kernels()) {
+      Scenario.Result r = s.run(s.build(k));
+      PropertyTest.assertFinite(s, k, r);
+      Tolerance.assertClose(s + " " + k + " loss", new double[] {scalar.loss},
+          new float[] {r.loss}, Tolerance.LOSS);
+      Tolerance.assertClose(s + " " + k + " per-sample", Scenario.toDouble(scalar.perSample),
+          r.perSample, Tolerance.LOSS);
+      Tolerance.assertClose(s + " " + k + " gradient", Scenario.toDouble(scalar.grad), r.grad,
+          Tolerance.GRAD);
     }
   }
 

@@ -421,16 +421,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    */
   private static void piece(Chunk c, int k, int chunk, int chunks, int bound, int len, int xOff,
       int yOff, int gOff, float[] y, int[] t, int tOff, int target) {
-    int start;
-    if (k < chunks) {
-      start = k * chunk;
-      c.n = Math.min(chunk, bound - start);
-      c.done = 0;
-    } else {
-      start = len - L;
-      c.n = L;
-      c.done = bound - start;
-    }
+    int start = k < chunks ? k * chunk : len - L;
+    c.n = pieceLength(k, chunk, chunks, bound);
+    c.done = k < chunks ? 0 : bound - start;
     c.col0 = start % c.classes;
     c.xo = xOff + start;
     c.go = gOff + start;
@@ -443,6 +436,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     } else {
       c.yo = yOff + start;
     }
+  }
+
+  /** The length of piece k (see {@link #piece}). */
+  private static int pieceLength(int k, int chunk, int chunks, int bound) {
+    return k < chunks ? Math.min(chunk, bound - k * chunk) : L;
   }
 
   /**
@@ -469,7 +467,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (int k = 0; k <= last; k++) {
       run(OVA[1], c);
       int n = c.n;
-      if (k < last && (k + 1 < chunks ? Math.min(chunk, bound - (k + 1) * chunk) : L) == n) {
+      if (k < last && pieceLength(k + 1, chunk, chunks, bound) == n) {
         int go = c.go;
         int col0 = c.col0;
         int done = c.done;
