@@ -202,6 +202,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     final int[] padT = new int[L];
     /** The loss pass's result: the chunk's summed loss. */
     double sum;
+    /**
+     * {@link #ovaPipelined}: the piece whose gradient pass runs while c holds the next piece (its
+     * n, go, col0 and done).
+     */
+    int prevN;
+    int prevGo;
+    int prevCol0;
+    int prevDone;
     /** A validation scan's result: whether every value passed. */
     boolean ok;
     /** One-vs-all from logits: the row's probabilities (and 1 - p), and its largest class. */
@@ -290,6 +298,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       c -> ovaProbsSign(c.p, c.x, c.xo, c.y, c.yo, c.n, c.s),
       c -> ovaLnPt(c.s, c.n),
       c -> c.sum = ovaGradLoss(c, c.n, c.go, c.col0, c.done, false)};
+  /**
+   * {@link #ovaPipelined}'s gradient pass of the previous piece, with the next piece's first pass
+   * (c holds the next piece): a pass of its own, called through {@link #run} like every pass.
+   */
+  private static final Pass OVA_GRAD_NEXT =
+      c -> c.sum = ovaGradLoss(c, c.prevN, c.prevGo, c.prevCol0, c.prevDone, true);
   private static final Pass[] OVA_GENERAL_GAMMA = {
       c -> ovaProbs(c.p, c.x, c.xo, c.y, c.yo, c.n, c.s),
       OVA[1],
@@ -468,14 +482,17 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       run(OVA[1], c);
       int n = c.n;
       if (k < last && pieceLength(k + 1, chunk, chunks, bound) == n) {
-        int go = c.go;
-        int col0 = c.col0;
-        int done = c.done;
+        c.prevN = n;
+        c.prevGo = c.go;
+        c.prevCol0 = c.col0;
+        c.prevDone = c.done;
         // pass 3 does not read the targets, so the next piece's may replace this one's in YS
         piece(c, k + 1, chunk, chunks, bound, len, xOff, yOff, gOff, y, t, tOff, target);
-        total += ovaGradLoss(c, n, go, col0, done, true);
+        run(OVA_GRAD_NEXT, c);
+        total += c.sum;
       } else {
-        total += ovaGradLoss(c, n, c.go, c.col0, c.done, false);
+        run(OVA[2], c);
+        total += c.sum;
         if (k < last) {
           piece(c, k + 1, chunk, chunks, bound, len, xOff, yOff, gOff, y, t, tOff, target);
           run(OVA[0], c);
@@ -1223,8 +1240,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       comp = sum.sub(acc).sub(term);
       acc = sum;
       if (next) { // the next piece's first pass, into the slots just read
-        ovaProbsSign(FloatVector.fromArray(S, x, xo + i), FloatVector.fromArray(S, y, yo + i),
-            lo, hi, s, i);
+        ovaProbsSign(x, xo + i, y, yo + i, lo, hi, s, i);
       }
       col += step;
       if (col >= classes) {
@@ -1276,14 +1292,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int lo = Float.floatToRawIntBits(p.lo);
     int hi = Float.floatToRawIntBits(p.hi);
     for (int i = 0; i < n; i += L) {
-      ovaProbsSign(FloatVector.fromArray(S, x, xo + i), FloatVector.fromArray(S, y, yo + i), lo,
-          hi, s, i);
+      ovaProbsSign(x, xo + i, y, yo + i, lo, hi, s, i);
     }
   }
 
   /** {@link #ovaProbsSign}'s work on one vector: inputs xv, targets yv, scratch slots at i. */
-  private static void ovaProbsSign(FloatVector xv, FloatVector yv, int lo, int hi, float[] s,
-      int i) {
+  private static void ovaProbsSign(float[] x, int xi, float[] y, int yi, int lo, int hi,
+      float[] s, int i) {
+    FloatVector xv = FloatVector.fromArray(S, x, xi);
+    FloatVector yv = FloatVector.fromArray(S, y, yi);
     FloatVector ones = FloatVector.broadcast(S, 1f);
     FloatVector pc = xv.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats();
     FloatVector omy = ones.sub(yv);
