@@ -32,6 +32,43 @@ class ParallelTest {
   }
 
   /**
+   * Calls in close succession, whose shares go to workers still waiting after the last call
+   * (Parallel.LINGER_NANOS): every part of every call runs exactly once, and none after its call
+   * has returned (a share handed to a waiting worker is waited for like a new one).
+   */
+  @Test
+  void callsInCloseSuccessionRunEveryPartOnceAndWithinTheirCall() {
+    for (int parallelism : new int[] {2, 3, 8}) {
+      AtomicInteger late = new AtomicInteger();
+      for (int call = 0; call < 2000; call++) {
+        int parts = 1 + call % 13;
+        AtomicIntegerArray runs = new AtomicIntegerArray(parts);
+        AtomicBoolean returned = new AtomicBoolean();
+        IntConsumer part = i -> {
+          runs.incrementAndGet(i);
+          if (i % 3 == 0) {
+            spin(i);
+          }
+          if (returned.get()) {
+            late.incrementAndGet();
+          }
+        };
+        if (call % 2 == 0) {
+          Parallel.forEach(parallelism, parts, part);
+        } else {
+          Parallel.forEach(parallelism, parts, part, () -> true, parts, part);
+        }
+        returned.set(true);
+        for (int i = 0; i < parts; i++) {
+          assertEquals(call % 2 == 0 ? 1 : 2, runs.get(i),
+              "parallelism " + parallelism + ", call " + call + ", part " + i);
+        }
+      }
+      assertEquals(0, late.get(), "parallelism " + parallelism + ": parts ran after their call");
+    }
+  }
+
+  /**
    * A calling thread that is interrupted still waits for the helper's parts (they write the
    * caller's outputs), napping rather than spinning (an interrupted thread's park returns at once:
    * the wait used to spin a whole core), and still has its interrupt status when the call returns.
