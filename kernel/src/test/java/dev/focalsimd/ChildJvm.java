@@ -24,6 +24,12 @@ final class ChildJvm {
    */
   static Result run(Class<?> main, long minutes, String... jvmArgs)
       throws IOException, InterruptedException {
+    return run(main, minutes, List.of(jvmArgs), List.of());
+  }
+
+  /** {@link #run(Class, long, String...)} with arguments {@code args} to main. */
+  static Result run(Class<?> main, long minutes, List<String> jvmArgs, List<String> args)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -32,10 +38,11 @@ final class ChildJvm {
         cmd.add(a);
       }
     }
-    cmd.addAll(List.of(jvmArgs));
+    cmd.addAll(jvmArgs);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(main.getName());
+    cmd.addAll(args);
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(minutes, TimeUnit.MINUTES)) {

@@ -3,6 +3,7 @@ package dev.focalsimd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,8 +16,19 @@ class HotLoopTest {
 
   @Test
   void aCallersHotLoopAllocatesNothingPerElement() throws IOException, InterruptedException {
-    ChildJvm.Result r = ChildJvm.run(HotLoopMain.class, 5);
+    check(List.of());
+  }
+
+  /** 8M elements with the value checks, in a JVM of their own (512 scan blocks per array). */
+  @Test
+  void aCallersHotLoopOverALargeBatchAllocatesNothingPerScanBlock()
+      throws IOException, InterruptedException {
+    check(List.of("8192", "1000"));
+  }
+
+  private static void check(List<String> args) throws IOException, InterruptedException {
+    ChildJvm.Result r = ChildJvm.run(HotLoopMain.class, 5, List.of(), args);
     System.out.println(r.output());
-    assertEquals(0, r.exitValue(), () -> "allocation per element in a hot loop:\n" + r.output());
+    assertEquals(0, r.exitValue(), () -> "allocation in a hot loop:\n" + r.output());
   }
 }

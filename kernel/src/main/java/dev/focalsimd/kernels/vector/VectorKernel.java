@@ -3952,35 +3952,37 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * Whether a[off, off + n) is all finite; n a multiple of L. One fma per vector (v * 0 is NaN for
    * NaN and infinity), into four independent sums so that the loop runs at load speed, not at the
    * fma's latency; four vectors per iteration, or eight first where {@link #WIDE_SCANS} (as in
-   * {@link #allInUnit}).
+   * {@link #allInUnit}). The zeros are made where they are used: a zero vector held in a local
+   * across the loops (the sums' start and every fma's factor) was put on the heap by JDK 17's C2
+   * in a caller's hot loop, once per call of this method (per 16K-element block): 80 bytes at 512
+   * bits, 48 at 256 (HotLoopTest).
    */
   private static boolean allFinite(float[] a, int off, int n) {
-    FloatVector zero = FloatVector.zero(S);
-    FloatVector acc0 = zero;
-    FloatVector acc1 = zero;
-    FloatVector acc2 = zero;
-    FloatVector acc3 = zero;
+    FloatVector acc0 = FloatVector.zero(S);
+    FloatVector acc1 = FloatVector.zero(S);
+    FloatVector acc2 = FloatVector.zero(S);
+    FloatVector acc3 = FloatVector.zero(S);
     int i = 0;
     if (WIDE_SCANS) {
       for (int bound = n - 7 * L; i < bound; i += 8 * L) {
-        acc0 = FloatVector.fromArray(S, a, off + i).fma(zero, acc0);
-        acc1 = FloatVector.fromArray(S, a, off + i + L).fma(zero, acc1);
-        acc2 = FloatVector.fromArray(S, a, off + i + 2 * L).fma(zero, acc2);
-        acc3 = FloatVector.fromArray(S, a, off + i + 3 * L).fma(zero, acc3);
-        acc0 = FloatVector.fromArray(S, a, off + i + 4 * L).fma(zero, acc0);
-        acc1 = FloatVector.fromArray(S, a, off + i + 5 * L).fma(zero, acc1);
-        acc2 = FloatVector.fromArray(S, a, off + i + 6 * L).fma(zero, acc2);
-        acc3 = FloatVector.fromArray(S, a, off + i + 7 * L).fma(zero, acc3);
+        acc0 = FloatVector.fromArray(S, a, off + i).fma(FloatVector.zero(S), acc0);
+        acc1 = FloatVector.fromArray(S, a, off + i + L).fma(FloatVector.zero(S), acc1);
+        acc2 = FloatVector.fromArray(S, a, off + i + 2 * L).fma(FloatVector.zero(S), acc2);
+        acc3 = FloatVector.fromArray(S, a, off + i + 3 * L).fma(FloatVector.zero(S), acc3);
+        acc0 = FloatVector.fromArray(S, a, off + i + 4 * L).fma(FloatVector.zero(S), acc0);
+        acc1 = FloatVector.fromArray(S, a, off + i + 5 * L).fma(FloatVector.zero(S), acc1);
+        acc2 = FloatVector.fromArray(S, a, off + i + 6 * L).fma(FloatVector.zero(S), acc2);
+        acc3 = FloatVector.fromArray(S, a, off + i + 7 * L).fma(FloatVector.zero(S), acc3);
       }
     }
     for (int bound = n - 3 * L; i < bound; i += 4 * L) {
-      acc0 = FloatVector.fromArray(S, a, off + i).fma(zero, acc0);
-      acc1 = FloatVector.fromArray(S, a, off + i + L).fma(zero, acc1);
-      acc2 = FloatVector.fromArray(S, a, off + i + 2 * L).fma(zero, acc2);
-      acc3 = FloatVector.fromArray(S, a, off + i + 3 * L).fma(zero, acc3);
+      acc0 = FloatVector.fromArray(S, a, off + i).fma(FloatVector.zero(S), acc0);
+      acc1 = FloatVector.fromArray(S, a, off + i + L).fma(FloatVector.zero(S), acc1);
+      acc2 = FloatVector.fromArray(S, a, off + i + 2 * L).fma(FloatVector.zero(S), acc2);
+      acc3 = FloatVector.fromArray(S, a, off + i + 3 * L).fma(FloatVector.zero(S), acc3);
     }
     for (; i < n; i += L) {
-      acc0 = FloatVector.fromArray(S, a, off + i).fma(zero, acc0);
+      acc0 = FloatVector.fromArray(S, a, off + i).fma(FloatVector.zero(S), acc0);
     }
     return acc0.reduceLanes(ADD) + acc1.reduceLanes(ADD) + acc2.reduceLanes(ADD)
         + acc3.reduceLanes(ADD) == 0f; // (receivers only: see allInUnit)
