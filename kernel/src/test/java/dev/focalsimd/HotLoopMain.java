@@ -4,19 +4,28 @@ import java.lang.management.ManagementFactory;
 import java.util.Random;
 
 /**
- * Run by {@link HotLoopTest} in a fresh JVM: calls {@code forwardBackward} back to back from this
- * method's own loop, as a trainer's loop does (the loop is compiled with the library's entry
- * methods inlined into it), on batches of 2^20 elements (the streaming passes), then counts the
- * bytes the calling thread allocates per call. Prints one line per case; exit status 1 if a case
- * allocated {@link #LIMIT_BYTES_PER_CALL} or more per call.
+ * Run by {@link HotLoopTest} in a fresh JVM: calls the library back to back from this method's own
+ * loop, as a trainer's loop does (the loop is compiled with the library's entry methods inlined
+ * into it), on batches of 2^20 elements and more (the streaming passes), then counts the bytes the
+ * calling thread allocates per call. One suite per JVM (argument: its name), because what C2
+ * compiles for some cases alone differs from what it compiles after others. Prints one line per
+ * case; exit status 1 if a case allocated {@link #LIMIT_BYTES_PER_CALL} or more per call.
  *
- * <p>The input that showed the defect: one-vs-all at 65536 x 16 with the value checks on, JDK 17,
- * vector kernel. Commit 3be4dc1 called a pass directly instead of through the one call site that
- * keeps each pass its own compilation; in this loop its compiled passes then left their vector
- * operations to the Java fallback and allocated 158 MB per call (151 bytes per element), at
- * a twentieth of the speed. And the value checks' finiteness scan left one vector of zeros on the
- * heap per 16K-element block in a fresh JVM running only the 8192 x 1000 cases (40 KB per call at
- * 512 bits, 24 KB at 256), while it held that vector in a local across its loops.
+ * <p>The inputs that showed the defects, all on JDK 17 with the vector kernel (the passes left
+ * their vector operations to the Java fallback, which allocates per vector):
+ *
+ * <ul>
+ *   <li>{@code forms}: one-vs-all at 65536 x 16. Commit 3be4dc1 called a pass directly instead of
+ *       through the one call site that keeps each pass its own compilation: 158 MB per call (151
+ *       bytes per element), a twentieth of the speed.
+ *   <li>{@code large}: one-vs-all and softmax at 8192 x 1000 with the value checks. The finiteness
+ *       scan held a zero vector in a local across its loops and put it on the heap once per
+ *       16K-element block: 40 KB per call at 512 bits, 24 KB at 256.
+ *   <li>{@code distribution}: softmax with a target distribution at 65536 x 16. One pass held two
+ *       elementary functions (exp and expm1): 6 MB per call.
+ *   <li>{@code ovaLogits}: one-vs-all from logits, gamma 2.5, at 65536 x 16. The softmax pass
+ *       held the exponentials and the normalizing loop: 17 MB per call.
+ * </ul>
  */
 public final class HotLoopMain {
   /**
@@ -27,64 +36,116 @@ public final class HotLoopMain {
   static final long WARM_NANOS = 2_500_000_000L;
   static final int MEASURED_CALLS = 50;
 
-  /**
-   * No arguments: every form at 65536 x 16, value checks on and off. Arguments {@code rows
-   * classes}: one-vs-all and softmax at that shape, checks on (what a fresh JVM compiles for
-   * these alone can differ from what it compiles after other cases).
-   */
+  /** The suites, in the order {@link HotLoopTest} runs them. */
+  static final String[] SUITES = {"forms", "large", "distribution", "ovaLogits"};
+
   public static void main(String[] args) {
+    String suite = args.length == 0 ? "forms" : args[0];
     int bad = 0;
-    if (args.length == 2) {
-      bad += batch(Integer.parseInt(args[0]), Integer.parseInt(args[1]), true, false);
-    } else {
-      for (boolean checks : new boolean[] {true, false}) {
-        bad += batch(65536, 16, checks, true);
+    switch (suite) {
+      case "forms": // every form at 65536 x 16, value checks on and off
+        for (boolean checks : new boolean[] {true, false}) {
+          Batch b = new Batch(65536, 16);
+          bad += b.measure("one_vs_all", FocalLoss.oneVsAll().alpha(b.alpha), checks, false);
+          bad += b.measure("softmax", FocalLoss.softmax().alpha(b.alpha), checks, true);
+          bad += b.measure("sigmoid", FocalLoss.sigmoid().alpha(0.25f), checks, false);
+        }
+        break;
+      case "large": { // 8M elements: 512 scan blocks per array
+        Batch b = new Batch(8192, 1000);
+        bad += b.measure("one_vs_all", FocalLoss.oneVsAll().alpha(b.alpha), true, false);
+        bad += b.measure("softmax", FocalLoss.softmax().alpha(b.alpha), true, true);
+        break;
       }
+      case "distribution": {
+        Batch b = new Batch(65536, 16);
+        b.distributions();
+        bad += b.measure("softmax, target distribution", FocalLoss.softmax(), true, false);
+        break;
+      }
+      case "ovaLogits": {
+        Batch b = new Batch(65536, 16);
+        bad += b.measure("one_vs_all from logits, gamma 2.5",
+            FocalLoss.oneVsAll().fromLogits(true).gamma(2.5f), true, false);
+        break;
+      }
+      default:
+        throw new IllegalArgumentException("suite = " + suite + ", not one of "
+            + String.join(", ", SUITES));
     }
     System.out.println(bad == 0
-        ? "HotLoopMain: no case allocated " + LIMIT_BYTES_PER_CALL + " bytes per call or more"
-        : "HotLoopMain: " + bad + " case(s) allocated more");
+        ? "HotLoopMain " + suite + ": no case allocated " + LIMIT_BYTES_PER_CALL
+            + " bytes per call or more"
+        : "HotLoopMain " + suite + ": " + bad + " case(s) allocated more");
     System.exit(bad == 0 ? 0 : 1);
   }
 
-  /**
-   * One batch of rows x classes: one-vs-all and softmax, and (if sigmoid) the sigmoid; the number
-   * of cases that allocated too much.
-   */
-  private static int batch(int rows, int classes, boolean checks, boolean sigmoid) {
-    Random r = new Random(7);
-    float[] p = new float[rows * classes];
-    float[] y = new float[rows * classes];
-    float[] z = new float[rows * classes];
-    int[] t = new int[rows];
-    for (int i = 0; i < rows; i++) {
-      t[i] = r.nextInt(classes);
-      float sum = 0;
-      for (int c = 0; c < classes; c++) {
-        z[i * classes + c] = 4 * r.nextFloat() - 2;
-        p[i * classes + c] = 0.05f + r.nextFloat();
-        sum += p[i * classes + c];
+  /** A batch's arrays: probabilities p, logits z, one-hot targets y and their class indices t. */
+  private static final class Batch {
+    final int rows;
+    final int classes;
+    final float[] p;
+    final float[] y;
+    final float[] z;
+    final int[] t;
+    final float[] alpha;
+    final float[] grad;
+
+    Batch(int rows, int classes) {
+      this.rows = rows;
+      this.classes = classes;
+      Random r = new Random(7);
+      p = new float[rows * classes];
+      y = new float[rows * classes];
+      z = new float[rows * classes];
+      t = new int[rows];
+      for (int i = 0; i < rows; i++) {
+        t[i] = r.nextInt(classes);
+        float sum = 0;
+        for (int c = 0; c < classes; c++) {
+          z[i * classes + c] = 4 * r.nextFloat() - 2;
+          p[i * classes + c] = 0.05f + r.nextFloat();
+          sum += p[i * classes + c];
+        }
+        for (int c = 0; c < classes; c++) {
+          p[i * classes + c] /= sum;
+        }
+        y[i * classes + t[i]] = 1f;
       }
+      alpha = new float[classes];
       for (int c = 0; c < classes; c++) {
-        p[i * classes + c] /= sum;
+        alpha[c] = 0.25f + r.nextFloat();
       }
-      y[i * classes + t[i]] = 1f;
+      grad = new float[rows * classes];
     }
-    float[] alpha = new float[classes];
-    for (int c = 0; c < classes; c++) {
-      alpha[c] = 0.25f + r.nextFloat();
+
+    /** The targets y become a distribution over each row's classes (none of them 0). */
+    void distributions() {
+      for (int i = 0; i < rows; i++) {
+        float sum = 0;
+        for (int c = 0; c < classes; c++) {
+          y[i * classes + c] = 0.1f + p[i * classes + c];
+          sum += y[i * classes + c];
+        }
+        for (int c = 0; c < classes; c++) {
+          y[i * classes + c] /= sum;
+        }
+      }
     }
-    float[] grad = new float[rows * classes];
-    String shape = rows + " x " + classes + ", checks " + checks;
-    FocalLoss ova = FocalLoss.oneVsAll().gamma(2f).alpha(alpha).validateValues(checks).build();
-    FocalLoss softmax = FocalLoss.softmax().gamma(2f).alpha(alpha).validateValues(checks).build();
-    int bad = measure("one_vs_all, " + shape, () -> ova.forwardBackward(p, y, classes, grad));
-    bad += measure("softmax, " + shape, () -> softmax.forwardBackward(z, t, classes, grad));
-    if (sigmoid) {
-      FocalLoss sig = FocalLoss.sigmoid().gamma(2f).alpha(0.25f).validateValues(checks).build();
-      bad += measure("sigmoid, " + shape, () -> sig.forwardBackward(z, y, classes, grad));
+
+    /**
+     * forwardBackward of builder (gamma 2, the default, unless set) with the value checks on or
+     * off, on the probabilities (one-vs-all on probabilities) or logits, with dense targets or
+     * class indices; 1 if it allocated too much, else 0.
+     */
+    int measure(String name, FocalLoss.Builder<?> builder, boolean checks, boolean indices) {
+      FocalLoss l = builder.validateValues(checks).build();
+      float[] x = name.equals("one_vs_all") ? p : z;
+      Call call = indices ? () -> l.forwardBackward(x, t, classes, grad)
+          : () -> l.forwardBackward(x, y, classes, grad);
+      return HotLoopMain.measure(name + ", " + rows + " x " + classes + ", checks " + checks,
+          call);
     }
-    return bad;
   }
 
   /** A call of the library, returning its loss. */

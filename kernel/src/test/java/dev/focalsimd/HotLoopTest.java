@@ -3,8 +3,11 @@ package dev.focalsimd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 /**
  * The kernels allocate nothing per element when called back to back from a caller's compiled
@@ -14,16 +17,10 @@ import org.junit.jupiter.api.Test;
  */
 class HotLoopTest {
 
-  @Test
-  void aCallersHotLoopAllocatesNothingPerElement() throws IOException, InterruptedException {
-    check(List.of());
-  }
-
-  /** 8M elements with the value checks, in a JVM of their own (512 scan blocks per array). */
-  @Test
-  void aCallersHotLoopOverALargeBatchAllocatesNothingPerScanBlock()
-      throws IOException, InterruptedException {
-    check(List.of("8192", "1000"));
+  @TestFactory
+  Stream<DynamicTest> aCallersHotLoopAllocatesNothingPerElement() {
+    return Arrays.stream(HotLoopMain.SUITES).map(suite -> DynamicTest.dynamicTest(suite,
+        () -> check(List.of(suite))));
   }
 
   private static void check(List<String> args) throws IOException, InterruptedException {

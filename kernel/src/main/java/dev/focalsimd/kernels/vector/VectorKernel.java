@@ -794,7 +794,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * passes, through {@link #run}'s one megamorphic call site.
    */
   private static final Pass[] OVA_LOGITS_BEFORE = {
-      VectorKernel::ovaLogitsIn, VectorKernel::ovaLogitsSoftmax};
+      VectorKernel::ovaLogitsIn, VectorKernel::ovaLogitsSoftmax, VectorKernel::ovaLogitsNormalize};
   private static final Pass[] OVA_LOGITS_AFTER = {
       VectorKernel::ovaLogitsJacobian, VectorKernel::ovaLogitsOut};
 
@@ -988,13 +988,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   /**
    * Class-major one-vs-all-from-logits pass, the softmax of each row as {@link #SOFTMAX_INTO}: e_j
    * = exp(z_j - max), the sum of the others than the first largest class (Kahan's compensation),
-   * p_j = e_j / sum into block 0 and 1 - p_j into block 1, the first largest class's as the others'
-   * sum over the sum (no cancellation where its p is near 1).
+   * p_j = e_j / sum into block 0 and 1 - p_j into block 1 ({@link #ovaLogitsNormalize}), the
+   * first largest class's as the others' sum over the sum (no cancellation where its p is near 1).
+   * Two passes: as one, JDK 17's C2 left the normalizing loop to the Java fallback in a caller's
+   * hot loop with gamma 2.5 (17 bytes per element at 65536 x 16; HotLoopTest).
    */
   private static void ovaLogitsSoftmax(Chunk c) {
     float[] s = c.s;
     int k = c.classes;
-    int kl = k * L;
     float[] b = c.km;
     FloatVector m = FloatVector.fromArray(S, s, OVL_M);
     FloatVector top = FloatVector.fromArray(S, s, OVL_TOP);
@@ -1011,6 +1012,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       next.sub(acc).sub(term).intoArray(s, OVL_COMP);
       next.intoArray(s, OVL_ACC);
     }
+  }
+
+  /** The second pass of {@link #ovaLogitsSoftmax}: p_j and 1 - p_j from e_j and the sums. */
+  private static void ovaLogitsNormalize(Chunk c) {
+    float[] s = c.s;
+    int k = c.classes;
+    int kl = k * L;
+    float[] b = c.km;
+    FloatVector top = FloatVector.fromArray(S, s, OVL_TOP);
     atTop(c, 0, OVL_AT_TOP);
     FloatVector others = FloatVector.fromArray(S, s, OVL_ACC)
         .sub(FloatVector.fromArray(S, s, OVL_COMP));
@@ -2561,14 +2571,16 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       VectorKernel::softmaxDistSmallIn,
       VectorKernel::softmaxDistSmallExp,
       VectorKernel::softmaxDistSmallLogSum,
+      VectorKernel::softmaxDistSmallP,
       VectorKernel::softmaxDistSmallQ,
       VectorKernel::softmaxDistSmallTerms,
       VectorKernel::softmaxDistSmallOut};
   private static final Pass[] SOFTMAX_DIST_SMALL_GENERAL_GAMMA = {
       SOFTMAX_DIST_SMALL[0], SOFTMAX_DIST_SMALL[1], SOFTMAX_DIST_SMALL[2], SOFTMAX_DIST_SMALL[3],
+      SOFTMAX_DIST_SMALL[4],
       c -> logInto(c.km, 3 * c.classes * L, 4 * c.classes * L, c.classes * L),
       c -> expScaledInto(c.km, 4 * c.classes * L, 4 * c.classes * L, c.classes * L, c.p.gamma),
-      SOFTMAX_DIST_SMALL[4], SOFTMAX_DIST_SMALL[5]};
+      SOFTMAX_DIST_SMALL[5], SOFTMAX_DIST_SMALL[6]};
   // Group lanes of the class-major distribution passes: the row's target class as a float (-1: an
   // ignored row or no row; 0 for every row of dense targets), max, ln sum exp(z - max), sum_c y_c
   // F_c as a float sum and its additions' summed rounding errors (DIST_SUM + DIST_SUM_ERR).
@@ -2758,22 +2770,35 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * Class-major distribution pass: ln p = (z - max) - ln sum in place in km block 0, p = exp(ln p)
-   * into block 2, q = 1 - p = -expm1(ln p) into block 3 (exact to an ulp or two of q however near 1
-   * p is).
+   * into block 2. {@link #softmaxDistSmallQ} then takes q from ln p: two passes, one function
+   * each, because one loop holding both was left to the Java fallback by JDK 17's C2 in a caller's
+   * hot loop (6 bytes per element at 65536 x 16; HotLoopTest).
    */
-  private static void softmaxDistSmallQ(Chunk c) {
+  private static void softmaxDistSmallP(Chunk c) {
     float[] s = c.s;
     int k = c.classes;
     float[] b = c.km;
     int lnAt = 0;
     int pAt = 2 * k * L;
-    int qAt = 3 * k * L;
     FloatVector logSum = FloatVector.fromArray(S, s, DIST_LS);
     for (int i = 0; i < k * L; i += L) {
       FloatVector lnp = FloatVector.fromArray(S, b, lnAt + i).sub(logSum);
       lnp.intoArray(b, lnAt + i);
       VectorMath.exp(lnp).intoArray(b, pAt + i);
-      VectorMath.expm1(lnp).neg().intoArray(b, qAt + i);
+    }
+  }
+
+  /**
+   * Class-major distribution pass after {@link #softmaxDistSmallP}: q = 1 - p = -expm1(ln p) into
+   * km block 3 (exact to an ulp or two of q however near 1 p is).
+   */
+  private static void softmaxDistSmallQ(Chunk c) {
+    int k = c.classes;
+    float[] b = c.km;
+    int lnAt = 0;
+    int qAt = 3 * k * L;
+    for (int i = 0; i < k * L; i += L) {
+      VectorMath.expm1(FloatVector.fromArray(S, b, lnAt + i)).neg().intoArray(b, qAt + i);
     }
   }
 
