@@ -340,11 +340,14 @@ final class Parallel {
             s.run.help();
           }
         } finally {
-          // offered before the share is done: a caller that returns on it and calls again at
-          // once finds this worker waiting, instead of queueing a task behind its wait
-          w = offer();
-          if (ran) {
-            s.state.set(Share.DONE);
+          try {
+            // offered before the share is done: a caller that returns on it and calls again at
+            // once finds this worker waiting, instead of queueing a task behind its wait
+            w = offer();
+          } finally {
+            if (ran) {
+              s.state.set(Share.DONE); // whatever happened: the caller waits for this
+            }
           }
         }
         s = w == null ? null : await(w);
