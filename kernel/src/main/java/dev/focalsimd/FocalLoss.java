@@ -1075,9 +1075,9 @@ public final class FocalLoss {
      * not depend on this value. Worker threads are daemon threads of pools shared by every
      * instance (one pool per number of worker threads a call uses); a call uses at most 32768
      * threads (ForkJoinPool's limit of 32767 workers, and the calling thread), and no more than it
-     * has blocks of rows (or, for the value checks, 16K-element ranges). After a call, up to one
-     * worker per core but one spins for about 50 microseconds waiting for the next call's work
-     * (waking a parked thread costs about as much), then parks until a call needs it.
+     * has blocks of rows (or, for the value checks, 16K-element ranges). After a call, up to
+     * (cores - 1) workers spin for about 50 microseconds waiting for the next call's work (waking
+     * a parked thread costs about as much), then park until a call needs them.
      *
      * @throws IllegalArgumentException if parallelism is below 1
      */

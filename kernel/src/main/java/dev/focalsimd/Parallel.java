@@ -30,8 +30,8 @@ import java.util.function.IntConsumer;
  * <p>A worker that has finished its share waits for the next call's, spinning, for about as long
  * as a wake-up costs ({@link #LINGER_NANOS}), before it returns to its pool; a call hands its
  * shares to such waiting workers first, so calls in close succession (a trainer's loop, a
- * benchmark) do not pay a wake-up each. At most one core fewer than the machine has are spent so
- * ({@link #MAX_LINGERING}), so that the calling thread keeps a core.
+ * benchmark) do not pay a wake-up each. At most (cores - 1) workers wait so at once ({@link
+ * #MAX_LINGERING}), so that the calling thread keeps a core.
  *
  * <p>The pools are static, one per number of helpers a call uses (shared by every caller), of
  * daemon threads (a {@link ForkJoinPool}'s, which starts its workers as tasks arrive), so they

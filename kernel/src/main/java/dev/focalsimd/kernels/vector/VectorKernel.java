@@ -1306,7 +1306,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
   }
 
-  /** {@link #ovaProbsSign}'s work on one vector: inputs xv, targets yv, scratch slots at i. */
+  /**
+   * {@link #ovaProbsSign}'s work on one vector: inputs at x[xi], targets at y[yi], scratch slots at
+   * i. Arrays and offsets, not vectors: where C2 does not inline a call, vector arguments are boxed.
+   */
   private static void ovaProbsSign(float[] x, int xi, float[] y, int yi, int lo, int hi,
       float[] s, int i) {
     FloatVector xv = FloatVector.fromArray(S, x, xi);
