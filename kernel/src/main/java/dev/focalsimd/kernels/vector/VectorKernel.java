@@ -2184,29 +2184,38 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         continue;
       }
       // four running maxima: one is a chain of dependent compare-and-blends, bound by their
-      // latency (NaN is skipped: it reaches the sums through its exponential)
+      // latency (a NaN logit, possible only with the checks off, makes its row NaN either way)
       FloatVector mv = FloatVector.fromArray(S, z, row);
       FloatVector m1 = mv;
       FloatVector m2 = mv;
       FloatVector m3 = mv;
       int col = L;
+      // the loads are the receivers, the running maxima (chosen on two paths) only arguments (see
+      // the class comment): v.blend(m, v <= m) is m.blend(v, v > m) for every value but NaN. With
+      // the maxima as receivers, and the group's maximum carried through the gathers' loop below,
+      // JDK 17's C2 left them to the allocating fallback in a caller's loop over heap buffers
+      // (0.27 to 2.75 MB per call at 4096 x 1000 in 4 of 5 JVMs; HotLoopTest's heapBuffers)
       for (; col + 4 * L <= classes; col += 4 * L) {
         FloatVector v0 = FloatVector.fromArray(S, z, row + col);
         FloatVector v1 = FloatVector.fromArray(S, z, row + col + L);
         FloatVector v2 = FloatVector.fromArray(S, z, row + col + 2 * L);
         FloatVector v3 = FloatVector.fromArray(S, z, row + col + 3 * L);
-        mv = mv.blend(v0, v0.compare(GT, mv));
-        m1 = m1.blend(v1, v1.compare(GT, m1));
-        m2 = m2.blend(v2, v2.compare(GT, m2));
-        m3 = m3.blend(v3, v3.compare(GT, m3));
+        mv = v0.blend(mv, v0.compare(LE, mv));
+        m1 = v1.blend(m1, v1.compare(LE, m1));
+        m2 = v2.blend(m2, v2.compare(LE, m2));
+        m3 = v3.blend(m3, v3.compare(LE, m3));
       }
       for (; col < classes; col += L) {
         FloatVector v = FloatVector.fromArray(S, z, row + Math.min(col, classes - L));
-        mv = mv.blend(v, v.compare(GT, mv));
+        mv = v.blend(mv, v.compare(LE, mv));
       }
-      mv = mv.blend(m1, m1.compare(GT, mv));
-      m2 = m2.blend(m3, m3.compare(GT, m2));
-      mv = mv.blend(m2, m2.compare(GT, mv));
+      mv = exact(mv);
+      FloatVector e1 = exact(m1);
+      FloatVector e3 = exact(m3);
+      mv = mv.blend(e1, e1.compare(GT, mv));
+      FloatVector e2 = exact(m2);
+      e2 = e2.blend(e3, e3.compare(GT, e2));
+      mv = mv.blend(e2, e2.compare(GT, mv));
       if (GATHER) { // folded twice: L/4 gathers below instead of L
         FloatVector w = mv.rearrange(FOLD_HALF);
         mv = mv.blend(w, w.compare(GT, mv));
@@ -2221,12 +2230,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
     for (int g = 0; g < lanes; g += L) {
       if (GATHER) {
-        FloatVector m = FloatVector.fromArray(S, km, g * L, LANE_STARTS, 0);
+        // the running maximum kept in the scratch, not carried through the loop (see above)
+        FloatVector.fromArray(S, km, g * L, LANE_STARTS, 0).intoArray(s, SMALL_M + g);
         for (int i = 1; i < L / 4; i++) {
           FloatVector v = FloatVector.fromArray(S, km, g * L + i, LANE_STARTS, 0);
-          m = m.blend(v, v.compare(GT, m));
+          FloatVector m = FloatVector.fromArray(S, s, SMALL_M + g);
+          v.blend(m, v.compare(LE, m)).intoArray(s, SMALL_M + g);
         }
-        exact(m).intoArray(s, SMALL_M + g);
       }
       FloatVector.fromArray(S, s, D + g).sub(FloatVector.fromArray(S, s, SMALL_M + g))
           .intoArray(s, D + g);
