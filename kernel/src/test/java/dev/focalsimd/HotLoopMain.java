@@ -30,8 +30,8 @@ import java.util.Random;
  *   <li>{@code heapBuffers}: softmax with class indices at 4096 x 1000 through heap {@code
  *       FloatBuffer}s. The row-max pass carried running maxima through its loops as the receivers
  *       of blends: 0.27 to 2.75 MB per call in 4 of 5 JVMs of the audit's harness (the same data
- *       as arrays: 0 of 3). This suite, with the audit's data and calls, did not reproduce it on
- *       that code in 2 runs (C2's choices differ with the caller's code): a guard, not a proof.
+ *       as arrays: 0 of 3). This suite, the audit's shape and call, did not reproduce it on that
+ *       code in 2 runs (C2's choices differ with the caller's code): a guard, not a proof.
  * </ul>
  */
 public final class HotLoopMain {
@@ -76,28 +76,14 @@ public final class HotLoopMain {
             FocalLoss.oneVsAll().fromLogits(true).gamma(2.5f), true, false);
         break;
       }
-      case "heapBuffers": { // the FloatBuffer entry point over heap buffers, the audit's data
-        int rows = 4096;
-        int classes = 1000;
-        Random r = new Random(3);
-        float[] alpha = new float[classes];
-        for (int j = 0; j < classes; j++) {
-          alpha[j] = 0.2f + r.nextFloat();
-        }
-        float[] z = new float[rows * classes];
-        int[] t = new int[rows];
-        for (int i = 0; i < rows; i++) {
-          t[i] = r.nextInt(classes);
-          for (int j = 0; j < classes; j++) {
-            z[i * classes + j] = 6 * r.nextFloat() - 3;
-          }
-        }
-        FocalLoss l = FocalLoss.softmax().gamma(2f).alpha(alpha).build();
-        FloatBuffer x = FloatBuffer.wrap(z);
-        IntBuffer ti = IntBuffer.wrap(t);
-        FloatBuffer g = FloatBuffer.wrap(new float[rows * classes]);
+      case "heapBuffers": { // the FloatBuffer entry point over heap buffers
+        Batch b = new Batch(4096, 1000);
+        FocalLoss l = FocalLoss.softmax().alpha(b.alpha).build();
+        FloatBuffer x = FloatBuffer.wrap(b.z);
+        IntBuffer t = IntBuffer.wrap(b.t);
+        FloatBuffer g = FloatBuffer.wrap(b.grad);
         bad += measure("softmax, heap buffers, 4096 x 1000",
-            () -> l.forwardBackward(x, ti, classes, g));
+            () -> l.forwardBackward(x, t, b.classes, g));
         break;
       }
       default:

@@ -489,15 +489,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         // pass 3 does not read the targets, so the next piece's may replace this one's in YS
         piece(c, k + 1, chunk, chunks, bound, len, xOff, yOff, gOff, y, t, tOff, target);
         run(OVA_GRAD_NEXT, c);
-        total += c.sum;
       } else {
         run(OVA[2], c);
-        total += c.sum;
-        if (k < last) {
+        if (k < last) { // (the first pass leaves c.sum alone)
           piece(c, k + 1, chunk, chunks, bound, len, xOff, yOff, gOff, y, t, tOff, target);
           run(OVA[0], c);
         }
       }
+      total += c.sum;
     }
     return total;
   }
