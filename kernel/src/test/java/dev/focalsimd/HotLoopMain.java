@@ -33,6 +33,16 @@ import java.util.Random;
  *       of blends: 0.27 to 2.75 MB per call in 4 of 5 JVMs of the audit's harness (the same data
  *       as arrays: 0 of 3). This suite, the audit's shape and call, did not reproduce it on that
  *       code in 2 runs (C2's choices differ with the caller's code): a guard, not a proof.
+ *   <li>{@code forms} at 256 bits with the machine loaded (two other processes spinning): the
+ *       one-vs-all passes' interface call, inlined where C2 knew or guessed the pass from the
+ *       call's type profile, took the logarithm's pass into {@code ovaPipelined}: 207 MB per call
+ *       in 1 JVM of 3 (in the clean-clone CI run of 6c3d8fb too). With JFR recording as well (its
+ *       start moves the compilations), in 4 and 5 JVMs of 10 in two runs: one-vs-all 786 KB per
+ *       call and softmax 17.6 MB, from a helper {@code exact(v)} compiled on its own and then not
+ *       inlined at the ends of passes, and a loop accumulator as the receiver of a blend.
+ *   <li>{@code hessian}: softmax {@code gradientHessian} with class indices at 4096 x 1000. Loop
+ *       maxima and accumulators as receivers of blends: 98,304 bytes per call (2 JVMs of 2 with
+ *       the audit's harness).
  * </ul>
  */
 public final class HotLoopMain {
@@ -51,7 +61,8 @@ public final class HotLoopMain {
   static final int MEASURED_CALLS = 50;
 
   /** The suites, in the order {@link HotLoopTest} runs them. */
-  static final String[] SUITES = {"forms", "large", "distribution", "ovaLogits", "heapBuffers"};
+  static final String[] SUITES = {
+      "forms", "large", "distribution", "ovaLogits", "heapBuffers", "hessian"};
 
   public static void main(String[] args) {
     String suite = args.length == 0 ? "forms" : args[0];
@@ -91,6 +102,16 @@ public final class HotLoopMain {
         FloatBuffer g = FloatBuffer.wrap(b.grad);
         bad += measure("softmax, heap buffers, 4096 x 1000",
             () -> l.forwardBackward(x, t, b.classes, g));
+        break;
+      }
+      case "hessian": { // gradientHessian, softmax with class indices over 1000 classes
+        Batch b = new Batch(4096, 1000);
+        FocalLoss l = FocalLoss.softmax().alpha(b.alpha).build();
+        float[] h = new float[b.rows * b.classes];
+        bad += measure("softmax gradientHessian, 4096 x 1000", () -> {
+          l.gradientHessian(b.z, b.t, b.classes, b.grad, h);
+          return b.grad[7] + h[7];
+        });
         break;
       }
       default:

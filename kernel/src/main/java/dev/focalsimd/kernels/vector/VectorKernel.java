@@ -18,6 +18,9 @@ import dev.focalsimd.kernels.HessianKernel;
 import dev.focalsimd.kernels.LossParams;
 import dev.focalsimd.kernels.ScalarHessianKernel;
 import dev.focalsimd.kernels.ScalarKernel;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -32,7 +35,13 @@ import jdk.incubator.vector.VectorSpecies;
  * it is called, or its vectors are boxed (allocation, and ~50x slower); C2 inlines nothing more
  * once a compilation holds about 18,000 IR nodes (NodeCountInliningCutoff), which one
  * {@link VectorMath} function plus a few dozen lane-wise operations already reach, and it does
- * not inline a method it already compiled on its own into more than 2,500 bytes. So the work is
+ * not inline a method it already compiled on its own into more than 2,500 bytes (InlineSmallCode),
+ * or 625 where it counts the call as cold (outside a loop, until the caller has run it about 100
+ * times). Whether a small method was compiled on its own before its caller depends on timing, so
+ * the methods that take vectors are {@link VectorMath}'s, which compile on their own to about 750
+ * bytes at 512 bits, and {@link #clip} and {@link #selectBySign}, all called in loops but one (a
+ * logarithm at the end of {@code softmaxDistSmallLogSum}); with {@code -XX:InlineSmallCode=500},
+ * every form allocates. So the work is
  * split into passes: each pass is one small loop over a chunk of {@link #CHUNK} elements (for
  * one-vs-all and the sigmoid {@link #LONG_CHUNK}, or {@link #STREAM_CHUNK} in large batches) with
  * at most one elementary function, passes hand their results over in per-thread scratch arrays
@@ -43,14 +52,15 @@ import jdk.incubator.vector.VectorSpecies;
  * passes for general gamma, and share one pass only where gamma is 0 to 3 (powers by
  * multiplication) with the logarithm in a pass of its own (a one-vs-all or sigmoid loop holding the
  * logarithm, the gradient and the loss boxed its last store in about half the runs with the value
- * checks on). Every pass, the validation scans included, is called through one call site ({@code
- * run}) that sees many {@link Pass} classes, which C2 does not inline, so each pass stays its own
- * small compilation and never becomes part of a caller's (a trainer's or a benchmark's loop).
+ * checks on). Every pass, the validation scans included, is a static method called through a
+ * method handle ({@link #run}), which C2 never inlines, so each pass stays its own small
+ * compilation and never becomes part of a caller's (a segment's, a trainer's or a benchmark's
+ * loop).
  *
  * <p>No vector chosen on two paths (a ternary such as {@code kind == 2 ? q : ones}, a loop's
  * accumulator) is the receiver of an operation, only an argument ({@code q.mul(qg)}, {@code
  * term.add(acc)}, not {@code qg.mul(q)} or {@code acc.add(term)}), or it is re-typed first by
- * {@link #exact} (1 * v). C2 on JDK 17 types such a value
+ * {@code ONE.mul(v)} ({@link #ONE}). C2 on JDK 17 types such a value
  * as FloatVector, not its exact class, and dispatches its operations through the Vector API's type
  * profiles, which are shared by the whole JVM; depending on what ran before (a first call over a
  * large batch, other configurations of the library) they are left virtual, and each allocates a
@@ -275,79 +285,213 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     }
   }
 
-  /** One loop over a chunk. */
-  @FunctionalInterface
-  private interface Pass {
-    void run(Chunk c);
+  /**
+   * One loop over a chunk: a static method of this class that takes the {@link Chunk}, called
+   * through a method handle ({@link #run}).
+   */
+  private static final class Pass {
+    private final MethodHandle body;
+
+    private Pass(MethodHandle body) {
+      this.body = body;
+    }
+  }
+
+  private static final MethodType PASS_TYPE = MethodType.methodType(void.class, Chunk.class);
+
+  /** The pass that is the static method name(Chunk) of this class. */
+  private static Pass pass(String name) {
+    try {
+      return new Pass(MethodHandles.lookup().findStatic(VectorKernel.class, name, PASS_TYPE));
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("no pass " + name, e);
+    }
   }
 
   private static final ThreadLocal<Chunk> CHUNK_ARGS = ThreadLocal.withInitial(Chunk::new);
 
   /**
-   * Runs a pass. Every pass, the validation scans included, is called from this one call site,
-   * which therefore sees many {@link Pass} classes: C2 calls them virtually instead of inlining
-   * them into the caller, so each pass is its own small compilation (never part of a large caller,
-   * such as a trainer's or a benchmark's loop, whose size would keep C2 from intrinsifying the
-   * pass's vector operations: boxing, an allocation per vector).
+   * Runs a pass, through its method handle, which C2 cannot inline here: the handle is read from a
+   * field it does not take as constant (a final field of an ordinary class), and a call through a
+   * handle that is not a constant is never inlined (it goes to the handle's own compiled form), so
+   * each pass is its own small compilation, never part of its caller's (a segment's, a trainer's
+   * or a benchmark's loop), whose size would keep C2 from intrinsifying the pass's vector
+   * operations: boxing, an allocation per vector. The interface call this replaced was inlined
+   * wherever C2 knew the receiver: a pass in a static final field always (harmless only while the
+   * pass's method was too big to inline), and, by the call's type profile, the one or two passes
+   * that a run of calls had seen most. On JDK 17, at 256 bits, in 1 JVM of 3 with the machine
+   * loaded, {@link #ovaPipelined} took in the logarithm's pass that way and left its vector
+   * operations to the Java fallback: 207 MB per call at 65536 x 16, in every measurement of that
+   * JVM ({@code HotLoopTest}'s forms; JFR's allocation stacks: ovaLnPt, inlined into run, inlined
+   * into ovaPipelined).
    */
   private static void run(Pass pass, Chunk c) {
-    pass.run(c);
+    try {
+      pass.body.invokeExact(c);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) { // the passes throw no checked exception
+      throw new AssertionError(e);
+    }
+  }
+
+  // The passes that are a call of a loop with arguments from the chunk (the others are methods
+  // of their own below).
+
+  private static void ovaProbsSignPass(Chunk c) {
+    ovaProbsSign(c.p, c.x, c.xo, c.y, c.yo, c.n, c.s);
+  }
+
+  private static void ovaLnPtPass(Chunk c) {
+    ovaLnPt(c.s, c.n);
+  }
+
+  private static void ovaGradLossPass(Chunk c) {
+    c.sum = ovaGradLoss(c, c.n, c.go, c.col0, c.done, false);
+  }
+
+  private static void ovaGradLossNextPass(Chunk c) {
+    c.sum = ovaGradLoss(c, c.prevN, c.prevGo, c.prevCol0, c.prevDone, true);
+  }
+
+  private static void ovaProbsPass(Chunk c) {
+    ovaProbs(c.p, c.x, c.xo, c.y, c.yo, c.n, c.s);
+  }
+
+  private static void lnQPass(Chunk c) {
+    logInto(c.s, Q, QG, c.n);
+  }
+
+  private static void qPowGammaPass(Chunk c) {
+    expScaledInto(c.s, QG, QG, c.n, c.p.gamma);
+  }
+
+  private static void ovaProbsLogitsPass(Chunk c) {
+    ovaProbsLogits(c.p, c.x, c.xo, c.ompOff, c.y, c.yo, c.n, c.s);
+  }
+
+  private static void groupLnQPass(Chunk c) {
+    logInto(c.s, Q, QG, c.groups * L);
+  }
+
+  private static void groupQPowGammaPass(Chunk c) {
+    expScaledInto(c.s, QG, QG, c.groups * L, c.p.gamma);
+  }
+
+  private static void expNegAbsPass(Chunk c) {
+    expNegAbsInto(c.x, c.xo, c.s, c.n);
+  }
+
+  private static void sigmoidLog1pPass(Chunk c) {
+    sigmoidLog1p(c.s, c.n);
+  }
+
+  private static void sigmoidTermsPass(Chunk c) {
+    sigmoidTerms(c, false);
+  }
+
+  private static void sigmoidTermsGeneralGammaPass(Chunk c) {
+    sigmoidTerms(c, true);
+  }
+
+  private static void softmaxJacobianPass(Chunk c) {
+    softmaxJacobian(c.prob, c.top, c.classes, c.grad, c.go, c.gradScale);
+  }
+
+  private static void distSmallLnQPass(Chunk c) {
+    logInto(c.km, 3 * c.classes * L, 4 * c.classes * L, c.classes * L);
+  }
+
+  private static void distSmallQPowGammaPass(Chunk c) {
+    expScaledInto(c.km, 4 * c.classes * L, 4 * c.classes * L, c.classes * L, c.p.gamma);
+  }
+
+  private static void ln1pEReducePass(Chunk c) {
+    lnReduce(c.s, E, 1f, c.n);
+  }
+
+  private static void ln1pEFinishPass(Chunk c) {
+    lnFinish(c.s, E, 1f, LN, c.n);
+  }
+
+  private static void lnQReducePass(Chunk c) {
+    lnReduce(c.s, Q, 0f, c.n);
+  }
+
+  private static void lnQFinishPass(Chunk c) {
+    lnFinish(c.s, Q, 0f, QG, c.n);
+  }
+
+  private static void ln1pRestReducePass(Chunk c) {
+    lnReduce(c.s, SM_REST, 1f, c.n);
+  }
+
+  private static void ln1pRestFinishPass(Chunk c) {
+    lnFinish(c.s, SM_REST, 1f, SM_L1P, c.n);
+  }
+
+  private static void allFinitePass(Chunk c) {
+    c.ok = allFinite(c.x, c.xo, c.n);
+  }
+
+  private static void allInUnitPass(Chunk c) {
+    c.ok = allInUnit(c.x, c.xo, c.n) || allInUnitExact(c.x, c.xo, c.n);
   }
 
   private static final Pass[] OVA = {
-      c -> ovaProbsSign(c.p, c.x, c.xo, c.y, c.yo, c.n, c.s),
-      c -> ovaLnPt(c.s, c.n),
-      c -> c.sum = ovaGradLoss(c, c.n, c.go, c.col0, c.done, false)};
+      pass("ovaProbsSignPass"),
+      pass("ovaLnPtPass"),
+      pass("ovaGradLossPass")};
   /**
    * {@link #ovaPipelined}'s gradient pass of the previous piece, with the next piece's first pass
    * (c holds the next piece): a pass of its own, called through {@link #run} like every pass.
    */
   private static final Pass OVA_GRAD_NEXT =
-      c -> c.sum = ovaGradLoss(c, c.prevN, c.prevGo, c.prevCol0, c.prevDone, true);
+      pass("ovaGradLossNextPass");
   private static final Pass[] OVA_GENERAL_GAMMA = {
-      c -> ovaProbs(c.p, c.x, c.xo, c.y, c.yo, c.n, c.s),
+      pass("ovaProbsPass"),
       OVA[1],
-      c -> logInto(c.s, Q, QG, c.n),
-      c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
-      VectorKernel::ovaGrad,
-      VectorKernel::ovaLoss};
+      pass("lnQPass"),
+      pass("qPowGammaPass"),
+      pass("ovaGrad"),
+      pass("ovaLoss")};
   private static final Pass[] OVA_LOGITS = {
-      c -> ovaProbsLogits(c.p, c.x, c.xo, c.ompOff, c.y, c.yo, c.n, c.s),
+      pass("ovaProbsLogitsPass"),
       OVA_GENERAL_GAMMA[1], OVA_GENERAL_GAMMA[4], OVA_GENERAL_GAMMA[5]};
   private static final Pass[] OVA_LOGITS_GENERAL_GAMMA = {
       OVA_LOGITS[0], OVA_GENERAL_GAMMA[1], OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
       OVA_GENERAL_GAMMA[4], OVA_GENERAL_GAMMA[5]};
   private static final Pass[] SOFTMAX_DIST = {
-      VectorKernel::softmaxPFromExp,
-      VectorKernel::softmaxQFromP,
-      VectorKernel::softmaxDistTerms,
-      VectorKernel::softmaxDistSums};
+      pass("softmaxPFromExp"),
+      pass("softmaxQFromP"),
+      pass("softmaxDistTerms"),
+      pass("softmaxDistSums")};
   private static final Pass[] SOFTMAX_DIST_GENERAL_GAMMA = {
       SOFTMAX_DIST[0], SOFTMAX_DIST[1],
-      c -> logInto(c.s, Q, QG, c.n),
-      c -> expScaledInto(c.s, QG, QG, c.n, c.p.gamma),
+      pass("lnQPass"),
+      pass("qPowGammaPass"),
       SOFTMAX_DIST[2], SOFTMAX_DIST[3]};
   private static final Pass[] SOFTMAX = {
-      VectorKernel::softmaxGroupMax,
-      VectorKernel::softmaxGroupSums,
-      VectorKernel::softmaxGroupOthers,
-      VectorKernel::softmaxGroupLog,
-      VectorKernel::softmaxGroupTerms,
-      VectorKernel::softmaxGroupScale};
+      pass("softmaxGroupMax"),
+      pass("softmaxGroupSums"),
+      pass("softmaxGroupOthers"),
+      pass("softmaxGroupLog"),
+      pass("softmaxGroupTerms"),
+      pass("softmaxGroupScale")};
   private static final Pass[] SOFTMAX_GENERAL_GAMMA = {
       SOFTMAX[0], SOFTMAX[1], SOFTMAX[2], SOFTMAX[3],
-      c -> logInto(c.s, Q, QG, c.groups * L),
-      c -> expScaledInto(c.s, QG, QG, c.groups * L, c.p.gamma),
+      pass("groupLnQPass"),
+      pass("groupQPowGammaPass"),
       SOFTMAX[4], SOFTMAX[5]};
   private static final Pass[] SIGMOID = {
-      c -> expNegAbsInto(c.x, c.xo, c.s, c.n),
-      c -> sigmoidLog1p(c.s, c.n),
-      c -> sigmoidTerms(c, false),
-      VectorKernel::sigmoidGradLoss};
+      pass("expNegAbsPass"),
+      pass("sigmoidLog1pPass"),
+      pass("sigmoidTermsPass"),
+      pass("sigmoidGradLoss")};
   private static final Pass[] SIGMOID_GENERAL_GAMMA = {
-      SIGMOID[0], SIGMOID[1], c -> sigmoidTerms(c, true),
+      SIGMOID[0], SIGMOID[1], pass("sigmoidTermsGeneralGammaPass"),
       OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
-      VectorKernel::sigmoidGrad, VectorKernel::sigmoidLoss};
+      pass("sigmoidGrad"), pass("sigmoidLoss")};
   /**
    * Per-sample losses over many rows at once ({@link #perSampleBlock}), gamma 0 to 3: the passes
    * whose loss pass leaves each element's loss in TERMS (those of general gamma, without its
@@ -675,9 +819,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector mv = FloatVector.fromArray(S, z, row);
     for (int c = L; c < classes; c += L) {
       FloatVector v = FloatVector.fromArray(S, z, row + Math.min(c, classes - L)); // idempotent
-      mv = mv.blend(v, v.compare(GT, mv)); // see clip: cheaper than max; NaN reaches the sums
+      mv = v.blend(mv, v.compare(LE, mv)); // see clip: cheaper than max; NaN reaches the sums
     }
-    return mv.reduceLanes(MAX);
+    return ONE.mul(mv).reduceLanes(MAX);
   }
 
   /**
@@ -687,8 +831,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * the sum reached C2's node-count cutoff (see the class comment).
    */
   private static final Pass[] ROW_STATS = {
-      VectorKernel::softmaxIntoMax, VectorKernel::softmaxIntoExp};
-  private static final Pass ROW_SUM = VectorKernel::rowSum;
+      pass("softmaxIntoMax"), pass("softmaxIntoExp")};
+  private static final Pass ROW_SUM = pass("rowSum");
 
   /** Pass: the sum of c.prob[0, classes) into c.sum. */
   private static void rowSum(Chunk ch) {
@@ -700,7 +844,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (; c < bound; c += L) {
       acc = FloatVector.fromArray(S, prob, c).add(acc);
     }
-    exact(acc).intoArray(ch.s, RED);
+    ONE.mul(acc).intoArray(ch.s, RED);
     double sum = sumLanes(ch.s, RED);
     for (; c < classes; c++) {
       sum += prob[c];
@@ -793,9 +937,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * passes, through {@link #run}'s one megamorphic call site.
    */
   private static final Pass[] OVA_LOGITS_BEFORE = {
-      VectorKernel::ovaLogitsIn, VectorKernel::ovaLogitsSoftmax, VectorKernel::ovaLogitsNormalize};
+      pass("ovaLogitsIn"), pass("ovaLogitsSoftmax"), pass("ovaLogitsNormalize")};
   private static final Pass[] OVA_LOGITS_AFTER = {
-      VectorKernel::ovaLogitsJacobian, VectorKernel::ovaLogitsOut};
+      pass("ovaLogitsJacobian"), pass("ovaLogitsOut")};
 
   /**
    * One-vs-all from logits (the reduced loss or per-sample losses, and the gradient) in full groups
@@ -949,20 +1093,21 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (; j + 1 < k; j += 2) {
       FloatVector v0 = FloatVector.fromArray(S, b, j * L);
       FloatVector v1 = FloatVector.fromArray(S, b, (j + 1) * L);
-      m = m.blend(v0, v0.compare(GT, m));
-      m1 = m1.blend(v1, v1.compare(GT, m1));
+      m = v0.blend(m, v0.compare(LE, m));
+      m1 = v1.blend(m1, v1.compare(LE, m1));
     }
     if (j < k) {
       FloatVector v = FloatVector.fromArray(S, b, j * L);
-      m = m.blend(v, v.compare(GT, m));
+      m = v.blend(m, v.compare(LE, m));
     }
-    m = exact(m).blend(m1, m1.compare(GT, m));
+    m = ONE.mul(m).blend(m1, m1.compare(GT, m));
     m.intoArray(s, OVL_M);
     FloatVector top = FloatVector.broadcast(S, (float) (k - 1));
     for (j = k - 2; j >= 0; j--) {
-      top = top.blend((float) j, FloatVector.fromArray(S, b, j * L).compare(EQ, m));
+      top = FloatVector.broadcast(S, (float) j)
+          .blend(top, FloatVector.fromArray(S, b, j * L).compare(NE, m));
     }
-    exact(top).intoArray(s, OVL_TOP);
+    ONE.mul(top).intoArray(s, OVL_TOP);
   }
 
   // Lane-wise accumulators of the two passes below, kept in the scratch, not in registers: with
@@ -1240,7 +1385,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         // lane is 0 / p_t = +0, as in the scalar kernel, even where q^gamma / p_t or the weight
         // would overflow (EdgeCaseTest); then times a >= 0
         FloatVector e = FloatVector.fromArray(S, s, E + i);
-        lnpt.mul(qg1).mul(e).fma(minusGamma, exact(qg).mul(e).div(pt)).mul(scale.mul(a))
+        lnpt.mul(qg1).mul(e).fma(minusGamma, ONE.mul(qg).mul(e).div(pt)).mul(scale.mul(a))
             .intoArray(grad, go + i);
       }
       // the terms a q^gamma ln p_t <= 0 summed, the loss is minus the sum
@@ -1256,7 +1401,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         col -= classes;
       }
     }
-    exact(comp).sub(acc).intoArray(s, RED);
+    ONE.mul(comp).sub(acc).intoArray(s, RED);
     zeroCounted(s, RED, done);
     return sumLanes(s, RED);
   }
@@ -1400,7 +1545,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       } else { // q^(gamma-1) by multiplication; its factor gamma is 0 for gamma 0
         FloatVector qg1 = kind == 2 ? q : kind == 3 ? q.mul(q) : ones;
         FloatVector qg = kind == 0 ? ones : kind == 1 ? q : q.mul(qg1);
-        inner = lnpt.mul(qg1).mul(gamma).sub(exact(qg).div(pt));
+        inner = lnpt.mul(qg1).mul(gamma).sub(ONE.mul(qg).div(pt));
       }
       VectorMask<Float> clipped = FloatVector.fromArray(S, s, E + i).compare(NE, 0f);
       as.mul(inner).mul(twos.fma(yv, ones.neg())).blend(0f, clipped).intoArray(grad, go + i);
@@ -1437,23 +1582,19 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.sum = sumTerms(s, n);
   }
 
-  /** 1, a constant: C2 knows its exact class. */
-  private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
-  /** 0 as ints, a constant. */
-  private static final IntVector INT_ZERO = ONE.reinterpretAsInts().and(0);
-
   /**
-   * v (1 * v, the same bits) as a value whose exact class C2 knows, for a vector chosen on two paths
-   * (a loop's accumulator) before an operation is called on it: see the class comment.
+   * 1, a constant whose exact class C2 knows: {@code ONE.mul(v)} (the same bits as v) is v as such
+   * a value, for a vector chosen on two paths (a loop's accumulator) before an operation is called
+   * on it (see the class comment). Written out where it is needed, not as a method: a method that
+   * takes a vector is inlined only while C2 has not compiled it on its own into more than 625
+   * bytes at a call site it counts as cold (the end of a pass, run once per call) or 2,500 at
+   * others, and compiled on its own, without its caller's types, such a method's vector operations
+   * can fall to their Java fallback, which is big. On JDK 17 the helper {@code exact(v)} that this
+   * replaced was in some JVMs compiled on its own and then called, not inlined, from the ends of
+   * {@code ovaGradLoss} and {@code softmaxSmallExp}: its vector boxed on every call (0.75 bytes per
+   * element at 65536 x 16 for one-vs-all, with the loss's Kahan sums; JFR's allocation stacks).
    */
-  private static FloatVector exact(FloatVector v) {
-    return ONE.mul(v);
-  }
-
-  /** v (0 | v) as a value whose exact class C2 knows; see {@link #exact(FloatVector)}. */
-  private static IntVector exact(IntVector v) {
-    return INT_ZERO.or(v);
-  }
+  private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
   /**
    * Lane-wise {@code neg ? b : a} for {@code neg} all ones or all zeros per lane (an arithmetic
@@ -1534,7 +1675,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       c0 = n0.sub(a0).sub(t0);
       a0 = n0;
     }
-    exact(a0).sub(c0).add(exact(a1).sub(c1)).add(exact(a2).sub(c2).add(exact(a3).sub(c3)))
+    ONE.mul(a0).sub(c0).add(ONE.mul(a1).sub(c1)).add(ONE.mul(a2).sub(c2).add(ONE.mul(a3).sub(c3)))
         .intoArray(s, to);
   }
 
@@ -1560,9 +1701,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * classes >= L.
    */
   private static final Pass[] SOFTMAX_INTO = {
-      VectorKernel::softmaxIntoMax, VectorKernel::softmaxIntoExp, VectorKernel::softmaxIntoScale};
+      pass("softmaxIntoMax"), pass("softmaxIntoExp"), pass("softmaxIntoScale")};
   private static final Pass SOFTMAX_JACOBIAN =
-      c -> softmaxJacobian(c.prob, c.top, c.classes, c.grad, c.go, c.gradScale);
+      pass("softmaxJacobianPass");
 
   /** softmaxInto, part 1: the row's max into c.max and its first class into c.top. */
   private static void softmaxIntoMax(Chunk c) {
@@ -1668,9 +1809,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       maxPg = apg.max(maxPg);
       maxP = pv.blend(0f, isTop).max(maxP);
     }
-    exact(acc).intoArray(lanes, RED);
+    ONE.mul(acc).intoArray(lanes, RED);
     double others = sumLanes(lanes, RED);
-    exact(absAcc).intoArray(lanes, RED);
+    ONE.mul(absAcc).intoArray(lanes, RED);
     double absOthers = sumLanes(lanes, RED);
     double mPg = maxPg.reduceLanes(MAX);
     double mP = maxP.reduceLanes(MAX);
@@ -1837,11 +1978,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   static final int SMALL_CLASSES = 24;
 
   private static final Pass[] SOFTMAX_SMALL = {
-      VectorKernel::softmaxSmallIn,
-      VectorKernel::softmaxSmallExp,
-      VectorKernel::softmaxGroupLog,
-      VectorKernel::softmaxGroupTerms,
-      VectorKernel::softmaxSmallOut};
+      pass("softmaxSmallIn"),
+      pass("softmaxSmallExp"),
+      pass("softmaxGroupLog"),
+      pass("softmaxGroupTerms"),
+      pass("softmaxSmallOut")};
   private static final Pass[] SOFTMAX_SMALL_GENERAL_GAMMA = {
       SOFTMAX_SMALL[0], SOFTMAX_SMALL[1], SOFTMAX[3],
       SOFTMAX_GENERAL_GAMMA[4], SOFTMAX_GENERAL_GAMMA[5],
@@ -1912,15 +2053,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (; j + 1 < k; j += 2) {
       FloatVector v0 = FloatVector.fromArray(S, km, j * L);
       FloatVector v1 = FloatVector.fromArray(S, km, (j + 1) * L);
-      m = m.blend(v0, v0.compare(GT, m));
-      m1 = m1.blend(v1, v1.compare(GT, m1));
+      m = v0.blend(m, v0.compare(LE, m));
+      m1 = v1.blend(m1, v1.compare(LE, m1));
     }
     if (j < k) {
       FloatVector v = FloatVector.fromArray(S, km, j * L);
-      m = m.blend(v, v.compare(GT, m));
+      m = v.blend(m, v.compare(LE, m));
     }
-    m = m.blend(m1, m1.compare(GT, m));
-    exact(m).intoArray(s, SMALL_M);
+    m = ONE.mul(m).blend(m1, m1.compare(GT, m));
+    m.intoArray(s, SMALL_M);
     FloatVector.fromArray(S, s, D).sub(m).intoArray(s, D);
   }
 
@@ -1940,13 +2081,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector e = VectorMath.expNegAbs(FloatVector.fromArray(S, km, j * L).sub(m));
       e.intoArray(km, j * L);
       VectorMask<Float> hit = tv.compare(EQ, (float) j);
-      et = et.blend(e, hit);
+      et = e.blend(et, tv.compare(NE, (float) j));
       e.blend(0f, hit).intoArray(s, TERMS + j * L);
     }
     laneSums(s, TERMS, k, OTHERS);
     VectorMask<Float> dead = tv.compare(LT, 0f);
     FloatVector.fromArray(S, s, OTHERS).blend(1f, dead).intoArray(s, OTHERS);
-    exact(et).blend(1f, dead).intoArray(s, ET);
+    ONE.mul(et).blend(1f, dead).intoArray(s, ET);
   }
 
   /**
@@ -1998,13 +2139,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * row by row (no scatters, which cost more than gathers on the CPUs measured).
    */
   private static final Pass[] SOFTMAX_ROW = {
-      VectorKernel::softmaxRowMax,
-      VectorKernel::softmaxRowExp,
-      VectorKernel::softmaxGroupOthers, // its ET blend is overwritten by softmaxRowTarget
-      VectorKernel::softmaxRowTarget,
-      VectorKernel::softmaxGroupLog,
-      VectorKernel::softmaxGroupTerms,
-      VectorKernel::softmaxRowOut};
+      pass("softmaxRowMax"),
+      pass("softmaxRowExp"),
+      pass("softmaxGroupOthers"), // its ET blend is overwritten by softmaxRowTarget
+      pass("softmaxRowTarget"),
+      pass("softmaxGroupLog"),
+      pass("softmaxGroupTerms"),
+      pass("softmaxRowOut")};
   private static final Pass[] SOFTMAX_ROW_GENERAL_GAMMA = {
       SOFTMAX_ROW[0], SOFTMAX_ROW[1], SOFTMAX_ROW[2], SOFTMAX_ROW[3], SOFTMAX[3],
       SOFTMAX_GENERAL_GAMMA[4], SOFTMAX_GENERAL_GAMMA[5],
@@ -2208,16 +2349,16 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         FloatVector v = FloatVector.fromArray(S, z, row + Math.min(col, classes - L));
         mv = v.blend(mv, v.compare(LE, mv));
       }
-      mv = exact(mv);
-      FloatVector e1 = exact(m1);
-      FloatVector e3 = exact(m3);
-      mv = mv.blend(e1, e1.compare(GT, mv));
-      FloatVector e2 = exact(m2);
-      e2 = e2.blend(e3, e3.compare(GT, e2));
-      mv = mv.blend(e2, e2.compare(GT, mv));
+      mv = ONE.mul(mv);
+      FloatVector e1 = ONE.mul(m1);
+      FloatVector e3 = ONE.mul(m3);
+      mv = e1.blend(mv, e1.compare(LE, mv));
+      FloatVector e2 = ONE.mul(m2);
+      e2 = e3.blend(e2, e3.compare(LE, e2));
+      mv = e2.blend(mv, e2.compare(LE, mv));
       if (GATHER) { // folded twice: L/4 gathers below instead of L
         FloatVector w = mv.rearrange(FOLD_HALF);
-        mv = mv.blend(w, w.compare(GT, mv));
+        mv = w.blend(mv, w.compare(LE, mv));
         w = mv.rearrange(FOLD_QUARTER);
         mv.blend(w, w.compare(GT, mv)).intoArray(km, r * L);
       } else {
@@ -2290,10 +2431,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       // forward() (no grad) took Math.exp here, an ulp away from forwardBackward's e_t at times
       s[ET + r] = s[RED + target - Math.min(targetCol, classes - L)];
       if (GATHER) { // folded twice: L/4 gathers in softmaxGroupOthers instead of L
-        acc = exact(acc).add(acc.rearrange(FOLD_HALF));
+        acc = ONE.mul(acc).add(acc.rearrange(FOLD_HALF));
         acc.add(acc.rearrange(FOLD_QUARTER)).intoArray(km, r * L);
       } else {
-        exact(acc).intoArray(s, RED);
+        ONE.mul(acc).intoArray(s, RED);
         s[OTHERS + r] = (float) sumLanes(s, RED);
       }
     }
@@ -2557,9 +2698,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       yfComp = yn.sub(yfAcc).sub(yt);
       yfAcc = yn;
     }
-    exact(lossAcc).sub(lossComp).intoArray(s, RED);
+    ONE.mul(lossAcc).sub(lossComp).intoArray(s, RED);
     c.sum = sumLanes(s, RED);
-    exact(yfAcc).sub(yfComp).intoArray(s, RED);
+    ONE.mul(yfAcc).sub(yfComp).intoArray(s, RED);
     c.sum2 = sumLanes(s, RED);
   }
 
@@ -2580,18 +2721,18 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   static final int DIST_SMALL_CLASSES = GATHER ? 96 : 48;
 
   private static final Pass[] SOFTMAX_DIST_SMALL = {
-      VectorKernel::softmaxDistSmallIn,
-      VectorKernel::softmaxDistSmallExp,
-      VectorKernel::softmaxDistSmallLogSum,
-      VectorKernel::softmaxDistSmallP,
-      VectorKernel::softmaxDistSmallQ,
-      VectorKernel::softmaxDistSmallTerms,
-      VectorKernel::softmaxDistSmallOut};
+      pass("softmaxDistSmallIn"),
+      pass("softmaxDistSmallExp"),
+      pass("softmaxDistSmallLogSum"),
+      pass("softmaxDistSmallP"),
+      pass("softmaxDistSmallQ"),
+      pass("softmaxDistSmallTerms"),
+      pass("softmaxDistSmallOut")};
   private static final Pass[] SOFTMAX_DIST_SMALL_GENERAL_GAMMA = {
       SOFTMAX_DIST_SMALL[0], SOFTMAX_DIST_SMALL[1], SOFTMAX_DIST_SMALL[2], SOFTMAX_DIST_SMALL[3],
       SOFTMAX_DIST_SMALL[4],
-      c -> logInto(c.km, 3 * c.classes * L, 4 * c.classes * L, c.classes * L),
-      c -> expScaledInto(c.km, 4 * c.classes * L, 4 * c.classes * L, c.classes * L, c.p.gamma),
+      pass("distSmallLnQPass"),
+      pass("distSmallQPowGammaPass"),
       SOFTMAX_DIST_SMALL[5], SOFTMAX_DIST_SMALL[6]};
   // Group lanes of the class-major distribution passes: the row's target class as a float (-1: an
   // ignored row or no row; 0 for every row of dense targets), max, ln sum exp(z - max), sum_c y_c
@@ -2717,14 +2858,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (; j + 1 < k; j += 2) {
       FloatVector v0 = FloatVector.fromArray(S, b, lnAt + j * L);
       FloatVector v1 = FloatVector.fromArray(S, b, lnAt + (j + 1) * L);
-      m = m.blend(v0, v0.compare(GT, m));
-      m1 = m1.blend(v1, v1.compare(GT, m1));
+      m = v0.blend(m, v0.compare(LE, m));
+      m1 = v1.blend(m1, v1.compare(LE, m1));
     }
     if (j < k) {
       FloatVector v = FloatVector.fromArray(S, b, lnAt + j * L);
-      m = m.blend(v, v.compare(GT, m));
+      m = v.blend(m, v.compare(LE, m));
     }
-    exact(m).blend(m1, m1.compare(GT, m)).intoArray(s, DIST_M);
+    ONE.mul(m).blend(m1, m1.compare(GT, m)).intoArray(s, DIST_M);
   }
 
   /**
@@ -2859,14 +3000,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector yn = yf.add(yfAcc);
       FloatVector accPart = yn.sub(yf);
       FloatVector termPart = yn.sub(accPart);
-      yfErr = exact(yfAcc).sub(accPart).add(yf.sub(termPart)).add(yfErr);
+      yfErr = ONE.mul(yfAcc).sub(accPart).add(yf.sub(termPart)).add(yfErr);
       yfAcc = yn;
     }
-    exact(lossAcc).sub(lossComp).intoArray(s, LOSS);
+    ONE.mul(lossAcc).sub(lossComp).intoArray(s, LOSS);
     // the sum as its two parts, yfAcc + yfErr: softmaxDistSmallOut takes the largest class's
     // term out of it exactly
-    exact(yfAcc).intoArray(s, DIST_SUM);
-    exact(yfErr).intoArray(s, DIST_SUM_ERR);
+    ONE.mul(yfAcc).intoArray(s, DIST_SUM);
+    ONE.mul(yfErr).intoArray(s, DIST_SUM_ERR);
   }
 
   /**
@@ -3209,7 +3350,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         col -= classes;
       }
     }
-    exact(acc).sub(comp).intoArray(s, RED);
+    ONE.mul(acc).sub(comp).intoArray(s, RED);
     zeroCounted(s, RED, c.done);
     c.sum = sumLanes(s, RED);
   }
@@ -3314,28 +3455,28 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   private static final Pass[] SIGMOID_HESS = {
       SIGMOID[0], // E = exp(-|x|)
-      c -> lnReduce(c.s, E, 1f, c.n), // ln(1 + E), in two passes
-      c -> lnFinish(c.s, E, 1f, LN, c.n),
-      VectorKernel::sigmoidHessProbs,
-      VectorKernel::sigmoidHessGrad,
-      VectorKernel::sigmoidHessHess};
+      pass("ln1pEReducePass"), // ln(1 + E), in two passes
+      pass("ln1pEFinishPass"),
+      pass("sigmoidHessProbs"),
+      pass("sigmoidHessGrad"),
+      pass("sigmoidHessHess")};
   /** QG = q^gamma = exp(gamma ln q), the logarithm in two passes. */
   private static final Pass[] Q_POW_GAMMA = {
-      c -> lnReduce(c.s, Q, 0f, c.n),
-      c -> lnFinish(c.s, Q, 0f, QG, c.n),
+      pass("lnQReducePass"),
+      pass("lnQFinishPass"),
       OVA_GENERAL_GAMMA[3]};
   private static final Pass[] SIGMOID_HESS_GENERAL_GAMMA = {
       SIGMOID_HESS[0], SIGMOID_HESS[1], SIGMOID_HESS[2], SIGMOID_HESS[3],
       Q_POW_GAMMA[0], Q_POW_GAMMA[1], Q_POW_GAMMA[2],
       SIGMOID_HESS[4], SIGMOID_HESS[5]};
   private static final Pass[] SOFTMAX_HESS = {
-      VectorKernel::softmaxHessIn, VectorKernel::softmaxHessExp, VectorKernel::softmaxHessSums,
-      c -> lnReduce(c.s, SM_REST, 1f, c.n), // ln(1 + rest), in two passes
-      c -> lnFinish(c.s, SM_REST, 1f, SM_L1P, c.n),
-      VectorKernel::softmaxHessLnPt,
-      VectorKernel::softmaxHessCoef1, VectorKernel::softmaxHessCoef2,
-      VectorKernel::softmaxHessCoef3, VectorKernel::softmaxHessGrad,
-      VectorKernel::softmaxHessHess, VectorKernel::softmaxHessOut};
+      pass("softmaxHessIn"), pass("softmaxHessExp"), pass("softmaxHessSums"),
+      pass("ln1pRestReducePass"), // ln(1 + rest), in two passes
+      pass("ln1pRestFinishPass"),
+      pass("softmaxHessLnPt"),
+      pass("softmaxHessCoef1"), pass("softmaxHessCoef2"),
+      pass("softmaxHessCoef3"), pass("softmaxHessGrad"),
+      pass("softmaxHessHess"), pass("softmaxHessOut")};
   private static final Pass[] SOFTMAX_HESS_GENERAL_GAMMA = {
       SOFTMAX_HESS[0], SOFTMAX_HESS[1], SOFTMAX_HESS[2], SOFTMAX_HESS[3], SOFTMAX_HESS[4],
       SOFTMAX_HESS[5], Q_POW_GAMMA[0], Q_POW_GAMMA[1], Q_POW_GAMMA[2],
@@ -3672,12 +3813,12 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector jm = FloatVector.zero(S);
       for (int j = 1; j < k; j++) {
         FloatVector v = FloatVector.fromArray(S, km, j * n + i);
-        VectorMask<Float> gt = v.compare(GT, m);
-        m = m.blend(v, gt);
-        jm = jm.blend((float) j, gt);
+        VectorMask<Float> le = v.compare(LE, m);
+        m = v.blend(m, le);
+        jm = FloatVector.broadcast(S, (float) j).blend(jm, le);
       }
-      exact(m).intoArray(s, SM_M + i);
-      exact(jm).intoArray(s, SM_JM + i);
+      ONE.mul(m).intoArray(s, SM_M + i);
+      ONE.mul(jm).intoArray(s, SM_JM + i);
       // z_t - max can overflow to -infinity (z near +-MAX_VALUE); below -104 p_t is 0 and u
       // only meets factors of p_t, so any finite stand-in gives the same outputs.
       FloatVector.fromArray(S, s, SM_ZT + i).sub(m).max(-1e30f).intoArray(s, SM_ZT + i);
@@ -3716,10 +3857,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       for (int j = 0; j < k; j++) {
         FloatVector e = FloatVector.fromArray(S, km, j * n + i);
         rest = e.blend(0f, jm.compare(EQ, (float) j)).add(rest);
-        et = et.blend(e, tv.compare(EQ, (float) j));
+        et = e.blend(et, tv.compare(NE, (float) j));
       }
-      exact(rest).intoArray(s, SM_REST + i);
-      exact(et).intoArray(s, SM_ET + i);
+      ONE.mul(rest).intoArray(s, SM_REST + i);
+      ONE.mul(et).intoArray(s, SM_ET + i);
     }
   }
 
@@ -3933,9 +4074,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    */
   static final boolean WIDE_SCANS = Runtime.version().feature() >= 25;
 
-  private static final Pass ALL_FINITE = c -> c.ok = allFinite(c.x, c.xo, c.n);
+  private static final Pass ALL_FINITE = pass("allFinitePass");
   private static final Pass ALL_IN_UNIT =
-      c -> c.ok = allInUnit(c.x, c.xo, c.n) || allInUnitExact(c.x, c.xo, c.n);
+      pass("allInUnitPass");
 
   @Override
   public int firstNonFinite(float[] a, int off, int len) {
