@@ -19,8 +19,8 @@ import java.util.Random;
  *
  * <ul>
  *   <li>{@code forms}: one-vs-all at 65536 x 16. Commit 3be4dc1 called a pass directly instead of
- *       through the one call site that keeps each pass its own compilation: 158 MB per call (151
- *       bytes per element), a twentieth of the speed.
+ *       through the call site meant to keep each pass its own compilation (then an interface
+ *       call): 158 MB per call (151 bytes per element), a twentieth of the speed.
  *   <li>{@code large}: one-vs-all and softmax at 8192 x 1000 with the value checks. The finiteness
  *       scan held a zero vector in a local across its loops and put it on the heap once per
  *       16K-element block: 40 KB per call at 512 bits, 24 KB at 256.

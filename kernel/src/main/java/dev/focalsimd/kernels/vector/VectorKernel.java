@@ -934,7 +934,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * The passes before and after the one-vs-all passes, run from arrays like every other run of
-   * passes, through {@link #run}'s one megamorphic call site.
+   * passes, through {@link #run}.
    */
   private static final Pass[] OVA_LOGITS_BEFORE = {
       pass("ovaLogitsIn"), pass("ovaLogitsSoftmax"), pass("ovaLogitsNormalize")};
