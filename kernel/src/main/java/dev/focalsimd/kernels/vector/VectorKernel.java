@@ -1595,6 +1595,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * element at 65536 x 16 for one-vs-all, with the loss's Kahan sums; JFR's allocation stacks).
    */
   private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
+  /** 0 as ints, a constant: {@code INT_ZERO.or(v)} is {@link #ONE}'s {@code ONE.mul(v)} for ints. */
+  private static final IntVector INT_ZERO = ONE.reinterpretAsInts().and(0);
 
   /**
    * Lane-wise {@code neg ? b : a} for {@code neg} all ones or all zeros per lane (an arithmetic
@@ -1813,8 +1815,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     double others = sumLanes(lanes, RED);
     ONE.mul(absAcc).intoArray(lanes, RED);
     double absOthers = sumLanes(lanes, RED);
-    double mPg = maxPg.reduceLanes(MAX);
-    double mP = maxP.reduceLanes(MAX);
+    double mPg = ONE.mul(maxPg).reduceLanes(MAX);
+    double mP = ONE.mul(maxP).reduceLanes(MAX);
     for (; c < classes; c++) {
       if (c != top) {
         double pg = (double) prob[c] * grad[gRow + c];
@@ -1835,7 +1837,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       // the top's lane is rewritten below; its value here is not the result
       gMax = r.abs().blend(0f, iota.add((float) c).compare(EQ, (float) top)).max(gMax);
     }
-    double largest = gMax.reduceLanes(MAX);
+    double largest = ONE.mul(gMax).reduceLanes(MAX);
     for (; c < classes; c++) {
       float r = (float) (gradScale * prob[c] * (grad[gRow + c] - s));
       grad[gRow + c] = r;
@@ -2291,10 +2293,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   /**
    * Softmax pass, row by row over a group: each row's lane-wise max over its vectors, then the
    * rows' maxima into the group's lanes (lane r: row r; 0 for an ignored row or no row): where
-   * GATHER, each row's max folded twice (to its first L/4 lanes) into km[r L, r L + L), then L/4
-   * gathers for the whole group (a reduction across lanes per row cost more than the row's
-   * exponentials at 80 classes; the folds measured 1.03x on JDK 17 and 1.16x on JDK 25 against L
-   * gathers at 16384 x 80), else by a reduction per row; per
+   * GATHER, each row's max folded twice (to its first L/4 lanes) into km[r L, r L + L), then the
+   * max of those L/4 in scalar code (a reduction across lanes per row cost more than the row's
+   * exponentials at 80 classes; the folds then L/4 gathers measured 1.03x on JDK 17 and 1.16x on
+   * JDK 25 against L gathers at 16384 x 80), else by a reduction per row; per
    * lane the target, alpha_t and z_t - max. Ignored rows' gradients are zeroed here.
    */
   private static void softmaxGroupMax(Chunk c) {
@@ -2356,7 +2358,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector e2 = ONE.mul(m2);
       e2 = e3.blend(e2, e3.compare(LE, e2));
       mv = e2.blend(mv, e2.compare(LE, mv));
-      if (GATHER) { // folded twice: L/4 gathers below instead of L
+      if (GATHER) { // folded twice: L/4 lanes per row for the scalar max below
         FloatVector w = mv.rearrange(FOLD_HALF);
         mv = w.blend(mv, w.compare(LE, mv));
         w = mv.rearrange(FOLD_QUARTER);
@@ -2368,16 +2370,23 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       s[D + r] = z[row + target];
       s[ALPHA + r] = p.alphaOf(target);
     }
-    for (int g = 0; g < lanes; g += L) {
-      if (GATHER) {
-        // the running maximum kept in the scratch, not carried through the loop (see above)
-        FloatVector.fromArray(S, km, g * L, LANE_STARTS, 0).intoArray(s, SMALL_M + g);
+    if (GATHER) {
+      // Each row's max from the L/4 lanes its folds left in km[r L, r L + L/4), in scalar code:
+      // L/4 gathers (index-map loads) did this, which JDK 17's C2 left to their allocating Java
+      // fallback in every JMH fork of softmax at 8192 x 1000 at b468671 (294,958 bytes per call;
+      // JFR: the gather's index vector and load). The same comparisons in the same order, so the
+      // same bits.
+      for (int r = 0; r < lanes; r++) {
+        int at = r * L;
+        float m = km[at];
         for (int i = 1; i < L / 4; i++) {
-          FloatVector v = FloatVector.fromArray(S, km, g * L + i, LANE_STARTS, 0);
-          FloatVector m = FloatVector.fromArray(S, s, SMALL_M + g);
-          v.blend(m, v.compare(LE, m)).intoArray(s, SMALL_M + g);
+          float v = km[at + i];
+          m = v <= m ? m : v;
         }
+        s[SMALL_M + r] = m;
       }
+    }
+    for (int g = 0; g < lanes; g += L) {
       FloatVector.fromArray(S, s, D + g).sub(FloatVector.fromArray(S, s, SMALL_M + g))
           .intoArray(s, D + g);
     }
@@ -2431,8 +2440,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       // forward() (no grad) took Math.exp here, an ulp away from forwardBackward's e_t at times
       s[ET + r] = s[RED + target - Math.min(targetCol, classes - L)];
       if (GATHER) { // folded twice: L/4 gathers in softmaxGroupOthers instead of L
-        acc = ONE.mul(acc).add(acc.rearrange(FOLD_HALF));
-        acc.add(acc.rearrange(FOLD_QUARTER)).intoArray(km, r * L);
+        FloatVector half = ONE.mul(acc);
+        half = half.add(half.rearrange(FOLD_HALF));
+        half.add(half.rearrange(FOLD_QUARTER)).intoArray(km, r * L);
       } else {
         ONE.mul(acc).intoArray(s, RED);
         s[OTHERS + r] = (float) sumLanes(s, RED);
@@ -4162,8 +4172,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (; i < n; i += L) {
       acc0 = FloatVector.fromArray(S, a, off + i).fma(FloatVector.zero(S), acc0);
     }
-    return acc0.reduceLanes(ADD) + acc1.reduceLanes(ADD) + acc2.reduceLanes(ADD)
-        + acc3.reduceLanes(ADD) == 0f; // (receivers only: see allInUnit)
+    return ONE.mul(acc0).reduceLanes(ADD) + ONE.mul(acc1).reduceLanes(ADD)
+        + ONE.mul(acc2).reduceLanes(ADD) + ONE.mul(acc3).reduceLanes(ADD) == 0f;
   }
 
   /**
@@ -4198,8 +4208,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector w = v.fma(v.neg(), v);
       acc0 = w.abs().sub(w).add(acc0);
     }
-    return acc0.reduceLanes(ADD) + acc1.reduceLanes(ADD) + acc2.reduceLanes(ADD)
-        + acc3.reduceLanes(ADD) == 0f; // (receivers only: see allInUnit)
+    return ONE.mul(acc0).reduceLanes(ADD) + ONE.mul(acc1).reduceLanes(ADD)
+        + ONE.mul(acc2).reduceLanes(ADD) + ONE.mul(acc3).reduceLanes(ADD) == 0f;
   }
 
   /** The bits of 1f: a float in [+0, 1] has bits in [0, ONE_BITS] as a signed int. */
@@ -4260,12 +4270,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       lo0 = v0.min(lo0);
       hi0 = v0.max(hi0);
     }
-    // Each accumulator reduced on its own, as a receiver: an accumulator passed as an argument
-    // (exact(lo0).min(lo1)) was left to the Java fallback in some C2 compilations at 128 bits,
-    // a boxed vector per call (48 B per 4096-element call; 3 of 44 JMH forks of one-vs-all at
-    // 16384 x 80).
-    return Math.min(lo0.reduceLanes(MIN), lo1.reduceLanes(MIN)) >= 0
-        && Math.max(hi0.reduceLanes(MAX), hi1.reduceLanes(MAX)) <= ONE_BITS;
+    // Each accumulator re-typed (INT_ZERO.or) and reduced on its own. Reduced as a receiver, an
+    // accumulator was left to the Java fallback in a JMH fork (allFinite's, in this form: 294,958
+    // bytes per call for softmax at 8192 x 1000 and 512 bits, 576 per 16K-element block); passed
+    // to the helper exact(lo0).min(lo1), in some C2 compilations at 128 bits (48 B per
+    // 4096-element call; 3 of 44 JMH forks of one-vs-all at 16384 x 80), where the helper itself,
+    // not inlined, is the likelier cause (see ONE).
+    return Math.min(INT_ZERO.or(lo0).reduceLanes(MIN), INT_ZERO.or(lo1).reduceLanes(MIN)) >= 0
+        && Math.max(INT_ZERO.or(hi0).reduceLanes(MAX), INT_ZERO.or(hi1).reduceLanes(MAX))
+        <= ONE_BITS;
   }
 
 
