@@ -4270,12 +4270,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       lo0 = v0.min(lo0);
       hi0 = v0.max(hi0);
     }
-    // Each accumulator re-typed (INT_ZERO.or) and reduced on its own. Reduced as a receiver, an
-    // accumulator was left to the Java fallback in a JMH fork (allFinite's, in this form: 294,958
-    // bytes per call for softmax at 8192 x 1000 and 512 bits, 576 per 16K-element block); passed
-    // to the helper exact(lo0).min(lo1), in some C2 compilations at 128 bits (48 B per
-    // 4096-element call; 3 of 44 JMH forks of one-vs-all at 16384 x 80), where the helper itself,
-    // not inlined, is the likelier cause (see ONE).
+    // Each accumulator re-typed (INT_ZERO.or: a loop's accumulator is never a receiver, see the
+    // class comment) and reduced on its own. Passed to the former helper exact(lo0).min(lo1), one
+    // was left to the Java fallback in some C2 compilations at 128 bits (48 B per 4096-element
+    // call; 3 of 44 JMH forks of one-vs-all at 16384 x 80), where the helper, not inlined, is the
+    // likelier cause (see ONE).
     return Math.min(INT_ZERO.or(lo0).reduceLanes(MIN), INT_ZERO.or(lo1).reduceLanes(MIN)) >= 0
         && Math.max(INT_ZERO.or(hi0).reduceLanes(MAX), INT_ZERO.or(hi1).reduceLanes(MAX))
         <= ONE_BITS;
