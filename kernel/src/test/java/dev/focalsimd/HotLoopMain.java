@@ -44,6 +44,9 @@ import java.util.Random;
  *       maxima and accumulators as receivers of blends: 98,304 bytes per call (2 JVMs of 2 with
  *       the audit's harness). With the scalar kernel (the CI pass without the vector module), a
  *       new row array per block of rows: 2,052,116 bytes per call.
+ *   <li>{@code ovaLogits}, after the passes were called through method handles (b468671): 8 MB
+ *       per call in 1 JVM of a clean-clone CI run at 512 bits, 33 MB in 2 of 12 JVMs under load
+ *       (0 of 12 before), a pass inlined into its handle's customized form. Not fixed.
  * </ul>
  */
 public final class HotLoopMain {
