@@ -53,9 +53,9 @@ import jdk.incubator.vector.VectorSpecies;
  * multiplication) with the logarithm in a pass of its own (a one-vs-all or sigmoid loop holding the
  * logarithm, the gradient and the loss boxed its last store in about half the runs with the value
  * checks on). Every pass, the validation scans included, is a static method called through a
- * method handle ({@link #run}), which C2 never inlines, so each pass stays its own small
- * compilation and never becomes part of a caller's (a segment's, a trainer's or a benchmark's
- * loop).
+ * method handle ({@link #run}), which C2 never inlines into the caller, so each pass stays its own
+ * small compilation (its own, or its handle's customized form's) and never becomes part of a
+ * caller's (a segment's, a trainer's or a benchmark's loop).
  *
  * <p>No vector chosen on two paths (a ternary such as {@code kind == 2 ? q : ones}, a loop's
  * accumulator) is the receiver of an operation, only an argument ({@code q.mul(qg)}, {@code
@@ -1595,7 +1595,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * element at 65536 x 16 for one-vs-all, with the loss's Kahan sums; JFR's allocation stacks).
    */
   private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
-  /** 0 as ints, a constant: {@code INT_ZERO.or(v)} is {@link #ONE}'s {@code ONE.mul(v)} for ints. */
+  /** 0 as ints, a constant: {@code INT_ZERO.or(v)} is {@code ONE.mul(v)} ({@link #ONE}) for ints. */
   private static final IntVector INT_ZERO = ONE.reinterpretAsInts().and(0);
 
   /**
