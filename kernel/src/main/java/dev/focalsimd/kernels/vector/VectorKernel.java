@@ -1595,7 +1595,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * element at 65536 x 16 for one-vs-all, with the loss's Kahan sums; JFR's allocation stacks).
    */
   private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
-  /** 0 as ints, a constant: {@code INT_ZERO.or(v)} is {@code ONE.mul(v)} ({@link #ONE}) for ints. */
+  /** 0 as ints, a constant: {@code INT_ZERO.or(v)} is {@code ONE.mul(v)} for ints. */
   private static final IntVector INT_ZERO = ONE.reinterpretAsInts().and(0);
 
   /**
