@@ -92,22 +92,6 @@ public final class ScalarHessianKernel implements HessianKernel {
 
   // ---------------------------------------------------------------- softmax
 
-  /** Per-thread scratch for {@link #softmax}'s row of exponentials. */
-  private static final ThreadLocal<double[][]> ROW = ThreadLocal.withInitial(() -> new double[1][0]);
-
-  /**
-   * This thread's scratch row, at least classes long: a new array per call (per block of rows)
-   * was 2 MB per call of the softmax {@code gradientHessian} at 4096 x 1000 ({@code HotLoopTest}'s
-   * hessian suite with the scalar kernel).
-   */
-  private static double[] rowScratch(int classes) {
-    double[][] holder = ROW.get();
-    if (holder[0].length < classes) {
-      holder[0] = new double[classes];
-    }
-    return holder[0];
-  }
-
   /**
    * With u = ln p_t, q = 1 - p_t, d_j = delta_jt - p_j (|d_j| <= q) and f(u) = -(1 - e^u)^gamma u:
    * f'(u) = gamma p_t q^gamma (u / q) - q^gamma; dl/dz_j = alpha_t f'(u) d_j;
@@ -119,7 +103,9 @@ public final class ScalarHessianKernel implements HessianKernel {
       int classes, float[] grad, int gOff, float[] hess, int hOff) {
     double g = p.gamma;
     double floor = p.hessianFloor;
-    double[] e = rowScratch(classes); // exp(z_c - max) of the current row, in [0, classes)
+    // exp(z_c - max) of the current row, in [0, classes): the scalar kernel's per-thread scratch
+    // (a new array per block of rows was 2 MB per call at 4096 x 1000, HotLoopTest's hessian suite)
+    double[] e = ScalarKernel.dScratch(classes);
     for (int r = 0; r < rows; r++) {
       int row = zOff + r * classes;
       int gRow = gOff + r * classes;

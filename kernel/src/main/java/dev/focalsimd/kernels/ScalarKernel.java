@@ -263,9 +263,10 @@ public final class ScalarKernel implements FocalKernel {
 
   /**
    * A per-thread double[classes] or longer (no allocation per call): one row's dl/dp and
-   * exp(z - max) (one-vs-all from logits), or exp(z - max) (softmax with class indices).
+   * exp(z - max) (one-vs-all from logits), or exp(z - max) (softmax with class indices; {@link
+   * ScalarHessianKernel#softmax}). Its callers call nothing that takes it too.
    */
-  private static double[] dScratch(int classes) {
+  static double[] dScratch(int classes) {
     double[] d = D_SCRATCH.get();
     if (d.length < classes) {
       d = new double[classes];
