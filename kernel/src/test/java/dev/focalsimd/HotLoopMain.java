@@ -46,7 +46,11 @@ import java.util.Random;
  *       new row array per block of rows: 2,052,116 bytes per call.
  *   <li>{@code ovaLogits}, after the passes were called through method handles (b468671): 8 MB
  *       per call in 1 JVM of a clean-clone CI run at 512 bits, 33 MB in 2 of 12 JVMs under load
- *       (0 of 12 before), a pass inlined into its handle's customized form. Not fixed.
+ *       with JFR, 8 MB in 3 of 16 with {@code -XX:+LogCompilation}. The cause was not the handles:
+ *       the compilations' totals of {@code class_check} traps stood at 96 to 135, around C2's
+ *       limit of 100, by one trap more or less in a JDK method during warm-up (see {@code
+ *       OperatorProfiles}); with the limit at 20 ({@link HotLoopTest}) every JVM of this suite,
+ *       {@code forms}, {@code distribution} and {@code large} allocated.
  * </ul>
  */
 public final class HotLoopMain {

@@ -72,6 +72,16 @@ import jdk.incubator.vector.VectorSpecies;
  * behind the reinterpreting casts polymorphic as well, which JDK 17 does not survive without
  * boxing; JDK 25 is not affected.
  *
+ * <p>Those checks are traps only while the compilation has traps to spare: C2 adds the traps
+ * recorded against each method it inlines to the compilation's total, once per inlining, and where
+ * a kind's total reaches {@code -XX:PerMethodTrapLimit} (100) it compiles that kind's checks with
+ * slow paths instead, a virtual call for a type check on a vector, which boxes the vector. Every
+ * unary and binary operation inlines {@code VectorOperators.opKind}, whose cast had taken 4 or 5
+ * {@code class_check} traps by the time the passes compiled, so a pass of two dozen operations
+ * stood at 96 (no boxing) or 120 (boxing), by one trap in a JDK method during warm-up. {@link
+ * OperatorProfiles} runs every kind of operator before the kernel does, and that cast takes no
+ * trap: no compilation of the kernel's reaches 3 traps of a kind (JDK 17, -XX:+LogCompilation).
+ *
  * <p>Segments ({@code ovaSegment}, {@code sigmoidSegment}) cover a whole block of rows (dense
  * targets, class indices; per-sample output over at most {@code PER_SAMPLE_BLOCK_CLASSES} classes)
  * or one row (per-sample output over more classes; one-vs-all from logits beyond its class-major
@@ -106,6 +116,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
+  /**
+   * Set when this class is initialized, before any pass runs: {@link OperatorProfiles#prime}'s
+   * value (kept so that its work is not dead code).
+   */
+  static final float OPERATOR_PROFILES = OperatorProfiles.prime(S);
   /** Elements per pass; a multiple of every species length. */
   static final int CHUNK = 512;
   /**
