@@ -29,10 +29,11 @@ class HotLoopTest {
    * C2 compiles that kind's checks as slow paths instead of traps, and a type check on a vector
    * with a virtual call on its slow path boxes the vector. Before {@code OperatorProfiles}, the
    * kernel's passes reached 96 to 135 {@code class_check} traps, so whether one passed 100 came
-   * down to one trap more or less in a JDK method during warm-up: {@code ovaLogits} allocated 8
-   * to 33 MB per call in 3 of 16 JVMs under load. At 20 that race is lost every time (every JVM
-   * of {@code ovaLogits}, {@code forms}, {@code distribution} and {@code large} allocated before
-   * the fix); after it no compilation of the kernel's reached more than 2 traps of a kind.
+   * down to one trap more or less in a JDK method during warm-up: {@code ovaLogits} allocated
+   * 8,192,020 bytes per call in 3 of 16 JVMs under load with {@code -XX:+LogCompilation}, and 8 to
+   * 33 MB in single JVMs of CI runs. At 20 that race is lost every time: before the fix every JVM
+   * tried of {@code ovaLogits} (3), {@code forms}, {@code distribution} and {@code large} (1 each)
+   * allocated; after it none, and no compilation of the kernel's reached 3 traps of a kind.
    */
   @TestFactory
   Stream<DynamicTest> withFewTrapsAllowedTheLoopAllocatesNothing() {

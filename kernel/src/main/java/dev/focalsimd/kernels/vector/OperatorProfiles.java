@@ -22,26 +22,29 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Runs every kind of lane-wise operator through the Vector API once per JVM, before the kernel's
- * own loops run, so that HotSpot's type profile of the operator kinds is mixed from its start.
+ * Runs every kind of lane-wise operator through the Vector API, once per JVM, before the kernel's
+ * own passes run, so that HotSpot's profile of the operator kinds is mixed from its start.
  *
- * <p>Why (JDK 17's C2; found with {@code -XX:+LogCompilation}, docs/performance.md): every unary
- * and binary lane-wise operation goes through {@code VectorOperators.opKind}, which casts its
- * operator to the implementation class of its kind (unary, binary, associative, test). While that
- * cast's profile has seen one kind only, C2 compiles the JDK's own fallback methods (which run hot
- * while the kernel's loops are still interpreted) on the guess that it is always that kind, and the
- * first operator of another kind takes a {@code class_check} trap, four or five in all. C2 adds a
- * method's trap count to a compilation's total each time it inlines the method, and one of the
- * kernel's passes inlines {@code opKind} two dozen times: 24 x 4 = 96 stays under the per-method
- * limit of 100 ({@code -XX:PerMethodTrapLimit}); 24 x 5 = 120 does not, and C2 then compiles the
- * pass's type checks on vectors as virtual calls instead of traps, so the vectors are boxed: 8 to
- * 33 MB per call of one-vs-all from logits at 65536 x 16 in 3 of 16 JVMs under load, every JVM
- * with the limit at 20. With the kinds mixed before any profile exists, no such guess is made and
- * the trap count stays 0.
+ * <p>Why (JDK 17's C2, found with {@code -XX:+LogCompilation}; docs/performance.md, "fourth
+ * stop"). Every unary and binary lane-wise operation goes through {@code VectorOperators.opKind},
+ * which casts its operator to the class of its kind (unary, binary, associative). While that
+ * cast's profile has seen one kind only, C2 compiles the JDK's own methods that call it (hot while
+ * the kernel's loops still run interpreted) on the guess that it is always that kind, and the first
+ * operator of another kind takes a {@code class_check} trap: 4 or 5 in all. C2 adds the traps of
+ * each method it inlines to the compilation's total, once per inlining, and from {@code
+ * -XX:PerMethodTrapLimit} (100) on it compiles type checks with virtual calls, not traps, which
+ * box vectors. {@code ovaLogitsJacobian} inlines {@code opKind} 24 times: 96 (no boxing) or 120
+ * (8,192,020 bytes per call of one-vs-all from logits at 65536 x 16), by one trap during warm-up.
+ * After these rounds the cast takes no trap, and no compilation of the kernel's reaches 3 traps of
+ * a kind.
  *
- * <p>The cost: about {@value #ROUNDS} rounds of a dozen operations on one vector, most of them
- * interpreted, once, when the vector kernel is first used. Code of the caller's own that uses the
- * Vector API with one kind of operator before this runs can still set the profile.
+ * <p>Each operator the kernel uses runs once first: the JDK caches an implementation per operator,
+ * and a cache's first miss in compiled code is a trap of its own ({@code unstable_if}).
+ *
+ * <p>The cost: about 40 ms on JDK 17, 50 on JDK 25, once, in the vector kernel's class
+ * initialization (some of it the loading of classes that its first call would load). Code of the
+ * caller's own that uses the Vector API with one kind of operator before this runs can still set
+ * the profile.
  */
 final class OperatorProfiles {
 
