@@ -49,8 +49,8 @@ import java.util.Random;
  *       with JFR, 8 MB in 3 of 16 with {@code -XX:+LogCompilation}. The cause was not the handles:
  *       the compilations' totals of {@code class_check} traps stood at 96 to 135, around C2's
  *       limit of 100, by one trap more or less in a JDK method during warm-up (see {@code
- *       OperatorProfiles}); with the limit at 20 ({@link HotLoopTest}) every JVM of this suite,
- *       {@code forms}, {@code distribution} and {@code large} allocated.
+ *       OperatorProfiles}); with the limit at 20 ({@link HotLoopTest}) every JVM tried of this
+ *       suite, {@code forms}, {@code distribution} and {@code large} allocated on that code.
  * </ul>
  */
 public final class HotLoopMain {

@@ -25,7 +25,7 @@ class HotLoopTest {
 
   /**
    * The same suites with C2 allowed 20 traps of a kind per compilation instead of 100
-   * ({@code -XX:PerMethodTrapLimit=20}): where a compilation's total of a kind passes the limit,
+   * ({@code -XX:PerMethodTrapLimit=20}): where a compilation's total of a kind reaches the limit,
    * C2 compiles that kind's checks as slow paths instead of traps, and a type check on a vector
    * with a virtual call on its slow path boxes the vector. Before {@code OperatorProfiles}, the
    * kernel's passes reached 96 to 135 {@code class_check} traps, so whether one passed 100 came
