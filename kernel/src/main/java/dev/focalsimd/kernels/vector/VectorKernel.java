@@ -116,11 +116,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
-  /**
-   * Set when this class is initialized, before any pass runs: {@link OperatorProfiles#prime}'s
-   * value (kept so that its work is not dead code).
-   */
-  static final float OPERATOR_PROFILES = OperatorProfiles.prime(S);
   /** Elements per pass; a multiple of every species length. */
   static final int CHUNK = 512;
   /**
@@ -795,10 +790,24 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   private VectorKernel() {}
 
-  /** Called reflectively by {@code KernelProvider}. */
+  /**
+   * Called reflectively by {@code KernelProvider}, only where the JIT can run this kernel. The
+   * first call runs {@link OperatorProfiles#prime} before any pass can run (only instances run
+   * passes), not this class's initialization, which {@code KernelProvider} also triggers in JVMs
+   * that never use the kernel (-Xint, C1 only).
+   */
   public static FocalKernel create() {
+    operatorProfiles = Profiles.VALUE;
     return new VectorKernel();
   }
+
+  /** {@link OperatorProfiles#prime}, once per JVM, on the first {@link #create}. */
+  private static final class Profiles {
+    static final float VALUE = OperatorProfiles.prime(S);
+  }
+
+  /** {@link Profiles#VALUE}, kept so that its work is not dead code. */
+  private static float operatorProfiles;
 
   /** The preferred species' size in bits; called reflectively by {@code KernelProvider}. */
   public static int preferredBitSize() {
