@@ -915,9 +915,29 @@ public final class FocalLoss {
         gradScale, ps, psOff + r0);
   }
 
-  /** One kernel call on rows that were validated; y or t is null. */
+  /**
+   * One kernel call on rows that were validated; y or t is null. Where the vector kernel's loss
+   * comes out infinite or NaN, it is computed again by the scalar kernel, in double, and the
+   * scalar kernel's per-sample losses replace the vector kernel's (the gradient stays the vector
+   * kernel's): the vector kernel sums and multiplies in float, so a partial sum above
+   * Float.MAX_VALUE (the sigmoid's mean over 4096 logits of 1e37 was NaN) or a ln p below
+   * -Float.MAX_VALUE (softmax logits more than the float range apart) overflows where the exact
+   * loss does not. Where the exact loss is not finite either, the scalar kernel says so too.
+   */
   double call(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] ps, int psOff) {
+    double total = call(kernel, p, x, xOff, y, yOff, t, tOff, rows, classes, grad, gOff,
+        gradScale, ps, psOff);
+    if (!Double.isFinite(total) && kernel != ScalarKernel.INSTANCE) {
+      total = call(ScalarKernel.INSTANCE, p, x, xOff, y, yOff, t, tOff, rows, classes, null, 0,
+          gradScale, ps, psOff);
+    }
+    return total;
+  }
+
+  private static double call(FocalKernel kernel, LossParams p, float[] x, int xOff, float[] y,
+      int yOff, int[] t, int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,
+      float[] ps, int psOff) {
     switch (p.form) {
       case ONE_VS_ALL:
         return y != null

@@ -486,6 +486,170 @@ class EdgeCaseTest {
   }
 
   /**
+   * Softmax rows whose logits are more than the float range apart (3e38 and -3e38): z_t - max
+   * overflows float to -inf, where the exact loss, alpha_t (max - z_t) = 0.25 x 6e38 = 1.5e38,
+   * and the gradient (alpha_t at the largest class, -alpha_t at the target, 0 elsewhere) are
+   * finite. The vector kernel wrote NaN gradients and an infinite loss with class indices, and with
+   * a target distribution (dense targets, label smoothing) held ln p at -Float.MAX_VALUE, a loss
+   * 43% low (8.5e37 for 1.5e38), on inputs from an adversarial test session. One row in three is
+   * extreme, the others ordinary; every class count takes another path of the vector kernel (rows
+   * narrower than a vector, one vector, class-major, row-wise; distributions over at most 96
+   * classes and more). The expected losses are RefLoss's, in double.
+   */
+  @Test
+  void softmaxLogitsMoreThanTheFloatRangeApartGiveTheExactLoss() {
+    int n = 37;
+    for (int c : new int[] {2, 5, 16, 17, 24, 40, 80, 100, 200}) {
+      float[] z = new float[n * c];
+      int[] t = new int[n];
+      float[] oneHot = new float[n * c];
+      boolean[] extreme = new boolean[n];
+      for (int r = 0; r < n; r++) {
+        t[r] = (r * 7) % c;
+        for (int j = 0; j < c; j++) {
+          z[r * c + j] = 0.01f * ((j * 13 + r) % 29) - 0.1f;
+        }
+        extreme[r] = r % 3 == 0;
+        if (extreme[r]) {
+          z[r * c + (t[r] + 1) % c] = 3e38f;
+          z[r * c + t[r]] = -3e38f;
+        }
+        oneHot[r * c + t[r]] = 1f;
+      }
+      for (float gamma : new float[] {2f, 2.5f}) {
+        for (float ls : new float[] {0f, 0.1f}) {
+          RefLoss ref = new RefLoss(RefLoss.Form.SOFTMAX, gamma, uniform(c, 0.25), -1, null, 1e-7f);
+          double[] expected = new double[n];
+          for (int r = 0; r < n; r++) {
+            double[] x = new double[c];
+            double[] y = new double[c];
+            for (int j = 0; j < c; j++) {
+              x[j] = z[r * c + j];
+              y[j] = ls / c + (j == t[r] ? 1 - ls : 0);
+            }
+            expected[r] = ref.rowLoss(x, y);
+          }
+          for (Kernel k : GoldenTest.kernels()) {
+            FocalLoss.SoftmaxBuilder b = FocalLoss.softmax().gamma(gamma).alpha(uniformF(c, 0.25f))
+                .reduction(Reduction.MEAN).kernel(k);
+            String what = k + " C=" + c + " gamma " + gamma + " smoothing " + ls;
+            FocalLoss indices = b.labelSmoothing(ls).build();
+            check(what + " class indices", expected, ls == 0f ? extreme : null, t, c,
+                g -> indices.forwardBackward(z, t, c, g), ps -> indices.perSample(z, t, c, ps));
+            if (ls == 0f) {
+              FocalLoss dense = b.labelSmoothing(0f).build();
+              check(what + " dense", expected, extreme, t, c,
+                  g -> dense.forwardBackward(z, oneHot, c, g),
+                  ps -> dense.perSample(z, oneHot, c, ps));
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static double[] uniform(int c, double a) {
+    double[] v = new double[c];
+    Arrays.fill(v, a);
+    return v;
+  }
+
+  private static float[] uniformF(int c, float a) {
+    float[] v = new float[c];
+    Arrays.fill(v, a);
+    return v;
+  }
+
+  /**
+   * The MEAN loss (13 extreme rows' SUM, 2e39, is beyond float) and the per-sample losses against
+   * the expected row losses (relative 2e-6, the golden loss tolerance, per row); the gradient
+   * finite, and in the rows marked extreme (one-hot targets; null: none) alpha / N at the largest
+   * class, -alpha / N at the target and 0 elsewhere.
+   */
+  private static void check(String what, double[] expected, boolean[] extreme, int[] t, int c,
+      java.util.function.ToDoubleFunction<float[]> forwardBackward,
+      java.util.function.Consumer<float[]> perSample) {
+    int n = expected.length;
+    float[] g = nanFilled(n * c);
+    double sum = 0;
+    for (double e : expected) {
+      sum += e;
+    }
+    assertRelative(sum / n, forwardBackward.applyAsDouble(g), 2e-6, what + ": MEAN loss");
+    float[] ps = nanFilled(n);
+    perSample.accept(ps);
+    for (int r = 0; r < n; r++) {
+      assertRelative(expected[r], ps[r], 2e-6, what + ": row " + r + "'s loss");
+    }
+    for (int i = 0; i < g.length; i++) {
+      assertTrue(Float.isFinite(g[i]), what + ": gradient[" + i + "] " + g[i]);
+    }
+    if (extreme != null) {
+      for (int r = 0; r < n; r++) {
+        if (extreme[r]) {
+          for (int j = 0; j < c; j++) {
+            double e = (j == t[r] ? -0.25 : j == (t[r] + 1) % c ? 0.25 : 0) / n;
+            float a = g[r * c + j];
+            assertTrue(Math.abs(a - e) <= 1e-7, what + ": row " + r + " gradient[" + j + "] " + a
+                + ", expected " + e);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Losses whose float partial sums overflow where the reduced loss does not: the sigmoid over
+   * 4096 logits of 1e37 with negative targets (each element's loss 1e37: MEAN 1e37) and
+   * one-vs-all with alpha 3e37 (each element's loss up to 3e37 x 16.1; MEAN over the rows, at 1 and
+   * 16 classes). The
+   * vector kernel sums
+   * each lane's terms in float (Kahan's compensated sum): it returned NaN (Inf - Inf in the
+   * compensation), found by an adversarial test session. Expected: RefLoss's mean, in double.
+   */
+  @Test
+  void reducedLossesWhoseFloatPartialSumsOverflowAreExact() {
+    for (int[] shape : new int[][] {{4096, 1}, {256, 16}, {64, 80}, {8, 1000}}) {
+      int rows = shape[0];
+      int c = shape[1];
+      int len = rows * c;
+      float[] x = new float[len];
+      float[] y = new float[len];
+      float[] p = new float[len];
+      Arrays.fill(x, 1e37f);
+      for (int i = 0; i < len; i++) {
+        p[i] = 0.05f + 0.9f * ((i * 37) % 101) / 101f;
+        y[i] = (i * 11) % 7 == 0 ? 1f : 0f;
+      }
+      RefLoss sig = new RefLoss(RefLoss.Form.SIGMOID, 2, null, -1, null, 1e-7f);
+      RefLoss ova = new RefLoss(RefLoss.Form.ONE_VS_ALL, 2, uniform(c, 3e37), -1, null, 1e-7f);
+      double sigSum = 0;
+      double ovaSum = 0;
+      for (int i = 0; i < len; i++) {
+        sigSum += sig.sigmoidElement(x[i], 0, i % c);
+        ovaSum += ova.ovaElement(p[i], y[i], 3e37);
+      }
+      for (Kernel k : GoldenTest.kernels()) {
+        String what = k + " " + rows + " x " + c;
+        FocalLoss s = FocalLoss.sigmoid().alpha(-1f).gamma(2f).kernel(k).build();
+        FocalLoss o = FocalLoss.oneVsAll().gamma(2f).alpha(uniformF(c, 3e37f)).kernel(k).build();
+        float[] g = nanFilled(len);
+        assertRelative(sigSum / len, s.forwardBackward(x, new float[len], c, g), 2e-6,
+            what + " sigmoid MEAN");
+        assertRelative(sigSum / len, s.forward(x, new float[len], c), 2e-6,
+            what + " sigmoid forward");
+        if (c <= 16) { // (over more classes the mean over the rows is beyond float too)
+          assertRelative(ovaSum / rows, o.forwardBackward(p, y, c, g), 2e-6,
+              what + " one-vs-all MEAN");
+        }
+        for (int i = 0; i < len; i++) {
+          assertTrue(Float.isFinite(g[i]), what + ": gradient[" + i + "] " + g[i]);
+        }
+      }
+    }
+  }
+
+  /**
    * Softmax's gradientHessian where the target is the largest logit by 710 to 745: the sum of the
    * other classes' exp(z_c - max) is a subnormal double, whose reciprocal is infinite; the scalar
    * kernel multiplied by it and wrote NaN Hessians (a differential fuzzer found x = {0, 720}, t =

@@ -2532,7 +2532,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + g);
       a.mul(qg).mul(lnp).neg().intoArray(s, LOSS + g);
-      FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f)); // -> -1 as p_t -> 1
+      // ln p_t is -inf where z_t - max overflowed (logits more than the float range apart): the
+      // loss is then infinite or NaN, and FocalLoss takes it from the scalar kernel; the gradient
+      // takes any finite stand-in (p_t is 0 there, and only p_t ln p_t / q meets it)
+      FloatVector ratio = lnp.max(-Float.MAX_VALUE).div(q).blend(-1f, q.compare(EQ, 0f));
       FloatVector pt = FloatVector.fromArray(S, s, PT + g);
       FloatVector f = a.mul(pt.mul(qg).mul(ratio).mul(p.gamma).sub(qg)).mul(c.gradScale);
       FloatVector sum = FloatVector.fromArray(S, s, OTHERS + g)
@@ -2686,13 +2689,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     for (int i = 0; i < c.n; i += L, col += L) {
       FloatVector yv = FloatVector.fromArray(S, y, c.yo + i);
       FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
-      FloatVector lnp = FloatVector.fromArray(S, z, c.xo + i).sub(max).sub(logSum)
-          .max(-Float.MAX_VALUE); // see softmaxDistSmallExp
+      FloatVector lnpRaw = FloatVector.fromArray(S, z, c.xo + i).sub(max).sub(logSum);
+      FloatVector lnp = lnpRaw.max(-Float.MAX_VALUE); // see softmaxDistSmallExp
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
       FloatVector ay = yv.mul(a);
-      ay.mul(qg).mul(lnp).neg().intoArray(s, DIST_LOSS + i);
+      // the loss from ln p as computed: -inf where z - max overflowed, so that the loss is
+      // infinite or NaN and FocalLoss takes it from the scalar kernel, not from -MAX_VALUE
+      ay.mul(qg).mul(lnpRaw).neg().intoArray(s, DIST_LOSS + i);
       FloatVector pc = FloatVector.fromArray(S, s, PT + i);
       FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f)); // -> -1 as p -> 1
       FloatVector yf = ay.mul(pc.mul(qg).mul(ratio).mul(gamma).sub(qg));
@@ -2779,6 +2784,11 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final int DIST_LS = OTHERS;
   private static final int DIST_SUM = COEF;
   private static final int DIST_SUM_ERR = AT_TARGET;
+  /**
+   * Per lane the least z - max of the row before it is held at -Float.MAX_VALUE: -inf where the
+   * row's logits are more than the float range apart (H0 + 128: free in these passes).
+   */
+  private static final int DIST_RAW_MIN = H0 + 128;
 
   /**
    * Softmax with a target distribution over at most {@link #DIST_SMALL_CLASSES} classes, in
@@ -2816,9 +2826,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         }
         float[] loss = c.s;
         for (int r = 0; r < c.n; r++) {
-          total += loss[LOSS + r];
+          // NaN where ln p was held at -MAX_VALUE: the loss from it is not the row's, and a NaN
+          // sends FocalLoss to the scalar kernel for it (FocalLoss#call)
+          float l = loss[DIST_RAW_MIN + r] == Float.NEGATIVE_INFINITY ? Float.NaN
+              : loss[LOSS + r];
+          total += l;
           if (perSample != null) {
-            perSample[psOff + r0 + r] = loss[LOSS + r];
+            perSample[psOff + r0 + r] = l;
           }
         }
       }
@@ -2918,10 +2932,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector zeros = FloatVector.zero(S);
     zeros.intoArray(s, OVL_ACC);
     zeros.intoArray(s, OVL_COMP);
+    zeros.intoArray(s, DIST_RAW_MIN);
     for (int j = 0; j < k; j++) {
       // at least -Float.MAX_VALUE: a logit more than the float range below the max (z - max
-      // overflowed to -inf) would make ln p / q and 0 x ln p NaN (EdgeCaseTest)
-      FloatVector d = FloatVector.fromArray(S, b, lnAt + j * L).sub(m).max(-Float.MAX_VALUE);
+      // overflowed to -inf) would make ln p / q and 0 x ln p NaN (EdgeCaseTest); the row's loss
+      // is then not this one, and DIST_RAW_MIN says so (see softmaxDistGroups)
+      FloatVector raw = FloatVector.fromArray(S, b, lnAt + j * L).sub(m);
+      raw.min(FloatVector.fromArray(S, s, DIST_RAW_MIN)).intoArray(s, DIST_RAW_MIN);
+      FloatVector d = raw.max(-Float.MAX_VALUE);
       d.intoArray(b, lnAt + j * L);
       FloatVector term = VectorMath.expNegAbs(d);
       FloatVector acc = FloatVector.fromArray(S, s, OVL_ACC);
