@@ -12,7 +12,12 @@ public enum Kernel {
   SCALAR,
   /**
    * SIMD through {@code jdk.incubator.vector}; needs {@code --add-modules jdk.incubator.vector} on
-   * the command line of the JVM and HotSpot's C2 compiler.
+   * the command line of the JVM and HotSpot's C2 compiler. Computes in float: where its loss
+   * comes out infinite or NaN (a float partial sum above {@link Float#MAX_VALUE}, softmax logits
+   * more than the float range apart) the loss and the per-sample losses of that call are computed
+   * again by {@link #SCALAR}, in double; the gradient is this kernel's. Its loss's relative error
+   * grows with gamma (q^gamma carries q's rounding gamma times): within the golden tolerance of
+   * 2e-6 up to gamma 10 in an adversarial session's random inputs, up to 5.2e-6 at gamma 50.
    */
   VECTOR
 }
