@@ -2932,13 +2932,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector zeros = FloatVector.zero(S);
     zeros.intoArray(s, OVL_ACC);
     zeros.intoArray(s, OVL_COMP);
-    zeros.intoArray(s, DIST_RAW_MIN);
+    FloatVector rawMin = zeros;
     for (int j = 0; j < k; j++) {
       // at least -Float.MAX_VALUE: a logit more than the float range below the max (z - max
       // overflowed to -inf) would make ln p / q and 0 x ln p NaN (EdgeCaseTest); the row's loss
       // is then not this one, and DIST_RAW_MIN says so (see softmaxDistGroups)
       FloatVector raw = FloatVector.fromArray(S, b, lnAt + j * L).sub(m);
-      raw.min(FloatVector.fromArray(S, s, DIST_RAW_MIN)).intoArray(s, DIST_RAW_MIN);
+      rawMin = raw.min(rawMin);
       FloatVector d = raw.max(-Float.MAX_VALUE);
       d.intoArray(b, lnAt + j * L);
       FloatVector term = VectorMath.expNegAbs(d);
@@ -2955,6 +2955,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
           .intoArray(s, OVL_COMP);
       next.intoArray(s, OVL_ACC);
     }
+    ONE.mul(rawMin).intoArray(s, DIST_RAW_MIN);
   }
 
   /**
