@@ -164,7 +164,7 @@ public final class FocalLoss {
   public float forward(float[] input, float[] targets, int classes) {
     Objects.requireNonNull(input, "input");
     Objects.requireNonNull(targets, "targets");
-    int n = rowsOf(input.length, classes);
+    int n = rowsOf("input.length", input.length, classes);
     checkLength("targets", targets.length, input.length);
     return run(input, 0, targets, 0, null, 0, n, classes, null, 0, null, 0);
   }
@@ -184,7 +184,7 @@ public final class FocalLoss {
   public float forward(float[] input, int[] targets, int classes) {
     Objects.requireNonNull(input, "input");
     Objects.requireNonNull(targets, "targets");
-    int n = rowsOf(input.length, classes);
+    int n = rowsOf("input.length", input.length, classes);
     checkLength("targets", targets.length, n);
     return run(input, 0, null, 0, targets, 0, n, classes, null, 0, null, 0);
   }
@@ -205,7 +205,7 @@ public final class FocalLoss {
     Objects.requireNonNull(input, "input");
     Objects.requireNonNull(targets, "targets");
     Objects.requireNonNull(gradInput, "gradInput");
-    int n = rowsOf(input.length, classes);
+    int n = rowsOf("input.length", input.length, classes);
     checkLength("targets", targets.length, input.length);
     checkLength("gradInput", gradInput.length, input.length);
     return run(input, 0, targets, 0, null, 0, n, classes, gradInput, 0, null, 0);
@@ -227,7 +227,7 @@ public final class FocalLoss {
     Objects.requireNonNull(input, "input");
     Objects.requireNonNull(targets, "targets");
     Objects.requireNonNull(gradInput, "gradInput");
-    int n = rowsOf(input.length, classes);
+    int n = rowsOf("input.length", input.length, classes);
     checkLength("targets", targets.length, n);
     checkLength("gradInput", gradInput.length, input.length);
     return run(input, 0, null, 0, targets, 0, n, classes, gradInput, 0, null, 0);
@@ -248,7 +248,7 @@ public final class FocalLoss {
     Objects.requireNonNull(input, "input");
     Objects.requireNonNull(targets, "targets");
     Objects.requireNonNull(lossPerSample, "lossPerSample");
-    int n = rowsOf(input.length, classes);
+    int n = rowsOf("input.length", input.length, classes);
     checkLength("targets", targets.length, input.length);
     checkLength("lossPerSample", lossPerSample.length, n);
     run(input, 0, targets, 0, null, 0, n, classes, null, 0, lossPerSample, 0);
@@ -269,7 +269,7 @@ public final class FocalLoss {
     Objects.requireNonNull(input, "input");
     Objects.requireNonNull(targets, "targets");
     Objects.requireNonNull(lossPerSample, "lossPerSample");
-    int n = rowsOf(input.length, classes);
+    int n = rowsOf("input.length", input.length, classes);
     checkLength("targets", targets.length, n);
     checkLength("lossPerSample", lossPerSample.length, n);
     run(input, 0, null, 0, targets, 0, n, classes, null, 0, lossPerSample, 0);
@@ -308,7 +308,7 @@ public final class FocalLoss {
           + "the sigmoid form only; this is the " + params.form + " form"
           + (params.form == Form.SOFTMAX ? " (pass class indices)" : ""));
     }
-    int n = rowsOf(logits.length, classes);
+    int n = rowsOf("logits.length", logits.length, classes);
     checkLength("targets", targets.length, logits.length);
     checkHessianOutputs(logits, gradient, hessian);
     checkClassParams(classes);
@@ -360,7 +360,7 @@ public final class FocalLoss {
       throw new UnsupportedOperationException("gradientHessian does not support labelSmoothing = "
           + params.labelSmoothing + "; build the softmax loss without it");
     }
-    int n = rowsOf(logits.length, classes);
+    int n = rowsOf("logits.length", logits.length, classes);
     checkLength("targets", targets.length, n);
     checkHessianOutputs(logits, gradient, hessian);
     checkClassParams(classes);
@@ -526,7 +526,7 @@ public final class FocalLoss {
       throw new NullPointerException("targets");
     }
     int len = input.remaining();
-    int n = rowsOf(len, classes);
+    int n = rowsOf("input.remaining()", len, classes);
     if (y != null) {
       checkLength("targets", y.remaining(), len);
     } else {
@@ -559,12 +559,13 @@ public final class FocalLoss {
 
   // ------------------------------------------------------------------ the engine
 
-  private static int rowsOf(int length, int classes) {
+  /** Rows of {@code length} elements; {@code what} names the length in the exception. */
+  private static int rowsOf(String what, int length, int classes) {
     if (classes < 1) {
       throw new IllegalArgumentException("classes = " + classes + ", must be at least 1");
     }
     if (length % classes != 0) {
-      throw new IllegalArgumentException("input.length = " + length
+      throw new IllegalArgumentException(what + " = " + length
           + " is not a multiple of classes = " + classes);
     }
     return length / classes;
