@@ -3725,7 +3725,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * Sigmoid pass: the Hessian max(w q^g (s + g r (1 - 2y) (2 (p - y) + (1 - 2p) ce + (g - 1)(1 -
    * 2y) ce r)), floor); with gamma 0 it is w p (1 - p) exactly; 0 where w q^g is 0 (for gamma
    * above about 2e19, g r (g - 1) overflows float, and its product with q^g = 0 was NaN, found by
-   * an adversarial test session; VectorHessianTest).
+   * an adversarial test session; HessianTest).
    */
   private static void sigmoidHessHess(Chunk c) {
     LossParams p = c.p;
@@ -3902,7 +3902,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * sum's rounding errors add up with the class count where many logits are equal (a boosting
    * round's untouched margins): every Hessian element was off by up to 1.7e-4 of the largest at
    * 2048 classes (2e-5 is the golden tolerance), found by an adversarial test session
-   * (VectorHessianTest). The compensation goes to Q (free until softmaxHessLnPt) and is added in
+   * (HessianTest). The compensation goes to Q (free until softmaxHessLnPt) and is added in
    * a second loop: vectors combined after the loop that made them were boxed on JDK 17 (see
    * ovaLogitsSoftmax).
    */
