@@ -628,7 +628,7 @@ public final class BenchMain {
       throw new BenchException("cannot write " + path + ": " + e.getMessage());
     }
     out.println();
-    out.println(savedLine(path, !entries.isEmpty() || peers != null));
+    out.println(savedLine(path, !entries.isEmpty() || peers != null, untabled > 0));
     if (cli.chart != null) {
       Charts.runChart(file, Path.of(cli.chart));
       out.println("chart written to " + cli.chart);
@@ -868,7 +868,8 @@ public final class BenchMain {
         p.getMode().shortLabel(), primary.getScore(), error, primary.getScoreUnit(),
         (int) primary.getSampleCount(), melem,
         error == null ? null : melem * error / primary.getScore(),
-        secondary.isEmpty() ? null : secondary);
+        secondary.isEmpty() ? null : secondary,
+        "false".equals(p.getParam("validate")) ? Boolean.FALSE : null);
   }
 
   private static Double finite(double v) {
@@ -884,19 +885,26 @@ public final class BenchMain {
       Settings settings) {
     return new Header(benchVersion(), profile, date.toString(), host.cpuModel(), host.cpuVendor(),
         host.cores(), host.simdFeatures(), host.os(), host.arch(), info.jdkVendor(),
-        info.jdkVersion(), info.maxVectorSize(), info.useAVX(), info.vectorBitSize(),
-        info.floatLanes(), info.autoKernel(), info.vectorUnavailableReason(), settings);
+        info.jdkVersion(), info.maxVectorSize(), info.useAVX(),
+        // 0 where the forks cannot run the vector kernel (say C2 off), as the schema says: the
+        // species' size alone made --compare call a scalar-only run "vector 512 bits"
+        info.vectorAvailable() ? info.vectorBitSize() : 0,
+        info.vectorAvailable() ? info.floatLanes() : 0, info.autoKernel(),
+        info.vectorUnavailableReason(), settings);
   }
 
   /** bench-results/CPU_jdkVERSION_DATE.json, made of file-name-safe characters. */
   /**
    * The line that says where the run's file went; the {@code --compare} hint only where the file
-   * holds a table to compare (a run of untabled benchmarks saves the header alone).
+   * holds a table to compare (a run of untabled benchmarks, or of benchmarks that all failed,
+   * saves the header alone, and the line says which).
    */
-  static String savedLine(Path path, boolean hasResults) {
+  static String savedLine(Path path, boolean hasResults, boolean untabled) {
     return "results saved to " + path + (hasResults
         ? " (compare: " + jar() + " --compare " + path + " OTHER.json)"
-        : " (the header only: none of these benchmarks is one cell per form, shape and kernel)");
+        : untabled
+        ? " (the header only: none of these benchmarks is one cell per form, shape and kernel)"
+        : " (the header only: no benchmark gave a result)");
   }
 
   /**

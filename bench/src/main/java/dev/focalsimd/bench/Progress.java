@@ -51,6 +51,9 @@ final class Progress extends SilentFormat {
     if (p.getParam("targets") != null) {
       sb.append(' ').append(p.getParam("targets"));
     }
+    if ("false".equals(p.getParam("validate"))) {
+      sb.append(" unchecked");
+    }
     if (!cls.equals("ForwardBackwardBench") || !method.equals("forwardBackward")) {
       sb.append(" (").append(cls).append('.').append(method).append(')');
     }

@@ -94,7 +94,19 @@ public record ResultFile(String schema, Header header, List<Entry> results, List
   public record Entry(String benchmark, String form, int n, int c, String targets, String input,
       String kernel, int vectorBits, Integer maxVectorSize, String mode, double score,
       Double error, String units, int samples, double melemPerSec, Double melemPerSecError,
-      Map<String, Secondary> secondary) {
+      Map<String, Secondary> secondary, Boolean validate) {
+
+    /**
+     * An entry with the value checks on (or a benchmark without the {@code validate} parameter):
+     * {@code validate} null, absent from the file.
+     */
+    public Entry(String benchmark, String form, int n, int c, String targets, String input,
+        String kernel, int vectorBits, Integer maxVectorSize, String mode, double score,
+        Double error, String units, int samples, double melemPerSec, Double melemPerSecError,
+        Map<String, Secondary> secondary) {
+      this(benchmark, form, n, c, targets, input, kernel, vectorBits, maxVectorSize, mode, score,
+          error, units, samples, melemPerSec, melemPerSecError, secondary, null);
+    }
 
     /** SCALAR, VECTOR, or VECTOR@bits where --widths forced the width. */
     String variant() {
@@ -113,6 +125,9 @@ public record ResultFile(String schema, Header header, List<Entry> results, List
       }
       if ("direct".equals(input)) {
         label += "/direct";
+      }
+      if (Boolean.FALSE.equals(validate)) { // its own row, apart from the checked one
+        label += "/unchecked";
       }
       return label;
     }

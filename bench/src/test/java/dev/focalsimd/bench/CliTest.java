@@ -67,10 +67,15 @@ class CliTest {
   @Test
   void compareHintOnlyForFilesWithResults() {
     java.nio.file.Path p = java.nio.file.Path.of("r.json");
-    assertTrue(BenchMain.savedLine(p, true).contains(BenchMain.jar() + " --compare r.json"));
-    String none = BenchMain.savedLine(p, false);
+    assertTrue(BenchMain.savedLine(p, true, false).contains(BenchMain.jar() + " --compare r.json"));
+    String none = BenchMain.savedLine(p, false, true);
     assertTrue(none.startsWith("results saved to r.json"), none);
     assertTrue(!none.contains("--compare"), none);
+    assertTrue(none.contains("none of these benchmarks is one cell"), none);
+    // every benchmark failed (an adversarial tester's -p form=bogus): not "untabled"
+    String failed = BenchMain.savedLine(p, false, false);
+    assertTrue(failed.contains("no benchmark gave a result"), failed);
+    assertTrue(!failed.contains("one cell per form"), failed);
   }
 
   @Test

@@ -32,6 +32,46 @@ class ResultFileTest {
     return new ResultFile(ResultFile.SCHEMA, h, List.of(scalar, vector), List.of(peer));
   }
 
+  /**
+   * A run with the value checks off ({@code -p validate=false}) beside a checked one: two rows, not
+   * one that silently kept the last (an adversarial tester's find: the table showed one row of
+   * two, the file had two entries nothing told apart), and the flag survives the file.
+   */
+  @Test
+  void uncheckedRunsAreRowsOfTheirOwn(@TempDir Path dir) throws Exception {
+    Entry checked = new Entry("ForwardBackwardBench.forwardBackward", "sigmoid", 512, 16, "dense",
+        "array", "SCALAR", 0, null, "thrpt", 100.0, null, "ops/s", 2, 0.8192, null, null);
+    Entry unchecked = new Entry("ForwardBackwardBench.forwardBackward", "sigmoid", 512, 16,
+        "dense", "array", "SCALAR", 0, null, "thrpt", 120.0, null, "ops/s", 2, 0.98304, null,
+        null, Boolean.FALSE);
+    assertEquals(2, Reports.byRow(List.of(checked, unchecked)).size());
+    assertEquals("sigmoid/unchecked", unchecked.formLabel());
+    assertEquals("sigmoid", checked.formLabel());
+    ResultFile f = new ResultFile(ResultFile.SCHEMA, sample().header(), List.of(checked, unchecked),
+        null);
+    Path file = dir.resolve("v.json");
+    f.write(file);
+    ResultFile back = ResultFile.read(file);
+    assertEquals(null, back.results().get(0).validate());
+    assertEquals(Boolean.FALSE, back.results().get(1).validate());
+    assertTrue(!java.nio.file.Files.readString(file).contains("\"validate\": true"));
+  }
+
+  /** Forks without the vector kernel (C2 off): vectorBitSize 0 in the header, as documented. */
+  @Test
+  void headerSaysNoVectorWhereTheKernelIsOff() {
+    HostInfo host = new HostInfo("Some CPU", "AuthenticAMD", 2, List.of("avx2"), "Linux", "amd64");
+    PlatformProbe.Info off = new PlatformProbe.Info(false, 512, 16, "SCALAR", "Vendor", "17.0.15",
+        "OpenJDK 64-Bit Server VM", 64, 3, "C2 is disabled (-XX:TieredStopAtLevel=1)");
+    Header h = BenchMain.header(host, off, "smoke", java.time.Instant.EPOCH, null);
+    assertEquals(0, h.vectorBitSize());
+    assertEquals(0, h.floatLanes());
+    PlatformProbe.Info on = new PlatformProbe.Info(true, 512, 16, "VECTOR", "Vendor", "17.0.15",
+        "OpenJDK 64-Bit Server VM", 64, 3, null);
+    assertEquals(512, BenchMain.header(host, on, "smoke", java.time.Instant.EPOCH, null)
+        .vectorBitSize());
+  }
+
   @Test
   void writesAndReadsBackTheSameValues(@TempDir Path dir) throws Exception {
     ResultFile original = sample();
