@@ -548,6 +548,159 @@ class EdgeCaseTest {
     }
   }
 
+  /**
+   * The sigmoid's alpha_t at small alpha (an adversarial tester's find): the vector kernel made
+   * alpha_t as (1 - alpha) + (2 alpha - 1) y in float, whose two roundings cancel at y = 1 to alpha
+   * plus up to 6e-8, a relative error of 4.3e-4 at alpha 1e-4 and 1.3e-2 at 1e-6 on every positive
+   * (the scalar kernel, in double, was exact). 64 rows, so that every vector path runs: C = 1 with
+   * every row positive, one-hot rows of 16 and 21 classes, and soft targets; the SUM loss against
+   * {@link RefLoss} (2e-6), each gradient element against its finite difference (relative 2e-5 of
+   * the element itself, however small), and {@code gradientHessian}'s gradient likewise.
+   */
+  @Test
+  void sigmoidSmallAlphaWeighsPositivesExactly() {
+    int n = 64;
+    for (float alpha : new float[] {1e-6f, 1e-4f, 0.01f, 0.3f, 0.9999f}) {
+      for (int c : new int[] {1, 16, 21}) {
+        for (boolean soft : new boolean[] {false, true}) {
+          float[] x = new float[n * c];
+          float[] y = new float[n * c];
+          int[] t = new int[n];
+          for (int r = 0; r < n; r++) {
+            t[r] = c == 1 ? 0 : (r * 5) % c;
+            for (int j = 0; j < c; j++) {
+              int i = r * c + j;
+              x[i] = -3f + 0.05f * ((i * 7) % 40);
+              y[i] = soft ? 0.125f * ((i * 3) % 9) : j == t[r] ? 1f : 0f;
+            }
+          }
+          RefLoss ref = new RefLoss(RefLoss.Form.SIGMOID, 2, null, alpha, null, 1e-7f);
+          double sum = 0;
+          double[] dx = new double[n * c];
+          for (int r = 0; r < n; r++) {
+            double[] xr = new double[c];
+            double[] yr = new double[c];
+            for (int j = 0; j < c; j++) {
+              xr[j] = x[r * c + j];
+              yr[j] = y[r * c + j];
+            }
+            sum += ref.rowLoss(xr, yr);
+            for (int j = 0; j < c; j++) {
+              dx[r * c + j] = ref.derivative(xr, yr, j);
+            }
+          }
+          for (Kernel k : GoldenTest.kernels()) {
+            FocalLoss loss = FocalLoss.sigmoid().gamma(2f).alpha(alpha).reduction(Reduction.SUM)
+                .kernel(k).build();
+            String what = k + " alpha " + alpha + " C=" + c + (soft ? " soft" : " one-hot");
+            float[] g = nanFilled(n * c);
+            assertRelative(sum, loss.forwardBackward(x, y, c, g), 2e-6, what + ": SUM loss");
+            checkElements(what + ": gradient", dx, g);
+            if (!soft) {
+              float[] gi = nanFilled(n * c);
+              assertRelative(sum, loss.forwardBackward(x, t, c, gi), 2e-6,
+                  what + ": SUM loss, class indices");
+              checkElements(what + ": gradient, class indices", dx, gi);
+            }
+            float[] gh = nanFilled(n * c);
+            loss.gradientHessian(x, y, c, gh, new float[n * c]);
+            checkElements(what + ": gradientHessian's gradient", dx, gh);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * MEAN over nothing is 0, loss and gradient (the Reduction javadoc; PyTorch gives NaN): an empty
+   * batch in every form, with MEAN and the sigmoid's POSITIVES, and batches whose every row is
+   * ignored (softmax and sigmoid, class indices), whose gradient must be written as 0.
+   */
+  @Test
+  void meanOverNothingIsZero() {
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss[] empties = {
+          FocalLoss.oneVsAll().reduction(Reduction.MEAN).kernel(k).build(),
+          FocalLoss.oneVsAll().fromLogits(true).reduction(Reduction.MEAN).kernel(k).build(),
+          FocalLoss.softmax().reduction(Reduction.MEAN).kernel(k).build(),
+          FocalLoss.sigmoid().reduction(Reduction.MEAN).kernel(k).build(),
+          FocalLoss.sigmoid().reduction(Reduction.POSITIVES).kernel(k).build()};
+      for (FocalLoss loss : empties) {
+        assertEquals(0f, loss.forward(new float[0], new float[0], 4), loss + " dense");
+        assertEquals(0f, loss.forwardBackward(new float[0], new int[0], 4, new float[0]),
+            loss + " class indices");
+      }
+      for (int c : new int[] {3, 16, 40}) {
+        int n = 37;
+        float[] x = new float[n * c];
+        for (int i = 0; i < x.length; i++) {
+          x[i] = 0.1f * (i % 13) - 0.6f;
+        }
+        int[] t = new int[n];
+        Arrays.fill(t, -100);
+        for (FocalLoss loss : new FocalLoss[] {
+            FocalLoss.softmax().reduction(Reduction.MEAN).kernel(k).build(),
+            FocalLoss.sigmoid().reduction(Reduction.MEAN).kernel(k).build()}) {
+          float[] g = nanFilled(n * c);
+          assertEquals(0f, loss.forwardBackward(x, t, c, g), loss + " C=" + c + " all ignored");
+          for (int i = 0; i < g.length; i++) {
+            assertEquals(0f, g[i], loss + " C=" + c + " all ignored: gradient at " + i);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The sigmoid with {@code ignoreIndex(C)}: rows whose index is C are ignored (0 loss, 0
+   * gradient, not counted by MEAN), not background rows (the builder's javadoc). Expected: the
+   * MEAN of {@link RefLoss}'s losses over the other rows (class index r % 5 < C, one-hot), over
+   * their elements.
+   */
+  @Test
+  void sigmoidIgnoreIndexOfCIgnoresRatherThanBackground() {
+    for (int c : new int[] {3, 16, 21}) {
+      int n = 50;
+      float[] x = new float[n * c];
+      int[] t = new int[n];
+      RefLoss ref = new RefLoss(RefLoss.Form.SIGMOID, 2, null, 0.25, null, 1e-7f);
+      double sum = 0;
+      int counted = 0;
+      for (int r = 0; r < n; r++) {
+        t[r] = r % 3 == 0 ? c : (r * 5) % c;
+        double[] xr = new double[c];
+        double[] yr = new double[c];
+        for (int j = 0; j < c; j++) {
+          x[r * c + j] = 0.07f * ((r * c + j) % 31) - 1f;
+          xr[j] = x[r * c + j];
+          yr[j] = j == t[r] ? 1 : 0;
+        }
+        if (t[r] != c) {
+          sum += ref.rowLoss(xr, yr);
+          counted += c;
+        }
+      }
+      for (Kernel k : GoldenTest.kernels()) {
+        FocalLoss loss = FocalLoss.sigmoid().ignoreIndex(c).reduction(Reduction.MEAN).kernel(k)
+            .build();
+        float[] g = nanFilled(n * c);
+        assertRelative(sum / counted, loss.forwardBackward(x, t, c, g), 2e-6,
+            k + " C=" + c + ": MEAN");
+        for (int r = 0; r < n; r += 3) {
+          for (int j = 0; j < c; j++) {
+            assertEquals(0f, g[r * c + j], k + " C=" + c + ": gradient of ignored row " + r);
+          }
+        }
+      }
+    }
+  }
+
+  private static void checkElements(String what, double[] expected, float[] actual) {
+    for (int i = 0; i < expected.length; i++) {
+      assertRelative(expected[i], actual[i], 2e-5, what + " at " + i);
+    }
+  }
+
   private static double[] uniform(int c, double a) {
     double[] v = new double[c];
     Arrays.fill(v, a);

@@ -3316,8 +3316,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int classes = c.classes;
     float[] s = c.s;
     float[] cw = p.classWeightsTiled;
-    // alpha_t = alphaNeg + alphaSlope y; without alpha, 0 y + 1 = 1 and w * 1 = w exactly
-    float alphaSlope = p.sigmoidAlphaSlope;
+    // alpha_t = alphaPos y + alphaNeg (1 - y) (LossParams.sigmoidAlphaNeg); without alpha exactly 1
+    FloatVector alphaPos = FloatVector.broadcast(S, p.sigmoidAlphaPos);
     float alphaNeg = p.sigmoidAlphaNeg;
     FloatVector ones = FloatVector.broadcast(S, 1f);
     int step = L % classes;
@@ -3340,7 +3340,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       yv.fma(omp, ones.sub(yv).mul(prob)).intoArray(s, Q + i);
       if (storeW) {
         FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
-        yv.fma(alphaSlope, alphaNeg).mul(w).intoArray(s, W + i);
+        yv.fma(alphaPos, yv.fma(-alphaNeg, alphaNeg)).mul(w).intoArray(s, W + i);
       }
       col += step;
       if (col >= classes) {
@@ -3372,7 +3372,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int step = L % classes;
     int col = c.col0;
     float[] cw = p.classWeightsTiled;
-    float alphaSlope = p.sigmoidAlphaSlope;
+    FloatVector alphaPos = FloatVector.broadcast(S, p.sigmoidAlphaPos);
     float alphaNeg = p.sigmoidAlphaNeg;
     for (int i = 0; i < n; i += L) {
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
@@ -3380,7 +3380,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       // w = class weight x alpha_t, as sigmoidTerms makes it for W: here instead of a store there
       // and a load here
       FloatVector cwv = cw == null ? ones : FloatVector.fromArray(S, cw, col);
-      FloatVector w = yv.fma(alphaSlope, alphaNeg).mul(cwv);
+      FloatVector w = yv.fma(alphaPos, yv.fma(-alphaNeg, alphaNeg)).mul(cwv);
       FloatVector ce = FloatVector.fromArray(S, s, LN + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q : q.mul(q).mul(q);
       if (grad != null) {
@@ -3693,8 +3693,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] s = c.s;
     float[] cw = p.classWeightsTiled;
     int kind = p.gammaKind;
-    // alpha_t = alphaNeg + alphaSlope y; without alpha, 0 y + 1 = 1 and w * 1 = w exactly
-    float alphaSlope = p.sigmoidAlphaSlope;
+    // alpha_t = alphaPos y + alphaNeg (1 - y) (LossParams.sigmoidAlphaNeg); without alpha exactly 1
+    FloatVector alphaPos = FloatVector.broadcast(S, p.sigmoidAlphaPos);
     float alphaNeg = p.sigmoidAlphaNeg;
     float g = p.gamma;
     FloatVector ones = FloatVector.broadcast(S, 1f);
@@ -3708,7 +3708,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
       FloatVector r = FloatVector.fromArray(S, s, H2 + i).div(q).blend(0f, q.compare(EQ, 0f));
       FloatVector cer = FloatVector.fromArray(S, s, H0 + i).mul(r);
-      FloatVector wqg = yv.fma(alphaSlope, alphaNeg).mul(w).mul(qg);
+      FloatVector wqg = yv.fma(alphaPos, yv.fma(-alphaNeg, alphaNeg)).mul(w).mul(qg);
       cer.mul(g).fma(yv.mul(-2f).add(1f), FloatVector.fromArray(S, s, H1 + i)).mul(wqg)
           .intoArray(grad, go + i);
       r.intoArray(s, PT + i);
