@@ -9,7 +9,6 @@ import dev.focalsimd.kernels.ScalarHessianKernel;
 import dev.focalsimd.kernels.ScalarKernel;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
-import java.nio.ReadOnlyBufferException;
 import java.util.Objects;
 
 /**
@@ -37,6 +36,13 @@ import java.util.Objects;
  * Null arguments throw {@link NullPointerException}; wrong lengths, class indices out of range,
  * NaN or infinite inputs and dense targets outside [0, 1] throw {@link IllegalArgumentException}
  * naming the argument, the index and the value.
+ *
+ * <p>Outputs must not share memory with the inputs or with each other: the kernels read the input
+ * and the targets after writing parts of the outputs (a vector that overlaps the one before, a
+ * row's exponentials kept in its gradient), so an in-place gradient would be wrong. An output
+ * array that is the input or the targets array, and array-backed buffers whose views overlap in
+ * one array, throw {@link IllegalArgumentException}; direct buffers cannot be compared and must
+ * not overlap.
  *
  * <p>Instances are immutable and thread-safe: one instance may serve any number of threads, each
  * with its own output arrays. Results do not depend on {@link Builder#parallelism(int)}: the
@@ -196,10 +202,12 @@ public final class FocalLoss {
    *     range-checked) or logits, row-major
    * @param targets N x C target values in [0, 1]
    * @param classes C, at least 1
-   * @param gradInput N x C, overwritten with d(reduced loss)/d(input)
+   * @param gradInput N x C, overwritten with d(reduced loss)/d(input); not the input or targets
+   *     array
    * @return the loss reduced by {@link #reduction()}
    * @throws NullPointerException if an array is null
-   * @throws IllegalArgumentException on wrong lengths or non-finite or out-of-range values
+   * @throws IllegalArgumentException on wrong lengths, non-finite or out-of-range values, or
+   *     gradInput the input or targets array
    */
   public float forwardBackward(float[] input, float[] targets, int classes, float[] gradInput) {
     Objects.requireNonNull(input, "input");
@@ -208,6 +216,7 @@ public final class FocalLoss {
     int n = rowsOf("input.length", input.length, classes);
     checkLength("targets", targets.length, input.length);
     checkLength("gradInput", gradInput.length, input.length);
+    checkDistinct("gradInput", gradInput, input, targets);
     return run(input, 0, targets, 0, null, 0, n, classes, gradInput, 0, null, 0);
   }
 
@@ -218,10 +227,11 @@ public final class FocalLoss {
    *     range-checked) or logits, row-major
    * @param targets N class indices
    * @param classes C, at least 1
-   * @param gradInput N x C, overwritten with d(reduced loss)/d(input)
+   * @param gradInput N x C, overwritten with d(reduced loss)/d(input); not the input array
    * @return the loss reduced by {@link #reduction()}
    * @throws NullPointerException if an array is null
-   * @throws IllegalArgumentException on wrong lengths, non-finite input or a bad class index
+   * @throws IllegalArgumentException on wrong lengths, non-finite input, a bad class index, or
+   *     gradInput the input array
    */
   public float forwardBackward(float[] input, int[] targets, int classes, float[] gradInput) {
     Objects.requireNonNull(input, "input");
@@ -230,6 +240,7 @@ public final class FocalLoss {
     int n = rowsOf("input.length", input.length, classes);
     checkLength("targets", targets.length, n);
     checkLength("gradInput", gradInput.length, input.length);
+    checkDistinct("gradInput", gradInput, input, null);
     return run(input, 0, null, 0, targets, 0, n, classes, gradInput, 0, null, 0);
   }
 
@@ -240,9 +251,11 @@ public final class FocalLoss {
    *     range-checked) or logits, row-major
    * @param targets N x C target values in [0, 1]
    * @param classes C, at least 1
-   * @param lossPerSample N entries, overwritten with the row losses
+   * @param lossPerSample N entries, overwritten with the row losses; not the input or targets
+   *     array
    * @throws NullPointerException if an array is null
-   * @throws IllegalArgumentException on wrong lengths or non-finite or out-of-range values
+   * @throws IllegalArgumentException on wrong lengths, non-finite or out-of-range values, or
+   *     lossPerSample the input or targets array
    */
   public void perSample(float[] input, float[] targets, int classes, float[] lossPerSample) {
     Objects.requireNonNull(input, "input");
@@ -251,6 +264,7 @@ public final class FocalLoss {
     int n = rowsOf("input.length", input.length, classes);
     checkLength("targets", targets.length, input.length);
     checkLength("lossPerSample", lossPerSample.length, n);
+    checkDistinct("lossPerSample", lossPerSample, input, targets);
     run(input, 0, targets, 0, null, 0, n, classes, null, 0, lossPerSample, 0);
   }
 
@@ -261,9 +275,10 @@ public final class FocalLoss {
    *     range-checked) or logits, row-major
    * @param targets N class indices
    * @param classes C, at least 1
-   * @param lossPerSample N entries, overwritten with the row losses
+   * @param lossPerSample N entries, overwritten with the row losses; not the input array
    * @throws NullPointerException if an array is null
-   * @throws IllegalArgumentException on wrong lengths, non-finite input or a bad class index
+   * @throws IllegalArgumentException on wrong lengths, non-finite input, a bad class index, or
+   *     lossPerSample the input array
    */
   public void perSample(float[] input, int[] targets, int classes, float[] lossPerSample) {
     Objects.requireNonNull(input, "input");
@@ -272,6 +287,7 @@ public final class FocalLoss {
     int n = rowsOf("input.length", input.length, classes);
     checkLength("targets", targets.length, n);
     checkLength("lossPerSample", lossPerSample.length, n);
+    checkDistinct("lossPerSample", lossPerSample, input, null);
     run(input, 0, null, 0, targets, 0, n, classes, null, 0, lossPerSample, 0);
   }
 
@@ -293,7 +309,7 @@ public final class FocalLoss {
    *     SigmoidBuilder#hessianFloor(float)}
    * @throws NullPointerException if an array is null
    * @throws IllegalArgumentException on wrong lengths, non-finite logits, targets outside [0, 1],
-   *     or output arrays that alias each other or the logits
+   *     or output arrays that alias each other, the logits or the targets
    * @throws UnsupportedOperationException for the one-vs-all form, and for the softmax form with
    *     dense targets (use class indices)
    */
@@ -311,6 +327,8 @@ public final class FocalLoss {
     int n = rowsOf("logits.length", logits.length, classes);
     checkLength("targets", targets.length, logits.length);
     checkHessianOutputs(logits, gradient, hessian);
+    checkDistinct("gradient", gradient, null, targets);
+    checkDistinct("hessian", hessian, null, targets);
     checkClassParams(classes);
     if (hessianTwoPhases(logits, targets, null, n, classes, gradient, hessian)) {
       return;
@@ -437,6 +455,18 @@ public final class FocalLoss {
     }
   }
 
+  /**
+   * An output array must be neither the input nor the (dense) targets array: the kernels read them
+   * after writing parts of the output.
+   */
+  private static void checkDistinct(String name, float[] out, float[] input, float[] targets) {
+    if (out == input || out == targets) {
+      throw new IllegalArgumentException(name + " is the " + (out == input ? "input" : "targets")
+          + " array; pass an array of its own (the kernels read the input and targets after "
+          + "writing to " + name + ")");
+    }
+  }
+
   /** The Hessian kernel of this instance's kernel, or the scalar one where it has none. */
   private HessianKernel hessianKernel() {
     return kernel instanceof HessianKernel ? (HessianKernel) kernel
@@ -478,8 +508,11 @@ public final class FocalLoss {
 
   /**
    * {@link #forward(float[], float[], int)} over buffers. Each buffer's view is position..limit;
-   * no position or limit is moved. Heap buffers run at array speed; direct buffers are staged
-   * through per-thread scratch arrays, block by block.
+   * no position or limit is moved. Heap buffers run at array speed; direct and read-only buffers
+   * are staged through per-thread scratch arrays, block by block. The buffer methods throw what
+   * the array methods throw, and {@link IllegalArgumentException} for a read-only output buffer
+   * and for an output whose view overlaps an input's in one backing array (direct and read-only
+   * buffers cannot be compared, and must not overlap an output).
    */
   public float forward(FloatBuffer input, FloatBuffer targets, int classes) {
     return runBuffers(input, targets, null, classes, null, null);
@@ -534,15 +567,15 @@ public final class FocalLoss {
     }
     if (grad != null) {
       checkLength("gradInput", grad.remaining(), len);
-      if (grad.isReadOnly()) {
-        throw new ReadOnlyBufferException();
-      }
+      checkWritable("gradInput", grad);
+      checkApart("gradInput", grad, "input", input);
+      checkApart("gradInput", grad, "targets", y);
     }
     if (ps != null) {
       checkLength("lossPerSample", ps.remaining(), n);
-      if (ps.isReadOnly()) {
-        throw new ReadOnlyBufferException();
-      }
+      checkWritable("lossPerSample", ps);
+      checkApart("lossPerSample", ps, "input", input);
+      checkApart("lossPerSample", ps, "targets", y);
     }
     boolean heap = input.hasArray() && (y == null || y.hasArray()) && (t == null || t.hasArray())
         && (grad == null || grad.hasArray()) && (ps == null || ps.hasArray());
@@ -555,6 +588,29 @@ public final class FocalLoss {
           ps == null ? null : ps.array(), ps == null ? 0 : ps.arrayOffset() + ps.position());
     }
     return Staged.run(this, input, y, t, n, classes, grad, ps);
+  }
+
+  private static void checkWritable(String name, FloatBuffer out) {
+    if (out.isReadOnly()) {
+      throw new IllegalArgumentException(name + " is a read-only buffer");
+    }
+  }
+
+  /**
+   * An output buffer's view must not overlap an input's where both are backed by one array (see
+   * the class comment; direct buffers cannot be compared).
+   */
+  private static void checkApart(String outName, FloatBuffer out, String inName, FloatBuffer in) {
+    if (in == null || !out.hasArray() || !in.hasArray() || out.array() != in.array()) {
+      return;
+    }
+    int o = out.arrayOffset() + out.position();
+    int i = in.arrayOffset() + in.position();
+    if (o < i + in.remaining() && i < o + out.remaining()) {
+      throw new IllegalArgumentException(outName + " overlaps " + inName + " (elements " + o
+          + " to " + (o + out.remaining() - 1) + " and " + i + " to " + (i + in.remaining() - 1)
+          + " of one array); pass a buffer of its own");
+    }
   }
 
   // ------------------------------------------------------------------ the engine
@@ -761,7 +817,17 @@ public final class FocalLoss {
     return -1;
   }
 
+  /**
+   * The most classes of one-vs-all from logits: the kernels hold a row's probabilities and their
+   * complements, 2 C values, in one array.
+   */
+  static final int MAX_LOGITS_ROW_CLASSES = (Integer.MAX_VALUE - 8) / 2;
+
   private void checkClassParams(int classes) {
+    if (params.form == Form.ONE_VS_ALL && params.fromLogits && classes > MAX_LOGITS_ROW_CLASSES) {
+      throw new IllegalArgumentException("classes = " + classes + ", one-vs-all from logits takes "
+          + "at most " + MAX_LOGITS_ROW_CLASSES + " (a row's p and 1 - p are one array)");
+    }
     if (params.alpha != null && params.alpha.length != classes) {
       throw new IllegalArgumentException("alpha has " + params.alpha.length
           + " values but classes = " + classes);
@@ -960,45 +1026,73 @@ public final class FocalLoss {
    * per-thread scratch arrays, so the kernels only ever see arrays and results equal the array
    * path's bit for bit.
    */
-  private static final class Staged {
+  static final class Staged {
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() ->
         new float[4][0]);
     private static final ThreadLocal<int[]> SCRATCH_INT = ThreadLocal.withInitial(() -> new int[0]);
+    /**
+     * The largest scratch array a thread keeps between calls (elements): a block's, or the class
+     * indices of 2^20 rows. Larger ones (rows of more classes, more class indices) are allocated
+     * for the call and dropped, not held for the thread's lifetime.
+     */
+    static final int KEPT_SCRATCH = Math.max(BLOCK_ELEMENTS, 1 << 20);
 
     private static float[] scratch(int slot, int size) {
       float[][] s = SCRATCH.get();
-      if (s[slot].length < size) {
-        s[slot] = new float[size];
+      if (s[slot].length >= size) {
+        return s[slot];
       }
-      return s[slot];
+      float[] a = new float[size];
+      if (size <= KEPT_SCRATCH) {
+        s[slot] = a;
+      }
+      return a;
+    }
+
+    /** The elements of the largest scratch array the calling thread keeps (for the tests). */
+    static int keptScratch() {
+      int most = SCRATCH_INT.get().length;
+      for (float[] a : SCRATCH.get()) {
+        most = Math.max(most, a.length);
+      }
+      return most;
     }
 
     private static int[] scratchInt(int size) {
       int[] s = SCRATCH_INT.get();
-      if (s.length < size) {
-        s = new int[size];
-        SCRATCH_INT.set(s);
+      if (s.length >= size) {
+        return s;
       }
-      return s;
+      int[] a = new int[size];
+      if (size <= KEPT_SCRATCH) {
+        SCRATCH_INT.set(a);
+      }
+      return a;
     }
 
     static float run(FocalLoss loss, FloatBuffer input, FloatBuffer yb, IntBuffer tb, int n,
         int classes, FloatBuffer grad, FloatBuffer ps) {
       loss.checkClassParams(classes);
       int blockRows = blockRows(classes);
-      int cap = blockRows * classes;
+      int cap = Math.min(blockRows, n) * classes; // 0 for an empty batch, whatever C
       float[] x = scratch(0, cap);
       float[] y = yb == null ? null : scratch(1, cap);
       int[] t = tb == null ? null : scratchInt(n);
       int x0 = input.position();
-      // Pass 1: validate every value, then compute the reduction's denominator.
+      // Pass 1: validate every value (the input first, then the targets, so that the exception
+      // names what the array path's does), then compute the reduction's denominator.
       for (int r0 = 0; r0 < n && loss.validateValues; r0 += blockRows) {
         int len = Math.min(blockRows, n - r0) * classes;
         input.get(x0 + r0 * classes, x, 0, len);
-        if (y != null) {
-          yb.get(yb.position() + r0 * classes, y, 0, len);
+        loss.checkValues(x, 0, null, 0, len, (long) r0 * classes);
+      }
+      for (int r0 = 0; r0 < n && loss.validateValues && y != null; r0 += blockRows) {
+        int len = Math.min(blockRows, n - r0) * classes;
+        yb.get(yb.position() + r0 * classes, y, 0, len);
+        int bad = loss.kernel.firstOutsideUnit(y, 0, len);
+        if (bad >= 0) {
+          throwIfBad(null, 0, y, 0, -1, bad, (long) r0 * classes);
         }
-        loss.checkValues(x, 0, y, 0, len, (long) r0 * classes);
       }
       double denominator;
       if (t != null) {
