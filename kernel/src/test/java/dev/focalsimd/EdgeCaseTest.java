@@ -695,6 +695,69 @@ class EdgeCaseTest {
     }
   }
 
+  /**
+   * Rows of 10^6 classes and more (an adversarial tester's find): the vector kernel summed a row's
+   * exponentials, and one-vs-all's p_c dl/dp_c, in float lanes of C/L terms each, whose error grew
+   * with C (softmax loss 2.6e-5 and one-vs-all-from-logits gradient 1.0e-3 of the golden measure
+   * at 1,000,003 classes and 128 bits); now in blocks of {@code ROW_SUM_BLOCK} added in double.
+   * Logits N(0, 3^2)-like from a fixed sequence, two rows; softmax with class indices and with
+   * dense targets, one-vs-all from logits: the SUM loss against {@link RefLoss} (2e-6), the
+   * gradient against the scalar kernel's (double) by the golden measure (2e-5).
+   */
+  @Test
+  void rowsOfAMillionClassesKeepTheGoldenAccuracy() {
+    int c = 1_000_003;
+    int n = 2;
+    float[] z = new float[n * c];
+    float[] y = new float[n * c];
+    int[] t = {17, c - 5};
+    java.util.Random random = new java.util.Random(7);
+    for (int i = 0; i < z.length; i++) {
+      z[i] = (float) (3 * random.nextGaussian());
+    }
+    for (int r = 0; r < n; r++) {
+      y[r * c + t[r]] = 1f;
+    }
+    for (RefLoss.Form form : new RefLoss.Form[] {RefLoss.Form.SOFTMAX,
+        RefLoss.Form.ONE_VS_ALL_LOGITS}) {
+      RefLoss ref = new RefLoss(form, 2, null, -1, null, 1e-7f);
+      double sum = 0;
+      for (int r = 0; r < n; r++) {
+        double[] xr = new double[c];
+        double[] yr = new double[c];
+        for (int j = 0; j < c; j++) {
+          xr[j] = z[r * c + j];
+          yr[j] = y[r * c + j];
+        }
+        sum += ref.rowLoss(xr, yr);
+      }
+      for (boolean indices : new boolean[] {false, true}) {
+        float[][] grads = new float[2][];
+        int k = 0;
+        for (Kernel kernel : new Kernel[] {Kernel.SCALAR, Kernel.AUTO}) {
+          FocalLoss loss = (form == RefLoss.Form.SOFTMAX ? FocalLoss.softmax()
+              : FocalLoss.oneVsAll().fromLogits(true)).gamma(2f).reduction(Reduction.SUM)
+              .kernel(kernel).build();
+          String what = form + (indices ? " class indices " : " dense ") + loss;
+          float[] g = nanFilled(n * c);
+          float value = indices ? loss.forwardBackward(z, t, c, g)
+              : loss.forwardBackward(z, y, c, g);
+          assertRelative(sum, value, 2e-6, what + ": SUM loss");
+          grads[k++] = g;
+        }
+        double largest = 1e-4;
+        double diff = 0;
+        for (int i = 0; i < z.length; i++) {
+          largest = Math.max(largest, Math.abs(grads[0][i]));
+          diff = Math.max(diff, Math.abs((double) grads[1][i] - grads[0][i]));
+        }
+        double measure = diff / largest;
+        assertTrue(measure <= 2e-5, form + (indices ? " class indices" : " dense")
+            + ": gradient measure " + measure + " against the scalar kernel");
+      }
+    }
+  }
+
   private static void checkElements(String what, double[] expected, float[] actual) {
     for (int i = 0; i < expected.length; i++) {
       assertRelative(expected[i], actual[i], 2e-5, what + " at " + i);

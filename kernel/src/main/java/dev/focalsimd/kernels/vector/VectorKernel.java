@@ -858,18 +858,29 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       pass("softmaxIntoMax"), pass("softmaxIntoExp")};
   private static final Pass ROW_SUM = pass("rowSum");
 
+  /**
+   * Elements of a row summed in float lanes before the lanes go into a double: the row sums over
+   * more classes add up blocks of this many (a float lane sum's error grows with its length: over
+   * a row of 10^6 classes, 2.6e-5 of the softmax loss at 128 bits, an adversarial tester's find).
+   * Rows of at most this many classes are one block, summed as before, bit for bit.
+   */
+  static final int ROW_SUM_BLOCK = 4096;
+
   /** Pass: the sum of c.prob[0, classes) into c.sum. */
   private static void rowSum(Chunk ch) {
     float[] prob = ch.prob;
     int classes = ch.classes;
     int bound = S.loopBound(classes);
-    FloatVector acc = FloatVector.zero(S);
+    double sum = 0;
     int c = 0;
-    for (; c < bound; c += L) {
-      acc = FloatVector.fromArray(S, prob, c).add(acc);
+    while (c < bound) {
+      FloatVector acc = FloatVector.zero(S);
+      for (int end = Math.min(bound, c + ROW_SUM_BLOCK); c < end; c += L) {
+        acc = FloatVector.fromArray(S, prob, c).add(acc);
+      }
+      ONE.mul(acc).intoArray(ch.s, RED);
+      sum += sumLanes(ch.s, RED);
     }
-    ONE.mul(acc).intoArray(ch.s, RED);
-    double sum = sumLanes(ch.s, RED);
     for (; c < classes; c++) {
       sum += prob[c];
     }
@@ -1820,25 +1831,29 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] lanes = ch.s;
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     int bound = S.loopBound(classes);
-    FloatVector acc = FloatVector.zero(S);
-    FloatVector absAcc = FloatVector.zero(S);
     FloatVector maxPg = FloatVector.zero(S);
     FloatVector maxP = FloatVector.zero(S);
+    double others = 0;
+    double absOthers = 0;
     int c = 0;
-    for (; c < bound; c += L) {
-      VectorMask<Float> isTop = iota.add((float) c).compare(EQ, (float) top);
-      FloatVector pv = FloatVector.fromArray(S, prob, c);
-      FloatVector pg = pv.mul(FloatVector.fromArray(S, grad, gRow + c)).blend(0f, isTop);
-      acc = pg.add(acc);
-      FloatVector apg = pg.abs();
-      absAcc = apg.add(absAcc);
-      maxPg = apg.max(maxPg);
-      maxP = pv.blend(0f, isTop).max(maxP);
+    while (c < bound) { // in blocks, as rowSum
+      FloatVector acc = FloatVector.zero(S);
+      FloatVector absAcc = FloatVector.zero(S);
+      for (int end = Math.min(bound, c + ROW_SUM_BLOCK); c < end; c += L) {
+        VectorMask<Float> isTop = iota.add((float) c).compare(EQ, (float) top);
+        FloatVector pv = FloatVector.fromArray(S, prob, c);
+        FloatVector pg = pv.mul(FloatVector.fromArray(S, grad, gRow + c)).blend(0f, isTop);
+        acc = pg.add(acc);
+        FloatVector apg = pg.abs();
+        absAcc = apg.add(absAcc);
+        maxPg = apg.max(maxPg);
+        maxP = pv.blend(0f, isTop).max(maxP);
+      }
+      ONE.mul(acc).intoArray(lanes, RED);
+      others += sumLanes(lanes, RED);
+      ONE.mul(absAcc).intoArray(lanes, RED);
+      absOthers += sumLanes(lanes, RED);
     }
-    ONE.mul(acc).intoArray(lanes, RED);
-    double others = sumLanes(lanes, RED);
-    ONE.mul(absAcc).intoArray(lanes, RED);
-    double absOthers = sumLanes(lanes, RED);
     double mPg = ONE.mul(maxPg).reduceLanes(MAX);
     double mP = ONE.mul(maxP).reduceLanes(MAX);
     for (; c < classes; c++) {
@@ -2442,28 +2457,43 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       int gRow = c.go + r * classes;
       float m = s[SMALL_M + r];
       FloatVector acc = FloatVector.zero(S);
+      double wide = 0; // rows of more than ROW_SUM_BLOCK classes: the sums of the blocks before
       int targetCol = target - target % L; // the vector holding the target (or the last one)
       // one loop, one exp call: a second call in this compilation would not be inlined (boxing)
-      for (int col = 0; col < classes; col += L) {
-        int at = Math.min(col, classes - L); // the last vector ends at the row's end
-        FloatVector e = VectorMath.expNegAbs(FloatVector.fromArray(S, z, row + at).sub(m));
-        if (grad != null) {
-          e.intoArray(grad, gRow + at);
-        }
-        if (col == targetCol || at != col) {
-          if (col == targetCol) { // e_t as the others' exponentials are, with or without grad
-            e.intoArray(s, RED);
+      for (int col = 0; col < classes; ) {
+        for (int end = Math.min(classes, col + ROW_SUM_BLOCK); col < end; col += L) {
+          int at = Math.min(col, classes - L); // the last vector ends at the row's end
+          FloatVector e = VectorMath.expNegAbs(FloatVector.fromArray(S, z, row + at).sub(m));
+          if (grad != null) {
+            e.intoArray(grad, gRow + at);
           }
-          // the target, and the last vector's lanes counted already (col - at of them)
-          acc = e.blend(0f, iota.compare(EQ, (float) (target - at))
-              .or(iota.compare(LT, (float) (col - at)))).add(acc);
-        } else {
-          acc = e.add(acc);
+          if (col == targetCol || at != col) {
+            if (col == targetCol) { // e_t as the others' exponentials are, with or without grad
+              e.intoArray(s, RED);
+            }
+            // the target, and the last vector's lanes counted already (col - at of them)
+            acc = e.blend(0f, iota.compare(EQ, (float) (target - at))
+                .or(iota.compare(LT, (float) (col - at)))).add(acc);
+          } else {
+            acc = e.add(acc);
+          }
+        }
+        if (col < classes) { // a block of a wide row done (see ROW_SUM_BLOCK)
+          wide += ONE.mul(acc).reduceLanes(ADD);
+          acc = FloatVector.zero(S);
         }
       }
       // forward() (no grad) took Math.exp here, an ulp away from forwardBackward's e_t at times
       s[ET + r] = s[RED + target - Math.min(targetCol, classes - L)];
-      if (GATHER) { // folded twice: L/4 gathers in softmaxGroupOthers instead of L
+      if (classes > ROW_SUM_BLOCK) { // the blocks' sums in double, as one value
+        float others = (float) (wide + ONE.mul(acc).reduceLanes(ADD));
+        if (GATHER) { // lanes 0 to L/4 - 1 are what softmaxGroupOthers gathers and sums
+          FloatVector.zero(S).intoArray(km, r * L);
+          km[r * L] = others;
+        } else {
+          s[OTHERS + r] = others;
+        }
+      } else if (GATHER) { // folded twice: L/4 gathers in softmaxGroupOthers instead of L
         FloatVector half = ONE.mul(acc);
         half = half.add(half.rearrange(FOLD_HALF));
         half.add(half.rearrange(FOLD_QUARTER)).intoArray(km, r * L);
