@@ -509,7 +509,8 @@ public final class FocalLoss {
   /**
    * {@link #forward(float[], float[], int)} over buffers. Each buffer's view is position..limit;
    * no position or limit is moved. Heap buffers run at array speed; direct and read-only buffers
-   * are staged through per-thread scratch arrays, block by block. The buffer methods throw what
+   * are staged through per-thread scratch arrays, block by block (the blocks in parallel parts as
+   * arrays' are, where {@link Builder#parallelism(int)} allows). The buffer methods throw what
    * the array methods throw, and {@link IllegalArgumentException} for a read-only output buffer
    * and for an output whose view overlaps an input's in one backing array (direct and read-only
    * buffers cannot be compared, and must not overlap an output).
@@ -1024,7 +1025,9 @@ public final class FocalLoss {
   /**
    * Direct (off-heap) and read-only buffers: validated, then computed block by block through
    * per-thread scratch arrays, so the kernels only ever see arrays and results equal the array
-   * path's bit for bit.
+   * path's bit for bit; above {@link #PARALLEL_THRESHOLD} elements, with parallelism above 1, in
+   * parallel parts of whole blocks (each part on duplicates of the buffers: absolute gets and
+   * puts only), as the array path.
    */
   static final class Staged {
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() ->
@@ -1074,24 +1077,38 @@ public final class FocalLoss {
         int classes, FloatBuffer grad, FloatBuffer ps) {
       loss.checkClassParams(classes);
       int blockRows = blockRows(classes);
-      int cap = Math.min(blockRows, n) * classes; // 0 for an empty batch, whatever C
-      float[] x = scratch(0, cap);
-      float[] y = yb == null ? null : scratch(1, cap);
+      int blocks = (n + blockRows - 1) / blockRows;
+      // as the array path: parallel parts of whole blocks, each staged by the thread that runs it
+      boolean parallel = loss.parallelism > 1 && blocks > 1
+          && (long) n * classes >= PARALLEL_THRESHOLD;
       int[] t = tb == null ? null : scratchInt(n);
-      int x0 = input.position();
       // Pass 1: validate every value (the input first, then the targets, so that the exception
       // names what the array path's does), then compute the reduction's denominator.
-      for (int r0 = 0; r0 < n && loss.validateValues; r0 += blockRows) {
-        int len = Math.min(blockRows, n - r0) * classes;
-        input.get(x0 + r0 * classes, x, 0, len);
-        loss.checkValues(x, 0, null, 0, len, (long) r0 * classes);
-      }
-      for (int r0 = 0; r0 < n && loss.validateValues && y != null; r0 += blockRows) {
-        int len = Math.min(blockRows, n - r0) * classes;
-        yb.get(yb.position() + r0 * classes, y, 0, len);
-        int bad = loss.kernel.firstOutsideUnit(y, 0, len);
-        if (bad >= 0) {
-          throwIfBad(null, 0, y, 0, -1, bad, (long) r0 * classes);
+      if (loss.validateValues) {
+        int first = 0;
+        if (parallel) { // each block's verdict; the first bad block is checked again below
+          boolean[] bad = new boolean[2 * blocks];
+          Parallel.forEach(loss.threadCap(), blocks, b -> scanBlock(loss, input.duplicate(),
+              yb == null ? null : yb.duplicate(), b, blockRows, n, classes, bad));
+          while (first < blocks && !bad[2 * first]) {
+            first++;
+          }
+          if (first == blocks) {
+            first = 0;
+            while (first < blocks && !bad[2 * first + 1]) {
+              first++;
+            }
+            if (first == blocks) {
+              first = -1;
+            }
+          }
+        }
+        // serially from the first block that failed (all of them where not parallel): throws
+        for (int b = Math.max(0, first); b < blocks && first >= 0; b++) {
+          checkBlock(loss, input, null, b, blockRows, n, classes);
+        }
+        for (int b = Math.max(0, first); b < blocks && first >= 0 && yb != null; b++) {
+          checkBlock(loss, null, yb, b, blockRows, n, classes);
         }
       }
       double denominator;
@@ -1099,6 +1116,7 @@ public final class FocalLoss {
         tb.get(tb.position(), t, 0, n);
         denominator = loss.denominatorIndices(t, 0, n, classes);
       } else if (loss.reduction == Reduction.POSITIVES) {
+        float[] y = scratch(1, Math.min(blockRows, n) * classes);
         long positives = 0;
         for (int r0 = 0; r0 < n; r0 += blockRows) {
           int rows = Math.min(blockRows, n - r0);
@@ -1107,32 +1125,90 @@ public final class FocalLoss {
         }
         denominator = Math.max(1, positives);
       } else {
-        denominator = loss.denominatorDense(y, 0, n, classes);
+        denominator = loss.denominatorDense(null, 0, n, classes);
       }
       float gradScale = denominator == 0 ? 0f : (float) (1.0 / denominator);
       // Pass 2: compute, block by block, summing block results in order as the array path does.
-      float[] g = grad == null ? null : scratch(2, cap);
-      float[] p = ps == null ? null : scratch(3, blockRows);
       LossParams params = loss.paramsFor(n, classes); // as the array path: the same bits
       double total = 0;
-      for (int r0 = 0; r0 < n; r0 += blockRows) {
-        int rows = Math.min(blockRows, n - r0);
-        int len = rows * classes;
-        input.get(x0 + r0 * classes, x, 0, len);
-        if (y != null) {
-          yb.get(yb.position() + r0 * classes, y, 0, len);
+      if (parallel) {
+        double[] sums = new double[blocks];
+        Parallel.forEach(loss.parallelism, blocks, b -> sums[b] = block(loss, params,
+            input.duplicate(), yb == null ? null : yb.duplicate(), t, b, blockRows, n, classes,
+            grad == null ? null : grad.duplicate(), ps == null ? null : ps.duplicate(),
+            gradScale));
+        for (double sum : sums) { // block order, whatever the parallelism
+          total += sum;
         }
-        total += loss.call(params, x, 0, y, 0, t, r0, rows, classes, g, 0, gradScale, p, 0);
-        if (g != null) {
-          grad.put(grad.position() + r0 * classes, g, 0, len);
-        }
-        if (p != null) {
-          ps.put(ps.position() + r0, p, 0, rows);
+      } else {
+        for (int b = 0; b < blocks; b++) {
+          total += block(loss, params, input, yb, t, b, blockRows, n, classes, grad, ps,
+              gradScale);
         }
       }
       return denominator == 0 ? 0f : (float) (total / denominator);
     }
 
+    /**
+     * Block b staged into the calling thread's scratch and computed; its outputs put back; its
+     * loss sum. Absolute gets and puts only: no buffer's position moves.
+     */
+    private static double block(FocalLoss loss, LossParams params, FloatBuffer input,
+        FloatBuffer yb, int[] t, int b, int blockRows, int n, int classes, FloatBuffer grad,
+        FloatBuffer ps, float gradScale) {
+      int r0 = b * blockRows;
+      int rows = Math.min(blockRows, n - r0);
+      int len = rows * classes;
+      float[] x = scratch(0, len);
+      float[] y = yb == null ? null : scratch(1, len);
+      float[] g = grad == null ? null : scratch(2, len);
+      float[] p = ps == null ? null : scratch(3, rows);
+      input.get(input.position() + r0 * classes, x, 0, len);
+      if (y != null) {
+        yb.get(yb.position() + r0 * classes, y, 0, len);
+      }
+      double sum = loss.call(params, x, 0, y, 0, t, r0, rows, classes, g, 0, gradScale, p, 0);
+      if (g != null) {
+        grad.put(grad.position() + r0 * classes, g, 0, len);
+      }
+      if (p != null) {
+        ps.put(ps.position() + r0, p, 0, rows);
+      }
+      return sum;
+    }
+
+    /** Whether block b's input is finite and its dense targets in [0, 1], into bad[2b, 2b + 1]. */
+    private static void scanBlock(FocalLoss loss, FloatBuffer input, FloatBuffer yb, int b,
+        int blockRows, int n, int classes, boolean[] bad) {
+      int r0 = b * blockRows;
+      int len = Math.min(blockRows, n - r0) * classes;
+      float[] x = scratch(0, len);
+      input.get(input.position() + r0 * classes, x, 0, len);
+      bad[2 * b] = loss.kernel.firstNonFinite(x, 0, len) >= 0;
+      if (yb != null) {
+        yb.get(yb.position() + r0 * classes, x, 0, len);
+        bad[2 * b + 1] = loss.kernel.firstOutsideUnit(x, 0, len) >= 0;
+      }
+    }
+
+    /** Block b's input (or, where input is null, its dense targets) checked: throws if bad. */
+    private static void checkBlock(FocalLoss loss, FloatBuffer input, FloatBuffer yb, int b,
+        int blockRows, int n, int classes) {
+      int r0 = b * blockRows;
+      int len = Math.min(blockRows, n - r0) * classes;
+      float[] x = scratch(0, len);
+      long first = (long) r0 * classes;
+      if (input != null) {
+        input.get(input.position() + r0 * classes, x, 0, len);
+        loss.checkValues(x, 0, null, 0, len, first);
+      } else {
+        yb.get(yb.position() + r0 * classes, x, 0, len);
+        int bad = loss.kernel.firstOutsideUnit(x, 0, len);
+        if (bad >= 0) {
+          throwIfBad(null, 0, x, 0, -1, bad, first);
+        }
+      }
+    }
   }
 
   // ------------------------------------------------------------------ builders

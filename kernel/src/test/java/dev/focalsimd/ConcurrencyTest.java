@@ -116,15 +116,26 @@ class ConcurrencyTest {
     for (Kernel k : GoldenTest.kernels()) {
       for (RefLoss.Form form : RefLoss.Form.values()) {
         for (boolean indices : new boolean[] {false, true}) {
-          // Arrays, and for one form a sliced heap buffer (offsets into the backing array).
+          // Arrays, direct big-endian buffers (staged block by block, in parallel parts since
+          // an adversarial tester found them on the calling thread alone), and for one form a
+          // sliced heap buffer (offsets into the backing array); each container's bits the
+          // arrays' too.
           Scenario.Container[] containers = form == RefLoss.Form.SIGMOID
-              ? new Scenario.Container[] {Scenario.Container.ARRAY, Scenario.Container.HEAP_SLICE}
-              : new Scenario.Container[] {Scenario.Container.ARRAY};
+              ? new Scenario.Container[] {Scenario.Container.ARRAY, Scenario.Container.HEAP_SLICE,
+                  Scenario.Container.DIRECT_BIG_ENDIAN}
+              : new Scenario.Container[] {Scenario.Container.ARRAY,
+                  Scenario.Container.DIRECT_BIG_ENDIAN};
+          Scenario.Result arrays = null;
           for (Scenario.Container container : containers) {
             Scenario s = new Scenario(form, indices, n, c, 0.5f, 1, 4242, container);
             FocalLoss serial = s.build(k, s.reduction, 1);
             s.run(serial); // warm-up (see runShared)
             Scenario.Result one = s.run(serial);
+            if (arrays == null) {
+              arrays = one;
+            } else {
+              assertSameBits(arrays, one, k + " " + container + " vs arrays, " + s);
+            }
             for (int p : new int[] {2, 8}) {
               Scenario.Result r = s.run(s.build(k, s.reduction, p));
               assertSameBits(one, r, k + " parallelism " + p + " vs 1, " + s

@@ -561,6 +561,18 @@ class ValidationTest {
       for (float v : g) {
         assertEquals(7f, v, 0f);
       }
+      // the same through direct buffers, whose blocks are staged and scanned in parallel parts
+      FloatBuffer gb = floats(g, true);
+      assertIae(() -> loss.forwardBackward(floats(badX, true), floats(badY, true), classes, gb),
+          "input[" + (len / 2 + 1) + "] = Infinity");
+      assertIae(() -> loss.forwardBackward(floats(x, true), floats(badY, true), classes, gb),
+          "targets[17] = -1.0");
+      assertIae(() -> loss.forwardBackward(floats(x, true), floats(lateY, true), classes, gb),
+          "targets[" + (len - 40) + "] = NaN");
+      for (int i = 0; i < len; i++) {
+        assertEquals(7f, gb.get(gb.position() + i), 0f);
+      }
+      assertView(gb, len, "gradInput");
       assertTrue(Float.isFinite(loss.forwardBackward(x, y, classes, g)));
     }
   }
