@@ -41,8 +41,9 @@ import java.util.Objects;
  * and the targets after writing parts of the outputs (a vector that overlaps the one before, a
  * row's exponentials kept in its gradient), so an in-place gradient would be wrong. An output
  * array that is the input or the targets array, and array-backed buffers whose views overlap in
- * one array, throw {@link IllegalArgumentException}; direct buffers cannot be compared and must
- * not overlap.
+ * one array, throw {@link IllegalArgumentException}; buffers without an accessible array (direct
+ * and read-only buffers, float views of a {@code ByteBuffer}) cannot be compared and must not
+ * overlap an output.
  *
  * <p>Instances are immutable and thread-safe: one instance may serve any number of threads, each
  * with its own output arrays. Results do not depend on {@link Builder#parallelism(int)}: the
@@ -299,7 +300,8 @@ public final class FocalLoss {
    * binary:logistic} shape when C = 1). Element i gets {@code gradient[i] = dl_i/dx_i} and {@code
    * hessian[i] = max(d2l_i/dx_i^2, hessianFloor)}, l_i being the element's loss {@code alpha_t ce
    * (1 - p_t)^gamma} times its class weight; no reduction is applied. With gamma 0 and alpha off
-   * these are exactly p - y and p (1 - p). Closed forms and their numerics: docs/hessian.md.
+   * these are p - y and p (1 - p): bit for bit on the scalar kernel, to float rounding on the
+   * vector kernel. Closed forms and their numerics: docs/hessian.md.
    *
    * @param logits N x C logits, row-major
    * @param targets N x C target values in [0, 1]
@@ -512,8 +514,9 @@ public final class FocalLoss {
    * are staged through per-thread scratch arrays, block by block (the blocks in parallel parts as
    * arrays' are, where {@link Builder#parallelism(int)} allows). The buffer methods throw what
    * the array methods throw, and {@link IllegalArgumentException} for a read-only output buffer
-   * and for an output whose view overlaps an input's in one backing array (direct and read-only
-   * buffers cannot be compared, and must not overlap an output).
+   * and for an output whose view overlaps an input's in one backing array. Buffers without an
+   * accessible array (direct buffers, read-only buffers, float views of a {@code ByteBuffer}, heap
+   * ones included) cannot be compared, and must not overlap an output.
    */
   public float forward(FloatBuffer input, FloatBuffer targets, int classes) {
     return runBuffers(input, targets, null, classes, null, null);

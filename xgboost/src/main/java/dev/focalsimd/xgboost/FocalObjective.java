@@ -17,8 +17,9 @@ import ml.dmlc.xgboost4j.java.XGBoostError;
  *
  * <ul>
  *   <li>{@link #binary(float, float)}: the sigmoid (RetinaNet, torchvision) focal loss on one
- *       margin per row; labels in [0, 1]. gamma 0 with alpha off is exactly {@code
- *       binary:logistic}'s gradient p - y and Hessian p (1 - p).
+ *       margin per row; labels in [0, 1]. gamma 0 with alpha off is {@code binary:logistic}'s
+ *       gradient p - y and Hessian p (1 - p), to float rounding (bit for bit on the scalar
+ *       kernel; see the module's README).
  *   <li>{@link #multiclass(int, float, float...)}: the softmax focal loss on K margins per row
  *       (the {@code multi:softprob} shape); labels are class indices 0 .. K - 1 stored as floats.
  * </ul>
@@ -88,10 +89,12 @@ public final class FocalObjective implements IObjective, Serializable {
    * @param gamma focusing parameter, >= 0 (0: cross-entropy)
    * @param alpha weight of positives, negatives get 1 - alpha; a negative value turns alpha
    *     weighting off (torchvision's convention)
-   * @throws IllegalArgumentException if gamma is negative or not finite, or alpha is NaN or above 1
+   * @throws IllegalArgumentException if gamma is negative or not finite, or alpha is NaN,
+   *     infinite or above 1 (as {@link FocalLoss.SigmoidBuilder#alpha(float)})
    */
   public static FocalObjective binary(float gamma, float alpha) {
-    return new FocalObjective(1, gamma, alpha < 0f ? -1f : alpha, null, 0f);
+    return new FocalObjective(1, gamma, alpha < 0f && alpha != Float.NEGATIVE_INFINITY ? -1f
+        : alpha, null, 0f);
   }
 
   /**
@@ -174,7 +177,8 @@ public final class FocalObjective implements IObjective, Serializable {
    * @param dtrain the training matrix; its labels (and weights) are read once and cached
    * @return two flat arrays of N * K values, sample-major: the gradient, then the Hessian
    * @throws IllegalArgumentException if the margins' shape does not match the labels or numClass,
-   *     or a label is not valid (outside [0, 1] for binary, not a class index for multiclass)
+   *     a margin is NaN or infinite (named as {@code predicts[i][k]}), or a label is not valid
+   *     (outside [0, 1] for binary, not a class index for multiclass)
    * @throws IllegalStateException if XGBoost fails to return the labels
    */
   @Override
@@ -199,8 +203,30 @@ public final class FocalObjective implements IObjective, Serializable {
     }
     float[] grad = new float[margins.length];
     float[] hess = new float[margins.length];
-    compute(margins, labels, grad, hess);
+    try {
+      compute(margins, labels, grad, hess);
+    } catch (IllegalArgumentException e) {
+      int bad = firstNonFinite(margins);
+      if (bad < 0) {
+        throw e;
+      }
+      throw new IllegalArgumentException("predicts[" + bad / numClass + "][" + bad % numClass
+          + "] = " + margins[bad] + " is not finite", e);
+    }
     return Arrays.asList(grad, hess);
+  }
+
+  /**
+   * The index of the first NaN or infinite value, or -1. Only where the kernel has rejected the
+   * margins (it names them {@code logits}, at its own indices): to name them as the caller does.
+   */
+  private static int firstNonFinite(float[] a) {
+    for (int i = 0; i < a.length; i++) {
+      if (!Float.isFinite(a[i])) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   // ------------------------------------------------------------------ flat arrays
@@ -212,10 +238,12 @@ public final class FocalObjective implements IObjective, Serializable {
    * @param margins N * K margins in {@code layout}
    * @param labels N labels: values in [0, 1] (binary) or class indices as floats (multiclass)
    * @param layout the layout of {@code margins}, {@code gradient} and {@code hessian}
-   * @param gradient N * K values, overwritten
-   * @param hessian N * K values, overwritten
+   * @param gradient N * K values, overwritten; an array of its own
+   * @param hessian N * K values, overwritten; an array of its own
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException on wrong lengths, non-finite margins or invalid labels
+   * @throws IllegalArgumentException on wrong lengths, non-finite margins (named {@code
+   *     margins[j]}, j in {@code layout}), invalid labels, or gradient, hessian, margins and labels
+   *     not four distinct arrays
    */
   public void gradientHessian(float[] margins, float[] labels, Layout layout, float[] gradient,
       float[] hessian) {
@@ -238,17 +266,31 @@ public final class FocalObjective implements IObjective, Serializable {
       throw new IllegalArgumentException("hessian has length " + hessian.length + ", expected "
           + len);
     }
-    Labels l = new Labels(labels, null, numClass);
-    if (layout == Layout.SAMPLE_MAJOR || numClass == 1) {
-      compute(margins, l, gradient, hessian);
-      return;
+    if (gradient == hessian || gradient == margins || hessian == margins || gradient == labels
+        || hessian == labels) {
+      throw new IllegalArgumentException("gradient, hessian, margins and labels must be four "
+          + "distinct arrays");
     }
-    float[] m = transpose(margins, numClass, n); // K x N -> N x K
-    float[] g = new float[m.length];
-    float[] h = new float[m.length];
-    compute(m, l, g, h);
-    transposeInto(g, n, numClass, gradient); // N x K -> K x N
-    transposeInto(h, n, numClass, hessian);
+    Labels l = new Labels(labels, null, numClass);
+    try {
+      if (layout == Layout.SAMPLE_MAJOR || numClass == 1) {
+        compute(margins, l, gradient, hessian);
+        return;
+      }
+      float[] m = transpose(margins, numClass, n); // K x N -> N x K
+      float[] g = new float[m.length];
+      float[] h = new float[m.length];
+      compute(m, l, g, h);
+      transposeInto(g, n, numClass, gradient); // N x K -> K x N
+      transposeInto(h, n, numClass, hessian);
+    } catch (IllegalArgumentException e) {
+      int bad = firstNonFinite(margins);
+      if (bad < 0) {
+        throw e;
+      }
+      throw new IllegalArgumentException("margins[" + bad + "] = " + margins[bad]
+          + " is not finite", e);
+    }
   }
 
   /** rows x cols row-major in, cols x rows row-major out. */

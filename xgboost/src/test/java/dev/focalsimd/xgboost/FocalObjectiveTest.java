@@ -203,5 +203,53 @@ class FocalObjectiveTest {
     e = assertThrows(IllegalArgumentException.class, () -> FocalObjective.multiclass(2, 2f)
         .gradientHessian(new float[6], new float[] {0, 1}, Layout.CLASS_MAJOR, g, g));
     assertTrue(e.getMessage().contains("margins has length 6"), e.getMessage());
+    // negative infinity is not "alpha off": rejected as the sigmoid builder rejects it
+    assertThrows(IllegalArgumentException.class,
+        () -> FocalObjective.binary(2f, Float.NEGATIVE_INFINITY));
+  }
+
+  /**
+   * An adversarial tester's finds: with the class-major layout the objective computed into
+   * arrays of its own and copied back, so one array passed as gradient and Hessian was accepted
+   * (and held the Hessian), and a NaN margin was named {@code logits[j]} at its index in the
+   * transposed copy. Both layouts now reject outputs that are not arrays of their own, writing
+   * nothing, and name a bad margin as the caller's {@code margins[j]} (or, through XGBoost,
+   * {@code predicts[i][k]}).
+   */
+  @Test
+  void bothLayoutsRejectSharedArraysAndNameBadMarginsAsTheCallerDoes() throws XGBoostError {
+    int n = 4;
+    int k = 3;
+    float[] labels = {0, 2, 1, 0};
+    FocalObjective multi = FocalObjective.multiclass(k, 2f);
+    for (Layout layout : Layout.values()) {
+      float[] margins = new float[n * k];
+      for (int j = 0; j < margins.length; j++) {
+        margins[j] = 0.3f * j - 1f;
+      }
+      float[] before = margins.clone();
+      float[] shared = new float[n * k];
+      java.util.Arrays.fill(shared, 7f);
+      for (float[][] out : new float[][][] {{shared, shared}, {margins, shared},
+          {shared, margins}}) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> multi.gradientHessian(margins, labels, layout, out[0], out[1]), layout + "");
+        assertTrue(e.getMessage().contains("distinct"), e.getMessage());
+      }
+      assertArrayEquals(before, margins, layout + ": margins written");
+      for (float v : shared) {
+        assertEquals(7f, v, layout + ": output written");
+      }
+      margins[5] = Float.NaN;
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> multi.gradientHessian(margins, labels, layout, new float[n * k],
+              new float[n * k]));
+      assertTrue(e.getMessage().startsWith("margins[5] = NaN"), layout + ": " + e.getMessage());
+    }
+    float[][] predicts = randomMargins(new Random(3), n, k);
+    predicts[2][1] = Float.POSITIVE_INFINITY;
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> multi.getGradient(predicts, dmatrix(n, labels)));
+    assertTrue(e.getMessage().startsWith("predicts[2][1] = Infinity"), e.getMessage());
   }
 }
