@@ -41,8 +41,18 @@ public final class LossParams {
   public final float sigmoidAlphaPos;
   /** Sigmoid: per-class weights multiplying column c, or null for all 1. */
   public final float[] classWeights;
-  /** {@link #classWeights} tiled like {@link #alphaTiled}. */
-  public final float[] classWeightsTiled;
+  /**
+   * Sigmoid with class weights: w_c alpha_t = y (w_c a) + (1 - y) (w_c b), with a and b {@link
+   * #sigmoidAlphaPos} and {@link #sigmoidAlphaNeg}, made as {@code fma(y, pos, fma(y, -neg,
+   * neg))} from these three rows: w_c a, w_c b and -(w_c b), each tiled like {@link #alphaTiled}
+   * (the weight folded into the constants: two operations per element, where alpha_t times the
+   * weight took three). Null without class weights (the constants are broadcast then).
+   */
+  public final float[] sigmoidPosTiled;
+  /** See {@link #sigmoidPosTiled}. */
+  public final float[] sigmoidNegTiled;
+  /** See {@link #sigmoidPosTiled}. */
+  public final float[] sigmoidNegNegTiled;
   /** One-vs-all: clip bounds, epsilon and 1 - epsilon rounded to float. */
   public final float lo;
   public final float hi;
@@ -77,7 +87,9 @@ public final class LossParams {
     this.sigmoidAlphaNeg = b.sigmoidAlpha >= 0f ? 1f - b.sigmoidAlpha : 1f;
     this.sigmoidAlphaPos = b.sigmoidAlpha >= 0f ? b.sigmoidAlpha : 1f;
     this.classWeights = b.classWeights == null ? null : b.classWeights.clone();
-    this.classWeightsTiled = tile(this.classWeights);
+    this.sigmoidPosTiled = tile(scaled(this.classWeights, sigmoidAlphaPos));
+    this.sigmoidNegTiled = tile(scaled(this.classWeights, sigmoidAlphaNeg));
+    this.sigmoidNegNegTiled = tile(scaled(this.classWeights, -sigmoidAlphaNeg));
     this.lo = b.epsilon;
     this.hi = 1f - b.epsilon;
     this.fromLogits = b.fromLogits;
@@ -102,7 +114,9 @@ public final class LossParams {
     this.sigmoidAlphaNeg = base.sigmoidAlphaNeg;
     this.sigmoidAlphaPos = base.sigmoidAlphaPos;
     this.classWeights = base.classWeights;
-    this.classWeightsTiled = base.classWeightsTiled;
+    this.sigmoidPosTiled = base.sigmoidPosTiled;
+    this.sigmoidNegTiled = base.sigmoidNegTiled;
+    this.sigmoidNegNegTiled = base.sigmoidNegNegTiled;
     this.lo = base.lo;
     this.hi = base.hi;
     this.fromLogits = base.fromLogits;
@@ -140,6 +154,18 @@ public final class LossParams {
   /** These options with {@link #streaming} set (one shared instance per loss, no allocation). */
   public LossParams streaming() {
     return streamingTwin;
+  }
+
+  /** w times a, each product rounded to float; null for null. */
+  private static float[] scaled(float[] w, float a) {
+    if (w == null) {
+      return null;
+    }
+    float[] out = new float[w.length];
+    for (int j = 0; j < w.length; j++) {
+      out[j] = w[j] * a;
+    }
+    return out;
   }
 
   private static float[] tile(float[] w) {

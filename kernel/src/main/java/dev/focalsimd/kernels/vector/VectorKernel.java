@@ -3294,7 +3294,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   /**
    * torchvision's sigmoid focal loss over {@code len} elements that start at column 0 of a row:
    * logits x, dense targets y, or (y == null, len == classes) the one-hot row of {@code target}
-   * (index C: all negative); class weights from {@link LossParams#classWeightsTiled}. len >= L.
+   * (index C: all negative); class weights from {@link LossParams#sigmoidPosTiled}. len >= L.
    */
   private static double sigmoidSegment(LossParams p, float[] x, int xOff, float[] y, int yOff,
       int[] t, int tOff, int target, int len, int classes, float[] grad, int gOff,
@@ -3345,10 +3345,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int n = c.n;
     int classes = c.classes;
     float[] s = c.s;
-    float[] cw = p.classWeightsTiled;
-    // alpha_t = alphaPos y + alphaNeg (1 - y) (LossParams.sigmoidAlphaNeg); without alpha exactly 1
-    FloatVector alphaPos = FloatVector.broadcast(S, p.sigmoidAlphaPos);
-    float alphaNeg = p.sigmoidAlphaNeg;
+    // w = class weight x alpha_t (LossParams.sigmoidPosTiled); without alpha exactly the weight
+    float[] wPos = p.sigmoidPosTiled;
+    float[] wNeg = p.sigmoidNegTiled;
+    float[] wNegNeg = p.sigmoidNegNegTiled;
+    FloatVector aPos = FloatVector.broadcast(S, p.sigmoidAlphaPos);
+    FloatVector aNeg = FloatVector.broadcast(S, p.sigmoidAlphaNeg);
+    FloatVector aNegNeg = FloatVector.broadcast(S, -p.sigmoidAlphaNeg);
     FloatVector ones = FloatVector.broadcast(S, 1f);
     int step = L % classes;
     int col = c.col0;
@@ -3369,8 +3372,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       yv.neg().fma(xv, relu).add(FloatVector.fromArray(S, s, LN + i)).intoArray(s, LN + i);
       yv.fma(omp, ones.sub(yv).mul(prob)).intoArray(s, Q + i);
       if (storeW) {
-        FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
-        yv.fma(alphaPos, yv.fma(-alphaNeg, alphaNeg)).mul(w).intoArray(s, W + i);
+        FloatVector wp = wPos == null ? aPos : FloatVector.fromArray(S, wPos, col);
+        FloatVector wn = wPos == null ? aNeg : FloatVector.fromArray(S, wNeg, col);
+        FloatVector wnn = wPos == null ? aNegNeg : FloatVector.fromArray(S, wNegNeg, col);
+        yv.fma(wp, yv.fma(wnn, wn)).intoArray(s, W + i);
       }
       col += step;
       if (col >= classes) {
@@ -3401,16 +3406,21 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector comp = zeros;
     int step = L % classes;
     int col = c.col0;
-    float[] cw = p.classWeightsTiled;
-    FloatVector alphaPos = FloatVector.broadcast(S, p.sigmoidAlphaPos);
-    float alphaNeg = p.sigmoidAlphaNeg;
+    float[] wPos = p.sigmoidPosTiled;
+    float[] wNeg = p.sigmoidNegTiled;
+    float[] wNegNeg = p.sigmoidNegNegTiled;
+    FloatVector aPos = FloatVector.broadcast(S, p.sigmoidAlphaPos);
+    FloatVector aNeg = FloatVector.broadcast(S, p.sigmoidAlphaNeg);
+    FloatVector aNegNeg = FloatVector.broadcast(S, -p.sigmoidAlphaNeg);
     for (int i = 0; i < n; i += L) {
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       // w = class weight x alpha_t, as sigmoidTerms makes it for W: here instead of a store there
       // and a load here
-      FloatVector cwv = cw == null ? ones : FloatVector.fromArray(S, cw, col);
-      FloatVector w = yv.fma(alphaPos, yv.fma(-alphaNeg, alphaNeg)).mul(cwv);
+      FloatVector wp = wPos == null ? aPos : FloatVector.fromArray(S, wPos, col);
+      FloatVector wn = wPos == null ? aNeg : FloatVector.fromArray(S, wNeg, col);
+      FloatVector wnn = wPos == null ? aNegNeg : FloatVector.fromArray(S, wNegNeg, col);
+      FloatVector w = yv.fma(wp, yv.fma(wnn, wn));
       FloatVector ce = FloatVector.fromArray(S, s, LN + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q : q.mul(q).mul(q);
       if (grad != null) {
@@ -3721,24 +3731,29 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     float[] grad = c.grad;
     int go = c.go;
     float[] s = c.s;
-    float[] cw = p.classWeightsTiled;
     int kind = p.gammaKind;
-    // alpha_t = alphaPos y + alphaNeg (1 - y) (LossParams.sigmoidAlphaNeg); without alpha exactly 1
-    FloatVector alphaPos = FloatVector.broadcast(S, p.sigmoidAlphaPos);
-    float alphaNeg = p.sigmoidAlphaNeg;
+    // w = class weight x alpha_t (LossParams.sigmoidPosTiled); without alpha exactly the weight
+    float[] wPos = p.sigmoidPosTiled;
+    float[] wNeg = p.sigmoidNegTiled;
+    float[] wNegNeg = p.sigmoidNegNegTiled;
+    FloatVector aPos = FloatVector.broadcast(S, p.sigmoidAlphaPos);
+    FloatVector aNeg = FloatVector.broadcast(S, p.sigmoidAlphaNeg);
+    FloatVector aNegNeg = FloatVector.broadcast(S, -p.sigmoidAlphaNeg);
     float g = p.gamma;
     FloatVector ones = FloatVector.broadcast(S, 1f);
     int step = L % classes;
     int col = c.col0;
     for (int i = 0; i < n; i += L) {
       FloatVector yv = FloatVector.fromArray(S, y, yo + i);
-      FloatVector w = cw == null ? ones : FloatVector.fromArray(S, cw, col);
+      FloatVector wp = wPos == null ? aPos : FloatVector.fromArray(S, wPos, col);
+      FloatVector wn = wPos == null ? aNeg : FloatVector.fromArray(S, wNeg, col);
+      FloatVector wnn = wPos == null ? aNegNeg : FloatVector.fromArray(S, wNegNeg, col);
       FloatVector q = FloatVector.fromArray(S, s, Q + i);
       FloatVector qg = kind == 2 ? q.mul(q) : kind == 0 ? ones : kind == 1 ? q
           : kind == 3 ? q.mul(q).mul(q) : FloatVector.fromArray(S, s, QG + i);
       FloatVector r = FloatVector.fromArray(S, s, H2 + i).div(q).blend(0f, q.compare(EQ, 0f));
       FloatVector cer = FloatVector.fromArray(S, s, H0 + i).mul(r);
-      FloatVector wqg = yv.fma(alphaPos, yv.fma(-alphaNeg, alphaNeg)).mul(w).mul(qg);
+      FloatVector wqg = yv.fma(wp, yv.fma(wnn, wn)).mul(qg);
       cer.mul(g).fma(yv.mul(-2f).add(1f), FloatVector.fromArray(S, s, H1 + i)).mul(wqg)
           .intoArray(grad, go + i);
       r.intoArray(s, PT + i);
