@@ -3345,7 +3345,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int n = c.n;
     int classes = c.classes;
     float[] s = c.s;
-    // w = class weight x alpha_t (LossParams.sigmoidPosTiled); without alpha exactly the weight
+    // w = class weight x alpha_t (LossParams.sigmoidPosTiled); without weights or alpha exactly 1
     float[] wPos = p.sigmoidPosTiled;
     float[] wNeg = p.sigmoidNegTiled;
     float[] wNegNeg = p.sigmoidNegNegTiled;
@@ -3732,7 +3732,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int go = c.go;
     float[] s = c.s;
     int kind = p.gammaKind;
-    // w = class weight x alpha_t (LossParams.sigmoidPosTiled); without alpha exactly the weight
+    // w = class weight x alpha_t (LossParams.sigmoidPosTiled); without weights or alpha exactly 1
     float[] wPos = p.sigmoidPosTiled;
     float[] wNeg = p.sigmoidNegTiled;
     float[] wNegNeg = p.sigmoidNegNegTiled;
