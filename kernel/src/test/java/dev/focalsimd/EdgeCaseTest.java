@@ -578,12 +578,8 @@ class EdgeCaseTest {
           double sum = 0;
           double[] dx = new double[n * c];
           for (int r = 0; r < n; r++) {
-            double[] xr = new double[c];
-            double[] yr = new double[c];
-            for (int j = 0; j < c; j++) {
-              xr[j] = x[r * c + j];
-              yr[j] = y[r * c + j];
-            }
+            double[] xr = row(x, r, c);
+            double[] yr = row(y, r, c);
             sum += ref.rowLoss(xr, yr);
             for (int j = 0; j < c; j++) {
               dx[r * c + j] = ref.derivative(xr, yr, j);
@@ -723,13 +719,7 @@ class EdgeCaseTest {
       RefLoss ref = new RefLoss(form, 2, null, -1, null, 1e-7f);
       double sum = 0;
       for (int r = 0; r < n; r++) {
-        double[] xr = new double[c];
-        double[] yr = new double[c];
-        for (int j = 0; j < c; j++) {
-          xr[j] = z[r * c + j];
-          yr[j] = y[r * c + j];
-        }
-        sum += ref.rowLoss(xr, yr);
+        sum += ref.rowLoss(row(z, r, c), row(y, r, c));
       }
       for (boolean indices : new boolean[] {false, true}) {
         float[][] grads = new float[2][];
@@ -756,6 +746,15 @@ class EdgeCaseTest {
             + ": gradient measure " + measure + " against the scalar kernel");
       }
     }
+  }
+
+  /** Row r of a row-major batch of c columns, in double, for {@link RefLoss}. */
+  private static double[] row(float[] a, int r, int c) {
+    double[] out = new double[c];
+    for (int j = 0; j < c; j++) {
+      out[j] = a[r * c + j];
+    }
+    return out;
   }
 
   private static void checkElements(String what, double[] expected, float[] actual) {
