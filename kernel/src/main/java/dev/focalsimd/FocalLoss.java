@@ -415,7 +415,7 @@ public final class FocalLoss {
       float[] grad, float[] hess) {
     int len = n * classes;
     int blockRows = blockRows(classes);
-    int blocks = (n + blockRows - 1) / blockRows;
+    int blocks = blockCount(n, blockRows);
     if (parallelism == 1 || blocks == 1 || len < PARALLEL_THRESHOLD) {
       return false;
     }
@@ -479,7 +479,7 @@ public final class FocalLoss {
   private void runHessian(float[] x, float[] y, int[] t, int n, int classes, float[] grad,
       float[] hess) {
     int blockRows = blockRows(classes);
-    int blocks = (n + blockRows - 1) / blockRows;
+    int blocks = blockCount(n, blockRows);
     // no lambda: a boosting round calls this once per round, allocation-free
     HessianBlocks.run(hessianKernel(), params, 0, blocks, blockRows, x, y, t, n, classes, grad,
         hess);
@@ -644,6 +644,16 @@ public final class FocalLoss {
   }
 
   /**
+   * The number of blocks of {@code blockRows} rows that cover n rows: n / blockRows rounded up,
+   * without the overflow of (n + blockRows - 1) / blockRows, which was negative for batches of
+   * more than 2^31 - 16384 rows of one class (no block ran: a loss of 0 and an untouched
+   * gradient; a reviewer's reading).
+   */
+  static int blockCount(int n, int blockRows) {
+    return n / blockRows + (n % blockRows == 0 ? 0 : 1);
+  }
+
+  /**
    * Validates values, computes the reduction's denominator, then runs the kernel block by block.
    * Every check happens before the first output is written.
    */
@@ -688,7 +698,7 @@ public final class FocalLoss {
     int[] badRow = new int[parts];
     LossParams p = paramsFor(n, classes);
     int blockRows = blockRows(classes);
-    int blocks = (n + blockRows - 1) / blockRows;
+    int blocks = blockCount(n, blockRows);
     double[] sums = new double[blocks];
     double[] denominator = new double[1];
     float[] gradScale = new float[1];
@@ -957,7 +967,7 @@ public final class FocalLoss {
       int tOff, int n, int classes, float[] grad, int gOff, float gradScale, float[] ps,
       int psOff) {
     int blockRows = blockRows(classes);
-    int blocks = (n + blockRows - 1) / blockRows;
+    int blocks = blockCount(n, blockRows);
     if (parallelism > 1 && blocks > 1 && (long) n * classes >= PARALLEL_THRESHOLD) {
       double[] sums = new double[blocks];
       Parallel.forEach(parallelism, blocks, b -> sums[b] = block(p, b, blockRows, x, xOff, y,
@@ -1080,7 +1090,7 @@ public final class FocalLoss {
         int classes, FloatBuffer grad, FloatBuffer ps) {
       loss.checkClassParams(classes);
       int blockRows = blockRows(classes);
-      int blocks = (n + blockRows - 1) / blockRows;
+      int blocks = blockCount(n, blockRows);
       // as the array path: parallel parts of whole blocks, each staged by the thread that runs it
       boolean parallel = loss.parallelism > 1 && blocks > 1
           && (long) n * classes >= PARALLEL_THRESHOLD;

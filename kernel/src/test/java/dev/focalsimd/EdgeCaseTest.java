@@ -748,6 +748,80 @@ class EdgeCaseTest {
     }
   }
 
+  /**
+   * Class indices of 2^24 and more, which a float does not hold exactly: softmax with class
+   * indices, target 2^24 + 1 in a row of 2^24 + 16 classes (the vector kernel took class 2^24's
+   * exponential as the target's: loss 2.2e-4 for 4.94), and one-vs-all from logits whose largest
+   * class is 2^24 + 17 (the vector kernel's Jacobian counted class 2^24 + 16 as the largest too:
+   * gradient -1.37 and 0.53 for -1.05 and 1.05). A reviewer's finds. Every logit -100 but two;
+   * the SUM loss against {@link RefLoss} (2e-6), the gradient against the scalar kernel's
+   * (double) by the golden measure (2e-5).
+   */
+  @Test
+  void classIndicesAbove2To24AreExact() {
+    int big = 1 << 24;
+    checkOneHugeRow(RefLoss.Form.SOFTMAX, big + 16, big, 5f, big + 1, 0f, big + 1);
+    checkOneHugeRow(RefLoss.Form.ONE_VS_ALL_LOGITS, big + 32, big + 17, 1f, big + 16, 0.5f,
+        big + 16);
+  }
+
+  /** One row of c logits of -100 but z[i] = zi and z[j] = zj, class index target, gamma 2. */
+  private static void checkOneHugeRow(RefLoss.Form form, int c, int i, float zi, int j, float zj,
+      int target) {
+    float[] z = new float[c];
+    Arrays.fill(z, -100f);
+    z[i] = zi;
+    z[j] = zj;
+    double[] y = new double[c];
+    y[target] = 1;
+    double expected = new RefLoss(form, 2, null, -1, null, 1e-7f).rowLoss(row(z, 0, c), y);
+    float[][] grads = new float[2][];
+    int k = 0;
+    for (Kernel kernel : new Kernel[] {Kernel.SCALAR, Kernel.AUTO}) {
+      FocalLoss loss = (form == RefLoss.Form.SOFTMAX ? FocalLoss.softmax()
+          : FocalLoss.oneVsAll().fromLogits(true)).gamma(2f).reduction(Reduction.SUM)
+          .kernel(kernel).build();
+      float[] g = nanFilled(c);
+      float value = loss.forwardBackward(z, new int[] {target}, c, g);
+      assertRelative(expected, value, 2e-6, form + " " + loss + ": SUM loss");
+      grads[k++] = g;
+    }
+    double largest = 1e-4;
+    double diff = 0;
+    for (int e = 0; e < c; e++) {
+      largest = Math.max(largest, Math.abs(grads[0][e]));
+      diff = Math.max(diff, Math.abs((double) grads[1][e] - grads[0][e]));
+    }
+    double measure = diff / largest;
+    assertTrue(measure <= 2e-5, form + ": gradient measure " + measure
+        + " against the scalar kernel (at the two classes: " + grads[1][i] + ", " + grads[1][j]
+        + " for " + grads[0][i] + ", " + grads[0][j] + ")");
+  }
+
+  /**
+   * Softmax with class weights near Float.MAX_VALUE, where the gradient is finite: two rows {0, ln
+   * 3}, target 0 (p_t = 1/4), alpha Float.MAX_VALUE, MEAN. The vector kernel multiplied alpha_t by
+   * its bracket before the 1/N scale and gave infinities (a reviewer's find). Closed form here:
+   * F = alpha (gamma p_t q^gamma ln p_t / q - q^gamma), dl/dz_t = F q / N, dl/dz_1 = -F p_1 / N.
+   */
+  @Test
+  void softmaxGradientOfClassWeightsNearTheFloatMaximumIsFinite() {
+    float a = Float.MAX_VALUE;
+    double pt = 0.25;
+    double q = 1 - pt;
+    double f = a * (2 * pt * q * q * Math.log(pt) / q - q * q);
+    double[] expected = {f * q / 2, -f * (1 - pt) / 2};
+    float[] z = {0f, (float) Math.log(3), 0f, (float) Math.log(3)};
+    for (Kernel kernel : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.softmax().gamma(2f).alpha(a, a).kernel(kernel).build();
+      float[] g = nanFilled(4);
+      loss.forwardBackward(z, new int[] {0, 0}, 2, g);
+      for (int e = 0; e < 4; e++) {
+        assertRelative(expected[e % 2], g[e], 2e-5, kernel + " gradient at " + e);
+      }
+    }
+  }
+
   /** Row r of a row-major batch of c columns, in double, for {@link RefLoss}. */
   private static double[] row(float[] a, int r, int c) {
     double[] out = new double[c];

@@ -20,9 +20,25 @@ public final class JitTierMain {
       for (boolean indices : new boolean[] {false, true}) {
         cases.add(new Scenario(form, indices, 64, 37, Scenario.GAMMAS[i % 8], i, 31 + i,
             Scenario.Container.ARRAY));
+        // rows of more than 4096 classes, whose sums go block by block (VectorKernel's
+        // ROW_SUM_BLOCK): on JDK 25 softmax's took other bits once C2 had compiled it (a
+        // reviewer's find)
+        cases.add(new Scenario(form, indices, 3, 4099, Scenario.GAMMAS[(i + 4) % 8], i, 61 + i,
+            Scenario.Container.ARRAY));
         i++;
       }
     }
+    // softmax with class indices and no label smoothing, the path of those block sums, over
+    // logits N(0, 2^2) (Scenario's reach 1e4, where one class holds the whole sum and its order
+    // shows in no bit)
+    Scenario wide = new Scenario(RefLoss.Form.SOFTMAX, true, 20, 4097, 2f, 1, 7,
+        Scenario.Container.ARRAY);
+    wide.labelSmoothing = 0f;
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+    for (int e = 0; e < wide.x.length; e++) {
+      wide.x[e] = (float) (2 * rnd.nextGaussian());
+    }
+    cases.add(wide);
     List<Scenario.Result> cold = new ArrayList<>();
     for (Kernel k : kernels) {
       for (Scenario s : cases) {

@@ -283,4 +283,21 @@ class ParallelTest {
       Thread.onSpinWait();
     }
   }
+
+  /**
+   * The number of row blocks near 2^31 rows: (n + blockRows - 1) / blockRows overflowed to a
+   * negative count for more than 2^31 - 16384 rows of one class, and no block ran (a reviewer's
+   * reading); n / blockRows rounded up, against the same in long arithmetic.
+   */
+  @Test
+  void blockCountsDoNotOverflowNearTheLargestArray() {
+    for (int n : new int[] {0, 1, 16383, 16384, 16385, Integer.MAX_VALUE - 16384,
+        Integer.MAX_VALUE - 16383, Integer.MAX_VALUE - 8, Integer.MAX_VALUE}) {
+      for (int blockRows : new int[] {1, 7, 16384}) {
+        long expected = (n + (long) blockRows - 1) / blockRows;
+        assertEquals(expected, FocalLoss.blockCount(n, blockRows), n + " rows in blocks of "
+            + blockRows);
+      }
+    }
+  }
 }

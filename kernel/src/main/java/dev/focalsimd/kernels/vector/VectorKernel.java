@@ -548,7 +548,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       chunk = p.streaming ? STREAM_CHUNK : LONG_CHUNK;
     }
     int bound = S.loopBound(len);
-    int chunks = (bound + chunk - 1) / chunk;
+    int chunks = bound / chunk + (bound % chunk == 0 ? 0 : 1); // no overflow near 2^31
     int last = bound < len ? chunks : chunks - 1; // piece `chunks` is the overlapping last vector
     double total = 0;
     if (passes == OVA && p.streaming && hess == null && c.perSample == null && !c.laneSums) {
@@ -875,7 +875,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     int c = 0;
     while (c < bound) {
       FloatVector acc = FloatVector.zero(S);
-      for (int end = Math.min(bound, c + ROW_SUM_BLOCK); c < end; c += L) {
+      for (int end = c + Math.min(ROW_SUM_BLOCK, bound - c); c < end; c += L) {
         acc = FloatVector.fromArray(S, prob, c).add(acc);
       }
       ONE.mul(acc).intoArray(ch.s, RED);
@@ -1839,8 +1839,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     while (c < bound) { // in blocks, as rowSum
       FloatVector acc = FloatVector.zero(S);
       FloatVector absAcc = FloatVector.zero(S);
-      for (int end = Math.min(bound, c + ROW_SUM_BLOCK); c < end; c += L) {
-        VectorMask<Float> isTop = iota.add((float) c).compare(EQ, (float) top);
+      for (int end = c + Math.min(ROW_SUM_BLOCK, bound - c); c < end; c += L) {
+        // top - c, not c + lane against top in float: above 2^24 two lanes rounded to the top's
+        // index (a reviewer's find); an int of any size is a lane number exactly when it is one
+        VectorMask<Float> isTop = iota.compare(EQ, (float) (top - c));
         FloatVector pv = FloatVector.fromArray(S, prob, c);
         FloatVector pg = pv.mul(FloatVector.fromArray(S, grad, gRow + c)).blend(0f, isTop);
         acc = pg.add(acc);
@@ -1874,7 +1876,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector r = FloatVector.fromArray(S, prob, c).mul(g.sub(sf)).mul(gradScale);
       r.intoArray(grad, gRow + c);
       // the top's lane is rewritten below; its value here is not the result
-      gMax = r.abs().blend(0f, iota.add((float) c).compare(EQ, (float) top)).max(gMax);
+      gMax = r.abs().blend(0f, iota.compare(EQ, (float) (top - c))).max(gMax);
     }
     double largest = ONE.mul(gMax).reduceLanes(MAX);
     for (; c < classes; c++) {
@@ -2452,7 +2454,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         }
         continue;
       }
-      int target = (int) tf;
+      // the class index itself, not tf: a float holds indices exactly only up to 2^24 (one row of
+      // 2^24 + 16 classes, target 2^24 + 1, took class 2^24's e_t: loss 2.2e-4 for 4.94, a
+      // reviewer's find)
+      int target = c.tArr[c.to + r];
       int row = c.xo + r * classes;
       int gRow = c.go + r * classes;
       float m = s[SMALL_M + r];
@@ -2461,7 +2466,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       int targetCol = target - target % L; // the vector holding the target (or the last one)
       // one loop, one exp call: a second call in this compilation would not be inlined (boxing)
       for (int col = 0; col < classes; ) {
-        for (int end = Math.min(classes, col + ROW_SUM_BLOCK); col < end; col += L) {
+        for (int end = col + Math.min(ROW_SUM_BLOCK, classes - col); col < end; col += L) {
           int at = Math.min(col, classes - L); // the last vector ends at the row's end
           FloatVector e = VectorMath.expNegAbs(FloatVector.fromArray(S, z, row + at).sub(m));
           if (grad != null) {
@@ -2479,14 +2484,18 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
           }
         }
         if (col < classes) { // a block of a wide row done (see ROW_SUM_BLOCK)
-          wide += ONE.mul(acc).reduceLanes(ADD);
+          // in a fixed order (sumLanes; RED holds e_t's vector): reduceLanes(ADD) gave other bits
+          // before and after C2 compiled this pass on JDK 25 (a reviewer's find)
+          ONE.mul(acc).intoArray(s, TERMS);
+          wide += sumLanes(s, TERMS);
           acc = FloatVector.zero(S);
         }
       }
       // forward() (no grad) took Math.exp here, an ulp away from forwardBackward's e_t at times
       s[ET + r] = s[RED + target - Math.min(targetCol, classes - L)];
       if (classes > ROW_SUM_BLOCK) { // the blocks' sums in double, as one value
-        float others = (float) (wide + ONE.mul(acc).reduceLanes(ADD));
+        ONE.mul(acc).intoArray(s, TERMS);
+        float others = (float) (wide + sumLanes(s, TERMS));
         if (GATHER) { // lanes 0 to L/4 - 1 are what softmaxGroupOthers gathers and sums
           FloatVector.zero(S).intoArray(km, r * L);
           km[r * L] = others;
@@ -2567,7 +2576,9 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       // takes any finite stand-in (p_t is 0 there, and only p_t ln p_t / q meets it)
       FloatVector ratio = lnp.max(-Float.MAX_VALUE).div(q).blend(-1f, q.compare(EQ, 0f));
       FloatVector pt = FloatVector.fromArray(S, s, PT + g);
-      FloatVector f = a.mul(pt.mul(qg).mul(ratio).mul(p.gamma).sub(qg)).mul(c.gradScale);
+      // scaled before alpha_t: alpha_t times the bracket first overflowed for weights near
+      // Float.MAX_VALUE where the scaled gradient is finite (a reviewer's find)
+      FloatVector f = a.mul(pt.mul(qg).mul(ratio).mul(p.gamma).sub(qg).mul(c.gradScale));
       FloatVector sum = FloatVector.fromArray(S, s, OTHERS + g)
           .add(FloatVector.fromArray(S, s, ET + g));
       f.neg().div(sum).intoArray(s, COEF + g);
