@@ -799,10 +799,14 @@ class EdgeCaseTest {
   }
 
   /**
-   * Softmax with class weights near Float.MAX_VALUE, where the gradient is finite: two rows {0, ln
-   * 3}, target 0 (p_t = 1/4), alpha Float.MAX_VALUE, MEAN. The vector kernel multiplied alpha_t by
-   * its bracket before the 1/N scale and gave infinities (a reviewer's find). Closed form here:
-   * F = alpha (gamma p_t q^gamma ln p_t / q - q^gamma), dl/dz_t = F q / N, dl/dz_1 = -F p_1 / N.
+   * Softmax with class weights near Float.MAX_VALUE, where the gradient is finite: two rows of C
+   * logits {0, ln 3, -50, ..., -50}, target 0 (p_t = 1/4 to 1e-19), alpha Float.MAX_VALUE, MEAN;
+   * class indices and dense one-hot targets, C = 2, 20 and 200 (the vector kernel's class-major
+   * groups and its rows). The vector kernel multiplied alpha_t by its bracket before the 1/N scale
+   * and gave infinities (class indices) and NaN (dense targets, label smoothing): a reviewer's
+   * find. Closed form here: F = alpha (gamma p_t q^gamma ln p_t / q - q^gamma), dl/dz_0 = F q / N,
+   * dl/dz_1 = -F p_1 / N; with label smoothing 0.1 (whose loss can exceed the float range), the
+   * gradient is finite and matches the scalar kernel's (double) by the golden measure.
    */
   @Test
   void softmaxGradientOfClassWeightsNearTheFloatMaximumIsFinite() {
@@ -811,13 +815,54 @@ class EdgeCaseTest {
     double q = 1 - pt;
     double f = a * (2 * pt * q * q * Math.log(pt) / q - q * q);
     double[] expected = {f * q / 2, -f * (1 - pt) / 2};
-    float[] z = {0f, (float) Math.log(3), 0f, (float) Math.log(3)};
-    for (Kernel kernel : GoldenTest.kernels()) {
-      FocalLoss loss = FocalLoss.softmax().gamma(2f).alpha(a, a).kernel(kernel).build();
-      float[] g = nanFilled(4);
-      loss.forwardBackward(z, new int[] {0, 0}, 2, g);
-      for (int e = 0; e < 4; e++) {
-        assertRelative(expected[e % 2], g[e], 2e-5, kernel + " gradient at " + e);
+    for (int c : new int[] {2, 20, 200}) {
+      float[] z = new float[2 * c];
+      Arrays.fill(z, -50f);
+      float[] y = new float[2 * c];
+      float[] alpha = new float[c];
+      Arrays.fill(alpha, a);
+      for (int r = 0; r < 2; r++) {
+        z[r * c] = 0f;
+        z[r * c + 1] = (float) Math.log(3);
+        y[r * c] = 1f;
+      }
+      for (float ls : new float[] {0f, 0.1f}) {
+        float[][] grads = new float[2][];
+        int k = 0;
+        for (Kernel kernel : new Kernel[] {Kernel.SCALAR, Kernel.AUTO}) {
+          FocalLoss loss = FocalLoss.softmax().gamma(2f).alpha(alpha).labelSmoothing(ls)
+              .kernel(kernel).build();
+          for (boolean indices : new boolean[] {true, false}) {
+            float[] g = nanFilled(2 * c);
+            if (indices) {
+              loss.forwardBackward(z, new int[] {0, 0}, c, g);
+            } else {
+              loss.forwardBackward(z, y, c, g);
+            }
+            String what = loss + " C=" + c + " ls=" + ls + (indices ? " class indices" : " dense");
+            for (int e = 0; e < g.length; e++) {
+              assertTrue(Float.isFinite(g[e]), what + ": gradient at " + e + " is " + g[e]);
+            }
+            if (ls == 0f) {
+              for (int r = 0; r < 2; r++) {
+                assertRelative(expected[0], g[r * c], 2e-5, what + " gradient at " + r * c);
+                assertRelative(expected[1], g[r * c + 1], 2e-5, what + " at " + (r * c + 1));
+              }
+            } else if (indices) {
+              grads[k++] = g;
+            }
+          }
+        }
+        if (ls != 0f) {
+          double diff = 0;
+          double largest = 0;
+          for (int e = 0; e < 2 * c; e++) {
+            largest = Math.max(largest, Math.abs(grads[0][e]));
+            diff = Math.max(diff, Math.abs((double) grads[1][e] - grads[0][e]));
+          }
+          assertTrue(diff <= 2e-5 * largest, "C=" + c + " label smoothing: gradient measure "
+              + diff / largest + " against the scalar kernel");
+        }
       }
     }
   }

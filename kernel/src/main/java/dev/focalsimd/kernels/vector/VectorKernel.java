@@ -2648,7 +2648,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     c.on = 1f - ls + c.off;
     c.yfTop = 0f;
     double loss = segment(p.gammaKind == LossParams.GAMMA_GENERAL ? SOFTMAX_DIST_GENERAL_GAMMA
-        : SOFTMAX_DIST, p, z, row, y, yRow, null, 0, target, classes, classes, grad, gRow, 1f);
+        : SOFTMAX_DIST, p, z, row, y, yRow, null, 0, target, classes, classes, grad, gRow,
+        gradScale);
     c.off = 0f; // a plain one-hot row again for the other forms' single rows
     c.on = 1f;
     if (grad != null) {
@@ -2660,16 +2661,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       int i = 0;
       for (; i < bound; i += L) {
         FloatVector yf = FloatVector.fromArray(S, grad, gRow + i);
-        FloatVector.fromArray(S, prob, i).mul(inv).mul(-sf).add(yf).mul(gradScale)
-            .intoArray(grad, gRow + i);
+        FloatVector.fromArray(S, prob, i).mul(inv).mul(-sf).add(yf).intoArray(grad, gRow + i);
       }
       for (; i < classes; i++) {
-        grad[gRow + i] = (float) (gradScale * (grad[gRow + i] - prob[i] * inv * s));
+        grad[gRow + i] = (float) (grad[gRow + i] - prob[i] * inv * s);
       }
       // the largest class as y F q - p (sum_c y_c F_c - y F), as softmaxDistSmallOut: where p is
       // near 1 the plain form's two terms cancel and leave an ulp of y F (EdgeCaseTest)
-      grad[gRow + top] = (float) (gradScale
-          * (yfTop * c.qTop - (double) prob[top] * inv * c.total2));
+      grad[gRow + top] = (float) (yfTop * c.qTop - (double) prob[top] * inv * c.total2);
     }
     return loss;
   }
@@ -2711,8 +2710,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   private static final int DIST_YF = H1;
 
   /**
-   * Softmax pass: the loss -alpha_c y_c q_c^gamma ln p_c into DIST_LOSS, and y_c F_c into DIST_YF
-   * and grad (unscaled). Separate from the sums for C2's sake (class comment).
+   * Softmax pass: the loss -alpha_c y_c q_c^gamma ln p_c into DIST_LOSS, and gradScale y_c F_c into
+   * DIST_YF and grad. Separate from the sums for C2's sake (class comment).
    */
   private static void softmaxDistTerms(Chunk c) {
     LossParams p = c.p;
@@ -2741,7 +2740,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       ay.mul(qg).mul(lnpRaw).neg().intoArray(s, DIST_LOSS + i);
       FloatVector pc = FloatVector.fromArray(S, s, PT + i);
       FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f)); // -> -1 as p -> 1
-      FloatVector yf = ay.mul(pc.mul(qg).mul(ratio).mul(gamma).sub(qg));
+      // y F scaled by 1/N (gradScale) before alpha y, as softmaxGroupTerms: unscaled, it
+      // overflowed for weights near Float.MAX_VALUE where the gradient is finite, and the
+      // gradient's y F - p sum came out NaN
+      FloatVector yf = ay.mul(pc.mul(qg).mul(ratio).mul(gamma).sub(qg).mul(c.gradScale));
       yf.intoArray(s, DIST_YF + i);
       if (grad != null) {
         yf.intoArray(grad, c.go + i);
@@ -3087,7 +3089,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       lossAcc = ln;
       FloatVector pc = FloatVector.fromArray(S, b, pAt + i);
       FloatVector ratio = lnp.div(q).blend(-1f, q.compare(EQ, 0f)); // -> -1 as p -> 1
-      FloatVector yf = ay.mul(pc.mul(qg).mul(ratio).mul(gamma).sub(qg));
+      // scaled by 1/N before alpha y (see softmaxDistTerms)
+      FloatVector yf = ay.mul(pc.mul(qg).mul(ratio).mul(gamma).sub(qg).mul(c.gradScale));
       yf.intoArray(b, yfAt + i);
       // TwoSum, not Kahan: the largest class's term, often far above the others, may come after
       // them, and Kahan's compensation then loses what they added (see softmaxDistSmallExp)
@@ -3105,8 +3108,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * Class-major distribution pass: dl/dz_j = gradScale (y_j F_j - p_j sum_c y_c F_c), 0 in an
-   * ignored row, back to the rows' order. Where q_j < 1/2 in float (p_j > 1/2: a row's largest
+   * Class-major distribution pass: dl/dz_j = gradScale (y_j F_j - p_j sum_c y_c F_c) (y_j F_j as
+   * stored, scaled already), 0 in an ignored row, back to the rows' order. Where q_j < 1/2 in float (p_j > 1/2: a row's largest
    * class; two classes within an ulp of 1/2 at most, where either form is accurate) as y_j F_j q_j
    * - p_j (sum_c y_c F_c - y_j F_j), the sum taken apart from its two float parts (sum - y_j F_j is
    * exact when the others' terms are small; it is 0 for one-hot targets): the plain form's two
@@ -3130,7 +3133,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector lo = FloatVector.fromArray(S, s, DIST_SUM_ERR);
     FloatVector minusSum = hi.add(lo).neg();
     VectorMask<Float> dead = FloatVector.fromArray(S, s, DIST_T).compare(LT, 0f);
-    float scale = c.gradScale;
     boolean scatter = GATHER && n == L;
     int[] rowStarts = c.rowStarts(k);
     for (int j = 0; j < k; j++) {
@@ -3141,7 +3143,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       FloatVector plain = pc.fma(minusSum, yf);
       FloatVector minusRest = yf.sub(hi).sub(lo); // -(sum_c y_c F_c - y_j F_j)
       FloatVector top = pc.fma(minusRest, yf.mul(q));
-      FloatVector g = plain.blend(top, q.compare(LT, 0.5f)).mul(scale).blend(0f, dead);
+      FloatVector g = plain.blend(top, q.compare(LT, 0.5f)).blend(0f, dead);
       if (scatter) {
         g.intoArray(grad, go + j, rowStarts, 0);
       } else {
