@@ -867,6 +867,57 @@ class EdgeCaseTest {
     }
   }
 
+  /**
+   * One-vs-all from logits with class weights near Float.MAX_VALUE: the same rows as {@link
+   * #softmaxGradientOfClassWeightsNearTheFloatMaximumIsFinite}, C = 20, 40 and 200 (the vector
+   * kernel's class-major groups and its rows). dl/dp of the target, -4.3 alpha, overflows float,
+   * though the gradient (+-2.8e38) does not: the vector kernel gave NaN and infinity. Now such a
+   * row is redone in double, as an ill-conditioned one; the gradient is finite and matches the
+   * scalar kernel's by the golden measure.
+   */
+  @Test
+  void oneVsAllFromLogitsGradientOfClassWeightsNearTheFloatMaximumIsFinite() {
+    for (int c : new int[] {20, 40, 200}) {
+      float[] z = new float[2 * c];
+      Arrays.fill(z, -50f);
+      float[] y = new float[2 * c];
+      float[] alpha = new float[c];
+      Arrays.fill(alpha, Float.MAX_VALUE);
+      for (int r = 0; r < 2; r++) {
+        z[r * c] = 0f;
+        z[r * c + 1] = (float) Math.log(3);
+        y[r * c] = 1f;
+      }
+      for (boolean indices : new boolean[] {true, false}) {
+        float[][] grads = new float[2][];
+        int k = 0;
+        for (Kernel kernel : new Kernel[] {Kernel.SCALAR, Kernel.AUTO}) {
+          FocalLoss loss = FocalLoss.oneVsAll().fromLogits(true).gamma(2f).alpha(alpha)
+              .kernel(kernel).build();
+          float[] g = nanFilled(2 * c);
+          if (indices) {
+            loss.forwardBackward(z, new int[] {0, 0}, c, g);
+          } else {
+            loss.forwardBackward(z, y, c, g);
+          }
+          for (int e = 0; e < g.length; e++) {
+            String what = loss + " C=" + c + (indices ? " class indices" : " dense");
+            assertTrue(Float.isFinite(g[e]), what + ": gradient at " + e + " is " + g[e]);
+          }
+          grads[k++] = g;
+        }
+        double diff = 0;
+        double largest = 0;
+        for (int e = 0; e < 2 * c; e++) {
+          largest = Math.max(largest, Math.abs(grads[0][e]));
+          diff = Math.max(diff, Math.abs((double) grads[1][e] - grads[0][e]));
+        }
+        assertTrue(diff <= 2e-5 * largest, "C=" + c + ": gradient measure " + diff / largest
+            + " against the scalar kernel");
+      }
+    }
+  }
+
   /** Row r of a row-major batch of c columns, in double, for {@link RefLoss}. */
   private static double[] row(float[] a, int r, int c) {
     double[] out = new double[c];

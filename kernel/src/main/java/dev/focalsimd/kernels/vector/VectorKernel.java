@@ -1269,9 +1269,14 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     FloatVector a = pt.fma(agt, absOthers);
     FloatVector bound = pt.mul(agt.fma(ompTop, absOthers)).max(
         a.fma(FloatVector.fromArray(S, s, OVL_MAX_P), FloatVector.fromArray(S, s, OVL_MAX_PG)));
-    zeros.blend(1f, bound.mul(Math.abs(scale)).compare(GT,
-        FloatVector.fromArray(S, s, OVL_LARGEST).mul((float) JACOBIAN_CONDITION_LIMIT)))
-        .intoArray(s, OVL_FLAG);
+    // also a row whose float dl/dp or result overflowed (weights near Float.MAX_VALUE, where
+    // the exact gradient can be finite: it gave NaN and infinity, a reviewer's find's sibling)
+    FloatVector largest = FloatVector.fromArray(S, s, OVL_LARGEST);
+    VectorMask<Float> redo = bound.mul(Math.abs(scale))
+        .compare(GT, largest.mul((float) JACOBIAN_CONDITION_LIMIT))
+        .or(largest.compare(GE, Float.POSITIVE_INFINITY)).or(largest.compare(NE, largest))
+        .or(bound.compare(NE, bound));
+    zeros.blend(1f, redo).intoArray(s, OVL_FLAG);
   }
 
   /** Class-major one-vs-all-from-logits pass: block 3 (dl/dz) back to the rows of grad. */
@@ -1890,7 +1895,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     double a = absOthers + prob[top] * Math.abs(gTop);
     double bound0 = Math.max(prob[top] * (Math.abs(gTop) * prob[classes + top] + absOthers),
         mPg + a * mP);
-    ch.illConditioned = Math.abs(gradScale) * bound0 > JACOBIAN_CONDITION_LIMIT * largest;
+    // negated, so that NaN counts, and an infinite result too: a float dl/dp that overflowed
+    // (weights near Float.MAX_VALUE) where the gradient in double is finite
+    ch.illConditioned = !(Math.abs(gradScale) * bound0 <= JACOBIAN_CONDITION_LIMIT * largest)
+        || largest == Double.POSITIVE_INFINITY;
   }
 
 
