@@ -1830,20 +1830,29 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * A = A' + p_top |g_top|, is more than {@link #JACOBIAN_CONDITION_LIMIT} times the largest
    * |grad_j|.
    */
+  /** {@link #softmaxJacobian}'s lane-wise maxima between its blocks (H0, H1: Hessians only). */
+  private static final int JAC_MAX_PG = H0;
+  private static final int JAC_MAX_P = H1;
+
   private static void softmaxJacobian(float[] prob, int top, int classes, float[] grad, int gRow,
       float gradScale) {
     Chunk ch = CHUNK_ARGS.get();
     float[] lanes = ch.s;
     FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
     int bound = S.loopBound(classes);
-    FloatVector maxPg = FloatVector.zero(S);
-    FloatVector maxP = FloatVector.zero(S);
+    // the lane-wise maxima go through the scratch from block to block: held in locals across
+    // the blocks' loop, JDK 17's C2 left their max to the allocating fallback (13 bytes per
+    // element at 100 classes, every call; a tester's find, since the blocks of 143d8de)
+    FloatVector.zero(S).intoArray(lanes, JAC_MAX_PG);
+    FloatVector.zero(S).intoArray(lanes, JAC_MAX_P);
     double others = 0;
     double absOthers = 0;
     int c = 0;
     while (c < bound) { // in blocks, as rowSum
       FloatVector acc = FloatVector.zero(S);
       FloatVector absAcc = FloatVector.zero(S);
+      FloatVector maxPg = FloatVector.fromArray(S, lanes, JAC_MAX_PG);
+      FloatVector maxP = FloatVector.fromArray(S, lanes, JAC_MAX_P);
       for (int end = c + Math.min(ROW_SUM_BLOCK, bound - c); c < end; c += L) {
         // top - c, not c + lane against top in float: above 2^24 two lanes rounded to the top's
         // index (a reviewer's find); an int of any size is a lane number exactly when it is one
@@ -1856,13 +1865,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
         maxPg = apg.max(maxPg);
         maxP = pv.blend(0f, isTop).max(maxP);
       }
+      ONE.mul(maxPg).intoArray(lanes, JAC_MAX_PG);
+      ONE.mul(maxP).intoArray(lanes, JAC_MAX_P);
       ONE.mul(acc).intoArray(lanes, RED);
       others += sumLanes(lanes, RED);
       ONE.mul(absAcc).intoArray(lanes, RED);
       absOthers += sumLanes(lanes, RED);
     }
-    double mPg = ONE.mul(maxPg).reduceLanes(MAX);
-    double mP = ONE.mul(maxP).reduceLanes(MAX);
+    double mPg = FloatVector.fromArray(S, lanes, JAC_MAX_PG).reduceLanes(MAX);
+    double mP = FloatVector.fromArray(S, lanes, JAC_MAX_P).reduceLanes(MAX);
     for (; c < classes; c++) {
       if (c != top) {
         double pg = (double) prob[c] * grad[gRow + c];
