@@ -1217,7 +1217,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * Class-major one-vs-all-from-logits pass: dl/dz_j = gradScale p_j (g_j - sum_c p_c g_c) from g
    * = dl/dp in block 3, in place, lane-wise as {@link #softmaxJacobian} (the first largest class
    * as p_j (g_j (1 - p_j) - sum_{c != j} p_c g_c)); 1 into OVL_FLAG for a row whose error bound
-   * exceeds {@link #JACOBIAN_CONDITION_LIMIT} times its largest |dl/dz_j|, else 0.
+   * exceeds {@link #JACOBIAN_CONDITION_LIMIT} times its largest |dl/dz_j|, or where either is not
+   * finite, else 0.
    */
   private static void ovaLogitsJacobian(Chunk c) {
     float[] s = c.s;
@@ -1822,18 +1823,22 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   static final double JACOBIAN_CONDITION_LIMIT = 32;
 
   /**
+   * {@link #softmaxJacobian}'s lane-wise maxima between its blocks: regions that the passes of a
+   * one-vs-all-from-logits row, which run before it, do not use (the class-major groups' and the
+   * Hessians' do, in calls of their own).
+   */
+  private static final int JAC_MAX_PG = H0;
+  private static final int JAC_MAX_P = H1;
+
+  /**
    * grad_j = gradScale * p_j (g_j - sum_c p_c g_c), in place over one row's g = dL/dp. For the
    * largest class, whose g may be huge where p is near 1, it is p_j (g_j (1 - p_j) - sum_{c != j}
    * p_c g_c), with 1 - p_j from prob[C + j]: no cancellation of two large terms. Sets
    * {@code illConditioned} where the float result's error bound, max(p_top (|g_top| (1 - p_top) +
    * A'), max_{j != top} p_j |g_j| + A max_{j != top} p_j) with A' = sum_{c != top} p_c |g_c| and
    * A = A' + p_top |g_top|, is more than {@link #JACOBIAN_CONDITION_LIMIT} times the largest
-   * |grad_j|.
+   * |grad_j|, or either is not finite.
    */
-  /** {@link #softmaxJacobian}'s lane-wise maxima between its blocks (H0, H1: Hessians only). */
-  private static final int JAC_MAX_PG = H0;
-  private static final int JAC_MAX_P = H1;
-
   private static void softmaxJacobian(float[] prob, int top, int classes, float[] grad, int gRow,
       float gradScale) {
     Chunk ch = CHUNK_ARGS.get();
