@@ -3133,12 +3133,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * Class-major distribution pass: dl/dz_j = gradScale (y_j F_j - p_j sum_c y_c F_c) (y_j F_j as
-   * stored, scaled already), 0 in an ignored row, back to the rows' order. Where q_j < 1/2 in float (p_j > 1/2: a row's largest
-   * class; two classes within an ulp of 1/2 at most, where either form is accurate) as y_j F_j q_j
-   * - p_j (sum_c y_c F_c - y_j F_j), the sum taken apart from its two float parts (sum - y_j F_j is
-   * exact when the others' terms are small; it is 0 for one-hot targets): the plain form's two
-   * terms are both near y_j F_j there and cancel to about y_j F_j q_j, leaving an ulp of y_j F_j
-   * (0.4% of -6.5e-6 for a one-hot row at p = 1 - 6.5e-6; EdgeCaseTest).
+   * stored, scaled already), 0 in an ignored row, back to the rows' order. Where q_j < 1/2 in float
+   * (p_j > 1/2: a row's largest class; two classes within an ulp of 1/2 at most, where either form
+   * is accurate) as y_j F_j q_j - p_j (sum_c y_c F_c - y_j F_j), the sum taken apart from its two
+   * float parts (sum - y_j F_j is exact when the others' terms are small; it is 0 for one-hot
+   * targets): the plain form's two terms are both near y_j F_j there and cancel to about y_j F_j
+   * q_j, leaving an ulp of y_j F_j (0.4% of -6.5e-6 for a one-hot row at p = 1 - 6.5e-6;
+   * EdgeCaseTest).
    */
   private static void softmaxDistSmallOut(Chunk c) {
     float[] grad = c.grad;
