@@ -106,9 +106,9 @@ public final class HotLoopMain {
         bad += b.measure("one_vs_all from logits, gamma 2.5",
             FocalLoss.oneVsAll().fromLogits(true).gamma(2.5f), true, false);
         // more than 64 classes: every row by the row path (its Jacobian's blocks). (65535 x 16,
-        // whose last rows take that path too, allocates 13 to 29 KB per call at 128 bits, on the
-        // code before 143d8de as well: the value checks' scan, compiled by C2, left to the
-        // allocating fallback; not fixed, see docs/performance.md, "seventh stop")
+        // whose last rows take that path too, allocates 9 to 29 KB per call at 128 bits, with
+        // the checks on or off, on the code before 143d8de as well: passes left to the Vector
+        // API's allocating fallback; not fixed, see docs/performance.md, "seventh stop")
         Batch wide = new Batch(10485, 100);
         bad += wide.measure("one_vs_all from logits", FocalLoss.oneVsAll().fromLogits(true), true,
             true);
