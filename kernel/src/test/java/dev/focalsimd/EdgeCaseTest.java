@@ -725,9 +725,7 @@ class EdgeCaseTest {
         float[][] grads = new float[2][];
         int k = 0;
         for (Kernel kernel : new Kernel[] {Kernel.SCALAR, Kernel.AUTO}) {
-          FocalLoss loss = (form == RefLoss.Form.SOFTMAX ? FocalLoss.softmax()
-              : FocalLoss.oneVsAll().fromLogits(true)).gamma(2f).reduction(Reduction.SUM)
-              .kernel(kernel).build();
+          FocalLoss loss = sumLossFromLogits(form, kernel);
           String what = form + (indices ? " class indices " : " dense ") + loss;
           float[] g = nanFilled(n * c);
           float value = indices ? loss.forwardBackward(z, t, c, g)
@@ -735,15 +733,9 @@ class EdgeCaseTest {
           assertRelative(sum, value, 2e-6, what + ": SUM loss");
           grads[k++] = g;
         }
-        double largest = 1e-4;
-        double diff = 0;
-        for (int i = 0; i < z.length; i++) {
-          largest = Math.max(largest, Math.abs(grads[0][i]));
-          diff = Math.max(diff, Math.abs((double) grads[1][i] - grads[0][i]));
-        }
-        double measure = diff / largest;
-        assertTrue(measure <= 2e-5, form + (indices ? " class indices" : " dense")
-            + ": gradient measure " + measure + " against the scalar kernel");
+        Tolerance.assertClose(form + (indices ? " class indices" : " dense")
+            + ": gradient against the scalar kernel", row(grads[0], 0, z.length), grads[1],
+            Tolerance.GRAD);
       }
     }
   }
@@ -778,24 +770,22 @@ class EdgeCaseTest {
     float[][] grads = new float[2][];
     int k = 0;
     for (Kernel kernel : new Kernel[] {Kernel.SCALAR, Kernel.AUTO}) {
-      FocalLoss loss = (form == RefLoss.Form.SOFTMAX ? FocalLoss.softmax()
-          : FocalLoss.oneVsAll().fromLogits(true)).gamma(2f).reduction(Reduction.SUM)
-          .kernel(kernel).build();
+      FocalLoss loss = sumLossFromLogits(form, kernel);
       float[] g = nanFilled(c);
       float value = loss.forwardBackward(z, new int[] {target}, c, g);
       assertRelative(expected, value, 2e-6, form + " " + loss + ": SUM loss");
       grads[k++] = g;
     }
-    double largest = 1e-4;
-    double diff = 0;
-    for (int e = 0; e < c; e++) {
-      largest = Math.max(largest, Math.abs(grads[0][e]));
-      diff = Math.max(diff, Math.abs((double) grads[1][e] - grads[0][e]));
-    }
-    double measure = diff / largest;
-    assertTrue(measure <= 2e-5, form + ": gradient measure " + measure
-        + " against the scalar kernel (at the two classes: " + grads[1][i] + ", " + grads[1][j]
-        + " for " + grads[0][i] + ", " + grads[0][j] + ")");
+    Tolerance.assertClose(form + ": gradient against the scalar kernel (at the two classes: "
+        + grads[1][i] + ", " + grads[1][j] + " for " + grads[0][i] + ", " + grads[0][j] + ")",
+        row(grads[0], 0, c), grads[1], Tolerance.GRAD);
+  }
+
+  /** Gamma 2, SUM: softmax, or one-vs-all from logits. */
+  private static FocalLoss sumLossFromLogits(RefLoss.Form form, Kernel kernel) {
+    return (form == RefLoss.Form.SOFTMAX ? FocalLoss.softmax()
+        : FocalLoss.oneVsAll().fromLogits(true)).gamma(2f).reduction(Reduction.SUM)
+        .kernel(kernel).build();
   }
 
   /**
@@ -854,14 +844,8 @@ class EdgeCaseTest {
           }
         }
         if (ls != 0f) {
-          double diff = 0;
-          double largest = 0;
-          for (int e = 0; e < 2 * c; e++) {
-            largest = Math.max(largest, Math.abs(grads[0][e]));
-            diff = Math.max(diff, Math.abs((double) grads[1][e] - grads[0][e]));
-          }
-          assertTrue(diff <= 2e-5 * largest, "C=" + c + " label smoothing: gradient measure "
-              + diff / largest + " against the scalar kernel");
+          Tolerance.assertClose("C=" + c + " label smoothing: gradient against the scalar kernel",
+              row(grads[0], 0, 2 * c), grads[1], Tolerance.GRAD);
         }
       }
     }
@@ -906,14 +890,8 @@ class EdgeCaseTest {
           }
           grads[k++] = g;
         }
-        double diff = 0;
-        double largest = 0;
-        for (int e = 0; e < 2 * c; e++) {
-          largest = Math.max(largest, Math.abs(grads[0][e]));
-          diff = Math.max(diff, Math.abs((double) grads[1][e] - grads[0][e]));
-        }
-        assertTrue(diff <= 2e-5 * largest, "C=" + c + ": gradient measure " + diff / largest
-            + " against the scalar kernel");
+        Tolerance.assertClose("C=" + c + ": gradient against the scalar kernel",
+            row(grads[0], 0, 2 * c), grads[1], Tolerance.GRAD);
       }
     }
   }
