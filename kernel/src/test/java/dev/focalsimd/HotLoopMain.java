@@ -26,8 +26,8 @@ import java.util.Random;
  *       16K-element block: 40 KB per call at 512 bits, 24 KB at 256.
  *   <li>{@code distribution}: softmax with a target distribution at 65536 x 16. One pass held two
  *       elementary functions (exp and expm1): 6 MB per call.
- *   <li>{@code ovaLogits}: one-vs-all from logits, gamma 2.5, at 65536 x 16. The softmax pass
- *       held the exponentials and the normalizing loop: 17 MB per call.
+ *   <li>{@code ovaLogits}: one-vs-all from logits, gamma 2.5, at 65536 x 16 (now 65535 x 16). The
+ *       softmax pass held the exponentials and the normalizing loop: 17 MB per call.
  *   <li>{@code heapBuffers}: softmax with class indices at 4096 x 1000 through heap {@code
  *       FloatBuffer}s. The row-max pass carried running maxima through its loops as the receivers
  *       of blends: 0.27 to 2.75 MB per call in 4 of 5 JVMs of the audit's harness (the same data
@@ -48,7 +48,11 @@ import java.util.Random;
  *       path's Jacobian, once it summed in blocks of 4096 classes (143d8de), carried its lane-wise
  *       maxima across the blocks' loop in locals, and JDK 17's C2 left their max to the
  *       allocating fallback: 14,091,840 bytes per call (a tester's find; 5,760 at 65535 x 16,
- *       whose last 15 rows take the row path).
+ *       whose last 15 rows took the row path).
+ *   <li>{@code ovaLogits} at 65535 x 16, 128 bits (this suite's first CI run at that shape): the
+ *       rows left after the last full group of rows went by the row path, once per call, and its
+ *       methods were still run by C1's code (the Vector API's Java fallback) after 20 s of calls:
+ *       27 KB per call. The last group now overlaps the one before it (no path once per call).
  *   <li>{@code ovaLogits}, after the passes were called through method handles (b468671): 8 MB
  *       per call in 1 JVM of a clean-clone CI run at 512 bits, 33 MB in 2 of 12 JVMs under load
  *       with JFR, 8 MB in 3 of 16 with {@code -XX:+LogCompilation}. The cause was not the handles:
@@ -102,13 +106,12 @@ public final class HotLoopMain {
         break;
       }
       case "ovaLogits": {
-        Batch b = new Batch(65536, 16);
+        // 65535 rows: not a multiple of any species' lane count, so the last group of rows
+        // overlaps the one before it
+        Batch b = new Batch(65535, 16);
         bad += b.measure("one_vs_all from logits, gamma 2.5",
             FocalLoss.oneVsAll().fromLogits(true).gamma(2.5f), true, false);
-        // more than 64 classes: every row by the row path (its Jacobian's blocks). (65535 x 16,
-        // whose last rows take that path too, allocates 9 to 29 KB per call at 128 bits, with
-        // the checks on or off, on the code before 143d8de as well: passes left to the Vector
-        // API's allocating fallback; not fixed, see docs/performance.md, "seventh stop")
+        // more than 64 classes: every row by the row path (its Jacobian's blocks)
         Batch wide = new Batch(10485, 100);
         bad += wide.measure("one_vs_all from logits", FocalLoss.oneVsAll().fromLogits(true), true,
             true);

@@ -948,10 +948,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   }
 
   /**
-   * One-vs-all from logits over at most this many classes: full groups of L rows transposed to
-   * class-major order, one row per lane ({@link #ovaLogitsGroups}); the rows left over, and wider
-   * rows, row by row ({@link #ovaRows}; the scalar kernel below L classes, as every row was
-   * before). Paired A/B against that (two class loaders, checks off, class indices, gamma 2, 262144
+   * One-vs-all from logits over at most this many classes: groups of L rows transposed to
+   * class-major order, one row per lane ({@link #ovaLogitsGroups}); wider rows, and batches of
+   * fewer than L rows, row by row ({@link #ovaRows}; the scalar kernel below L classes, as every
+   * row was before). Paired A/B against that (two class loaders, checks off, class indices, gamma 2, 262144
    * logits each): JDK 17, 512 bits, 7.5x at 10 classes (19 to 142 Melem/s), 2.5x at 16, 1.67x at
    * 32, 1.04x at 64, 0.97x at 80, 0.83x at 128; JDK 25 2.6x at 16; 256 bits (no gathers) 2.0x at
    * 16, 0.92x at 64.
@@ -984,8 +984,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * Jacobian, lane-wise, as {@link #softmaxJacobian} does it per row (a row whose float result's
    * error bound is too large is redone in double by the scalar kernel, its loss kept). Each row's
    * loss is its lane's sum of the per-element losses in double, whether or not per-sample losses
-   * are asked for, so that they add up to the reduced loss. The rows left over after the last full
-   * group go row by row. Dense targets y, or class indices t.
+   * are asked for, so that they add up to the reduced loss. Where rows is not a multiple of L, the
+   * last group ends at the last row and overlaps the group before it; the overlapped rows count
+   * once. Until 2026-12-06 the rows left over went row by row ({@link #ovaRows}): a path called
+   * once per call, whose methods took JDK 17's JIT tens of seconds of calls to compile with C2
+   * (until then C1's code ran their vector operations through the Vector API's allocating Java
+   * fallback: 27 KB per call at 65535 x 16, 128 bits, for the first 20 s), and whose bits differed
+   * from the group's for the same row. Dense targets y, or class indices t; rows >= L.
    */
   private double ovaLogitsGroups(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t,
       int tOff, int rows, int classes, float[] grad, int gOff, float gradScale, float[] perSample,
@@ -999,10 +1004,15 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     LossParams cm = p.classMajor(classes, L);
     Pass[] passes = p.gammaKind == LossParams.GAMMA_GENERAL ? OVA_LOGITS_GENERAL_GAMMA
         : OVA_LOGITS;
-    int full = rows - rows % L;
+    int groups = rows / L + (rows % L == 0 ? 0 : 1); // no overflow near 2^31
     double total = 0;
     try {
-      for (int r0 = 0; r0 < full; r0 += L) {
+      for (int g = 0; g < groups; g++) {
+        // the last group ends at the last row: where rows is not a multiple of L it starts
+        // skip rows back, rows the group before it has counted (their gradient written again,
+        // the same bits: each lane's operations are those of every lane)
+        int r0 = Math.min(g * L, rows - L);
+        int skip = g * L - r0;
         c.p = p;
         c.x = x;
         c.xo = xOff + r0 * k;
@@ -1025,7 +1035,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
           c.ompOff = -1;
           c.laneSums = false;
         }
-        for (int r = 0; r < L; r++) { // the rows' losses, in row order
+        for (int r = skip; r < L; r++) { // the rows' losses, in row order
           total += c.laneLoss[r];
           if (perSample != null) {
             perSample[psOff + r0 + r] = (float) c.laneLoss[r];
@@ -1040,7 +1050,7 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
             run(pass, c);
           }
           c.grad = null;
-          for (int r = 0; r < L; r++) {
+          for (int r = 0; r < L; r++) { // (skipped rows too: their float gradient is back)
             if (c.s[OVL_FLAG + r] != 0f) { // the row's gradient again, in double
               int row = r0 + r;
               if (t == null) {
@@ -1059,20 +1069,6 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       c.y = null;
       c.tArr = null;
       c.grad = null;
-    }
-    if (full < rows) {
-      int e0 = full * k;
-      int ps = perSample == null ? 0 : psOff + full;
-      if (classes < L) {
-        total += t == null
-            ? ScalarKernel.INSTANCE.oneVsAll(p, x, xOff + e0, y, yOff + e0, rows - full, k,
-                grad, gOff + e0, gradScale, perSample, ps)
-            : ScalarKernel.INSTANCE.oneVsAll(p, x, xOff + e0, t, tOff + full, rows - full, k,
-                grad, gOff + e0, gradScale, perSample, ps);
-      } else {
-        total += ovaRows(p, x, xOff + e0, y, y == null ? 0 : yOff + e0, t, tOff + full,
-            rows - full, k, grad, gOff + e0, gradScale, perSample, ps);
-      }
     }
     return total;
   }
