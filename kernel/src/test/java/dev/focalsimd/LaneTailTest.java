@@ -84,9 +84,10 @@ class LaneTailTest {
 
   /**
    * One-vs-all from logits, which the vector kernel computes in class-major groups of L rows up to
-   * 64 classes (32 without gathers; the rows after the last full group, and wider rows, row by
-   * row): row counts around 8, 16 and 32 lanes (full groups and rows left over), class counts
-   * around the lane counts and the limits, both target kinds.
+   * 64 classes (32 without gathers; the last group overlapping the one before it where the row
+   * count is not a multiple of L; wider rows, and batches of fewer than L rows, row by row): row
+   * counts around 8, 16 and 32 lanes, class counts around the lane counts and the limits, both
+   * target kinds.
    */
   @TestFactory
   Stream<DynamicTest> oneVsAllFromLogitsEveryGroupSize() {
