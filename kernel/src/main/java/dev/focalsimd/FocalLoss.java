@@ -1047,9 +1047,9 @@ public final class FocalLoss {
         new float[4][0]);
     private static final ThreadLocal<int[]> SCRATCH_INT = ThreadLocal.withInitial(() -> new int[0]);
     /**
-     * The largest scratch array a thread keeps between calls (elements): a block's, or the class
-     * indices of 2^20 rows. Larger ones (rows of more classes, more class indices) are allocated
-     * for the call and dropped, not held for the thread's lifetime.
+     * The largest scratch array a thread keeps between calls (elements): a block's (class indices:
+     * a block's rows). Larger ones (rows of more classes than a block holds) are allocated for the
+     * call and dropped, not held for the thread's lifetime.
      */
     static final int KEPT_SCRATCH = Math.max(BLOCK_ELEMENTS, 1 << 20);
 
@@ -1094,7 +1094,6 @@ public final class FocalLoss {
       // as the array path: parallel parts of whole blocks, each staged by the thread that runs it
       boolean parallel = loss.parallelism > 1 && blocks > 1
           && (long) n * classes >= PARALLEL_THRESHOLD;
-      int[] t = tb == null ? null : scratchInt(n);
       // Pass 1: validate every value (the input first, then the targets, so that the exception
       // names what the array path's does), then compute the reduction's denominator.
       if (loss.validateValues) {
@@ -1125,9 +1124,8 @@ public final class FocalLoss {
         }
       }
       double denominator;
-      if (t != null) {
-        tb.get(tb.position(), t, 0, n);
-        denominator = loss.denominatorIndices(t, 0, n, classes);
+      if (tb != null) {
+        denominator = denominatorIndices(loss, tb, blocks, blockRows, n, classes);
       } else if (loss.reduction == Reduction.POSITIVES) {
         float[] y = scratch(1, Math.min(blockRows, n) * classes);
         long positives = 0;
@@ -1147,7 +1145,8 @@ public final class FocalLoss {
       if (parallel) {
         double[] sums = new double[blocks];
         Parallel.forEach(loss.parallelism, blocks, b -> sums[b] = block(loss, params,
-            input.duplicate(), yb == null ? null : yb.duplicate(), t, b, blockRows, n, classes,
+            input.duplicate(), yb == null ? null : yb.duplicate(),
+            tb == null ? null : tb.duplicate(), b, blockRows, n, classes,
             grad == null ? null : grad.duplicate(), ps == null ? null : ps.duplicate(),
             gradScale));
         for (double sum : sums) { // block order, whatever the parallelism
@@ -1155,7 +1154,7 @@ public final class FocalLoss {
         }
       } else {
         for (int b = 0; b < blocks; b++) {
-          total += block(loss, params, input, yb, t, b, blockRows, n, classes, grad, ps,
+          total += block(loss, params, input, yb, tb, b, blockRows, n, classes, grad, ps,
               gradScale);
         }
       }
@@ -1163,24 +1162,56 @@ public final class FocalLoss {
     }
 
     /**
-     * Block b staged into the calling thread's scratch and computed; its outputs put back; its
-     * loss sum. Absolute gets and puts only: no buffer's position moves.
+     * {@link FocalLoss#denominatorIndices} of the class indices in tb, read a block of rows at a
+     * time into the calling thread's scratch: a copy of all n indices was a new array on every
+     * call above {@link #KEPT_SCRATCH} rows (4 bytes per row: 4,194,328 bytes per call for the
+     * sigmoid at 1,048,577 x 1 from direct buffers, a tester's find), or kept for the thread's
+     * lifetime if it were kept.
+     */
+    private static double denominatorIndices(FocalLoss loss, IntBuffer tb, int blocks,
+        int blockRows, int n, int classes) {
+      int[] t = scratchInt(Math.min(blockRows, n));
+      long counted = 0;
+      long positives = 0;
+      for (int b = 0; b < blocks; b++) {
+        int r0 = b * blockRows;
+        int rows = Math.min(blockRows, n - r0);
+        tb.get(tb.position() + r0, t, 0, rows);
+        long v = loss.countIndices(t, 0, 0, rows, classes);
+        if (v < 0) {
+          int bad = (int) (-v - 1);
+          throw loss.badIndex(r0 + bad, t[bad], classes);
+        }
+        counted += v >>> 32;
+        positives += v & 0xffff_ffffL;
+      }
+      return loss.denominatorOfCounts(counted, positives, classes);
+    }
+
+    /**
+     * Block b staged into the calling thread's scratch (its class indices too, where tb is not
+     * null) and computed; its outputs put back; its loss sum. Absolute gets and puts only: no
+     * buffer's position moves.
      */
     private static double block(FocalLoss loss, LossParams params, FloatBuffer input,
-        FloatBuffer yb, int[] t, int b, int blockRows, int n, int classes, FloatBuffer grad,
+        FloatBuffer yb, IntBuffer tb, int b, int blockRows, int n, int classes, FloatBuffer grad,
         FloatBuffer ps, float gradScale) {
       int r0 = b * blockRows;
       int rows = Math.min(blockRows, n - r0);
       int len = rows * classes;
       float[] x = scratch(0, len);
       float[] y = yb == null ? null : scratch(1, len);
+      int[] t = tb == null ? null : scratchInt(rows);
       float[] g = grad == null ? null : scratch(2, len);
       float[] p = ps == null ? null : scratch(3, rows);
       input.get(input.position() + r0 * classes, x, 0, len);
       if (y != null) {
         yb.get(yb.position() + r0 * classes, y, 0, len);
       }
-      double sum = loss.call(params, x, 0, y, 0, t, r0, rows, classes, g, 0, gradScale, p, 0);
+      if (t != null) {
+        tb.get(tb.position() + r0, t, 0, rows);
+      }
+      double sum = loss.call(params, x, 0, y, 0, t, 0, rows, classes, g, 0, gradScale, p, 0);
       if (g != null) {
         grad.put(grad.position() + r0 * classes, g, 0, len);
       }

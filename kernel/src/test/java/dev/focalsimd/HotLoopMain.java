@@ -284,7 +284,7 @@ public final class HotLoopMain {
    * The bytes this thread has allocated (HotSpot's {@code com.sun.management.ThreadMXBean}, by
    * reflection: the test module does not read jdk.management).
    */
-  private static long allocatedBytes() {
+  static long allocatedBytes() {
     try {
       return (long) Class.forName("com.sun.management.ThreadMXBean")
           .getMethod("getCurrentThreadAllocatedBytes").invoke(ManagementFactory.getThreadMXBean());

@@ -786,6 +786,49 @@ class ValidationTest {
         () -> FocalLoss.Staged.keptScratch() + " elements kept");
   }
 
+  /**
+   * Class indices from a direct buffer are read a block of rows at a time: a call over more rows
+   * than {@code Staged.KEPT_SCRATCH} copied all of them into a new array, on every call (4 bytes
+   * per row: 4,194,328 bytes per call at 1,048,577 x 1; a tester's find). The scalar kernel, so
+   * that only the staging is measured (the vector kernel allocates until the JIT has compiled it).
+   */
+  @Test
+  void stagedClassIndicesAreReadABlockAtATime() {
+    int n = 2 * FocalLoss.Staged.KEPT_SCRATCH + 1;
+    FloatBuffer x = floats(new float[n], true);
+    IntBuffer t = ints(new int[n], true);
+    FloatBuffer g = floats(new float[n], true);
+    FocalLoss loss = FocalLoss.sigmoid().kernel(Kernel.SCALAR).build();
+    loss.forwardBackward(x, t, 1, g); // the thread's scratch
+    long before = HotLoopMain.allocatedBytes();
+    loss.forwardBackward(x, t, 1, g);
+    long bytes = HotLoopMain.allocatedBytes() - before;
+    assertTrue(bytes < n / 64, () -> bytes + " bytes allocated by a call over " + n + " rows");
+  }
+
+  /**
+   * A bad class index in a later block of a direct buffer is named by its row in the batch, and
+   * the outputs stay untouched.
+   */
+  @Test
+  void stagedBadClassIndexInALaterBlockIsNamedByItsRow() {
+    int n = 3 * FocalLoss.blockRows(1) + 7;
+    int[] idx = new int[n];
+    idx[n - 2] = 5;
+    FloatBuffer x = floats(new float[n], true);
+    IntBuffer t = ints(idx, true);
+    FloatBuffer g = floats(new float[n], true);
+    for (int i = 0; i < n; i++) {
+      g.put(g.position() + i, sentinelAt(i));
+    }
+    FocalLoss loss = FocalLoss.sigmoid().build();
+    assertIae(() -> loss.forwardBackward(x, t, 1, g), "targets[" + (n - 2) + "] = 5");
+    for (int i = 0; i < n; i++) {
+      assertEquals(Float.floatToRawIntBits(sentinelAt(i)),
+          Float.floatToRawIntBits(g.get(g.position() + i)), "gradInput[" + i + "] changed");
+    }
+  }
+
   private static void assertIae(Executable e, String... mustName) {
     IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, e);
     for (String s : mustName) {
