@@ -1047,9 +1047,10 @@ public final class FocalLoss {
         new float[4][0]);
     private static final ThreadLocal<int[]> SCRATCH_INT = ThreadLocal.withInitial(() -> new int[0]);
     /**
-     * The largest scratch array a thread keeps between calls (elements): a block's (class indices:
-     * a block's rows). Larger ones (rows of more classes than a block holds) are allocated for the
-     * call and dropped, not held for the thread's lifetime.
+     * The largest scratch array a thread keeps between calls (elements): a block's, which is one
+     * row where a row has more than {@link #BLOCK_ELEMENTS} classes (class indices: a block's
+     * rows). Larger ones (rows of more than 2^20 classes) are allocated for the call and dropped,
+     * not held for the thread's lifetime.
      */
     static final int KEPT_SCRATCH = Math.max(BLOCK_ELEMENTS, 1 << 20);
 
@@ -1163,10 +1164,10 @@ public final class FocalLoss {
 
     /**
      * {@link FocalLoss#denominatorIndices} of the class indices in tb, read a block of rows at a
-     * time into the calling thread's scratch: a copy of all n indices was a new array on every
+     * time into the calling thread's scratch. A copy of all n indices was a new array on every
      * call above {@link #KEPT_SCRATCH} rows (4 bytes per row: 4,194,328 bytes per call for the
-     * sigmoid at 1,048,577 x 1 from direct buffers, a tester's find), or kept for the thread's
-     * lifetime if it were kept.
+     * sigmoid at 1,048,577 x 1 from direct buffers, a tester's find); kept, it would have held
+     * the largest batch's indices for the thread's lifetime.
      */
     private static double denominatorIndices(FocalLoss loss, IntBuffer tb, int blocks,
         int blockRows, int n, int classes) {

@@ -15,9 +15,10 @@ import org.junit.jupiter.api.TestFactory;
  * species' lane count (so that rows fall in the vector kernel's last, partial groups) and class
  * counts on both sides of its class-major limits. (SUM, so that the gradient's scale is the same
  * for both orders.) Sigmoid rows with class indices never have the ignore index here (it becomes
- * the background class C, or class 0 where C is the ignore index): the vector kernel runs the rows between two ignored rows as a batch of
- * their own, and one of fewer elements than a vector by the scalar kernel, whose last bits differ
- * (within the golden tolerances); so there a row's bits depend on its distance to ignored rows.
+ * the background class C, or class 0 where C is the ignore index): the vector kernel runs the
+ * rows between two ignored rows as a batch of their own, and one of fewer elements than a vector
+ * by the scalar kernel, whose last bits differ (within the golden tolerances); so there a row's
+ * bits depend on its distance to ignored rows.
  *
  * <p>The input that showed a defect: one-vs-all from logits over at most 64 classes (the vector
  * kernel's groups of L rows, one row per lane), 19 x 16 at 512 bits: the 3 rows after the last

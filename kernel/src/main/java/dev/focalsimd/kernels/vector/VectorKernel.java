@@ -951,10 +951,10 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
    * One-vs-all from logits over at most this many classes: groups of L rows transposed to
    * class-major order, one row per lane ({@link #ovaLogitsGroups}); wider rows, and batches of
    * fewer than L rows, row by row ({@link #ovaRows}; the scalar kernel below L classes, as every
-   * row was before). Paired A/B against that (two class loaders, checks off, class indices, gamma 2, 262144
-   * logits each): JDK 17, 512 bits, 7.5x at 10 classes (19 to 142 Melem/s), 2.5x at 16, 1.67x at
-   * 32, 1.04x at 64, 0.97x at 80, 0.83x at 128; JDK 25 2.6x at 16; 256 bits (no gathers) 2.0x at
-   * 16, 0.92x at 64.
+   * row was before). Paired A/B against that (two class loaders, checks off, class indices, gamma
+   * 2, 262144 logits each): JDK 17, 512 bits, 7.5x at 10 classes (19 to 142 Melem/s), 2.5x at
+   * 16, 1.67x at 32, 1.04x at 64, 0.97x at 80, 0.83x at 128; JDK 25 2.6x at 16; 256 bits (no
+   * gathers) 2.0x at 16, 0.92x at 64.
    */
   static final int OVA_LOGITS_GROUP_CLASSES = L >= 16 ? 64 : 32;
 
