@@ -509,10 +509,11 @@ public final class FocalLoss {
   // ------------------------------------------------------------------ buffer API
 
   /**
-   * {@link #forward(float[], float[], int)} over buffers. Each buffer's view is position..limit;
-   * no position or limit is moved. Heap buffers run at array speed; direct and read-only buffers
-   * are staged through per-thread scratch arrays, block by block (the blocks in parallel parts as
-   * arrays' are, where {@link Builder#parallelism(int)} allows). The buffer methods throw what
+   * {@link #forward(float[], float[], int)} over buffers. Each buffer's view is position..limit
+   * (the indices that exception messages name count from the position); no position or limit is
+   * moved. Heap buffers run at array speed; direct and read-only buffers are staged through
+   * per-thread scratch arrays, block by block (the blocks in parallel parts as arrays' are, where
+   * {@link Builder#parallelism(int)} allows). The buffer methods throw what
    * the array methods throw, and {@link IllegalArgumentException} for a read-only output buffer
    * and for an output whose view overlaps an input's in one backing array. Buffers without an
    * accessible array (direct buffers, read-only buffers, float views of a {@code ByteBuffer}, heap

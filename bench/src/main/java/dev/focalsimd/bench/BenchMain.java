@@ -66,7 +66,7 @@ public final class BenchMain {
       "                     torchvision) and prints their numbers beside ours (the README's where",
       "                     one cannot run)",
       "  --peers-dir DIR    where focal_ref.c and its README are (default ../shared/peers, then",
-      "                     shared/peers)",
+      "                     shared/peers, then the copy in bench.jar)",
       "  --like-ref         the vector kernel timed as focal_ref.c times itself (best of 30 calls),",
       "                     in 5 rounds alternating with focal_ref.c -ffast-math (about a minute)",
       "  --like-ref-scalar  the same for the scalar kernel against focal_ref.c built without",

@@ -4,7 +4,9 @@ import dev.focalsimd.bench.Reports.RowKey;
 import dev.focalsimd.bench.ResultFile.Entry;
 import dev.focalsimd.bench.ResultFile.Peer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +43,16 @@ final class Peers {
 
   private Peers() {}
 
-  /** Finds the peers directory: the given one, else ../shared/peers or shared/peers. */
+  /** The peers' files that bench.jar carries (resources under {@link #BUNDLED}). */
+  static final List<String> BUNDLED_FILES = List.of("focal_ref.c", "torch_peer.py", "README.md");
+
+  static final String BUNDLED = "peers/";
+
+  /**
+   * Finds the peers directory: the given one, else ../shared/peers or shared/peers (the
+   * project's workspace), else the copy bench.jar carries, written to a temporary directory (so
+   * that --peers and --like-ref work from a clone or another machine, where gcc is present).
+   */
   static Path locate(String dir) {
     if (dir != null) {
       return Path.of(dir);
@@ -51,7 +62,32 @@ final class Peers {
         return Path.of(d);
       }
     }
-    return Path.of("../shared/peers");
+    try {
+      return bundled();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write bench.jar's copy of the peers", e);
+    }
+  }
+
+  /**
+   * bench.jar's copy of focal_ref.c, torch_peer.py and their README (a byte-for-byte copy of the
+   * project's shared/peers; {@code PeersTest} fails where the two differ), written to a new
+   * temporary directory that is deleted when the JVM exits.
+   */
+  static Path bundled() throws IOException {
+    Path dir = Files.createTempDirectory("focal-simd-peers");
+    dir.toFile().deleteOnExit();
+    for (String name : BUNDLED_FILES) {
+      try (InputStream in = Peers.class.getResourceAsStream(BUNDLED + name)) {
+        if (in == null) {
+          throw new IOException("bench.jar has no resource " + BUNDLED + name);
+        }
+        Path f = dir.resolve(name);
+        Files.copy(in, f);
+        f.toFile().deleteOnExit();
+      }
+    }
+    return dir;
   }
 
   /**

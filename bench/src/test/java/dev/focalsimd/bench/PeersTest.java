@@ -2,8 +2,12 @@ package dev.focalsimd.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.focalsimd.bench.ResultFile.Peer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -43,5 +47,38 @@ class PeersTest {
         .findFirst().orElseThrow();
     // the measured C number wins over the README's: 800 / 640 = 1.25
     assertTrue(softmax.contains(" 640 ") && softmax.contains("1.25x"), softmax);
+  }
+
+  /**
+   * bench.jar carries focal_ref.c, torch_peer.py and their README, so that --peers and --like-ref
+   * work from a clone (where the project's shared/peers is absent): written out whole, and the
+   * README's table read from the copy (12 cells, 3 peers each).
+   */
+  @Test
+  void theBundledPeersAreWrittenOut() throws IOException {
+    Path dir = Peers.bundled();
+    for (String name : Peers.BUNDLED_FILES) {
+      assertTrue(Files.size(dir.resolve(name)) > 0, name + " is empty in " + dir);
+    }
+    assertEquals(36, Peers.readme(dir.resolve("README.md")).size());
+  }
+
+  /**
+   * The bundled copy has the bytes of the project's shared/peers, where that exists beside the
+   * checkout (skipped on a clean clone, saying why). To refresh it from the repository root: {@code
+   * cp ../shared/peers/{focal_ref.c,torch_peer.py,README.md}
+   * bench/src/main/resources/dev/focalsimd/bench/peers/}.
+   */
+  @Test
+  void theBundledPeersMatchSharedPeers() throws IOException {
+    Path shared = Path.of("../../shared/peers"); // Maven runs the tests in bench/
+    assumeTrue(Files.isDirectory(shared), () -> shared.toAbsolutePath().normalize()
+        + " does not exist: no canonical copy to compare the bundled peers with (expected on a"
+        + " clean clone and on GitHub Actions)");
+    Path dir = Peers.bundled();
+    for (String name : Peers.BUNDLED_FILES) {
+      assertEquals(-1L, Files.mismatch(shared.resolve(name), dir.resolve(name)),
+          name + ": bench.jar's copy differs from " + shared + " (first differing byte)");
+    }
   }
 }
