@@ -62,12 +62,12 @@ class RowPositionTest {
         for (int r = 0; r < s.n; r++) {
           int from = (r + shift) % s.n; // row r of the rotated batch is row `from` of the batch
           String where = s + " " + kernel + ": row " + from + " at row " + r;
-          assertEquals(Float.floatToRawIntBits(base.perSample[from]),
-              Float.floatToRawIntBits(moved.perSample[r]),
-              where + ", per-sample loss " + base.perSample[from] + " vs " + moved.perSample[r]);
+          assertEquals(Float.floatToRawIntBits(base.perSample()[from]),
+              Float.floatToRawIntBits(moved.perSample()[r]),
+              where + ", per-sample loss " + base.perSample()[from] + " vs " + moved.perSample()[r]);
           for (int c = 0; c < s.classes; c++) {
-            float a = base.grad[from * s.classes + c];
-            float b = moved.grad[r * s.classes + c];
+            float a = base.grad()[from * s.classes + c];
+            float b = moved.grad()[r * s.classes + c];
             assertEquals(Float.floatToRawIntBits(a), Float.floatToRawIntBits(b),
                 where + ", gradient of class " + c + ": " + a + " vs " + b);
           }
@@ -93,26 +93,18 @@ class RowPositionTest {
           t[r] = s.ignoreIndex == k ? 0 : k; // (see the class comment)
         }
       }
-      loss.forwardBackward(x, t, k, out.grad);
-      loss.perSample(x, t, k, out.perSample);
+      loss.forwardBackward(x, t, k, out.grad());
+      loss.perSample(x, t, k, out.perSample());
     } else {
       float[] y = new float[n * k];
       for (int r = 0; r < n; r++) {
         System.arraycopy(s.y, ((r + shift) % n) * k, y, r * k, k);
       }
-      loss.forwardBackward(x, y, k, out.grad);
-      loss.perSample(x, y, k, out.perSample);
+      loss.forwardBackward(x, y, k, out.grad());
+      loss.perSample(x, y, k, out.perSample());
     }
     return out;
   }
 
-  private static final class Outputs {
-    final float[] grad;
-    final float[] perSample;
-
-    Outputs(float[] grad, float[] perSample) {
-      this.grad = grad;
-      this.perSample = perSample;
-    }
-  }
+  private record Outputs(float[] grad, float[] perSample) {}
 }
