@@ -818,7 +818,7 @@ public final class FocalLoss {
 
   /**
    * Elements per block of {@link #valuesPass}: a multiple of every vector length, and the vector
-   * kernel's scan length ({@code VectorKernel.SCAN}, also 16384), so that a block is one scan call.
+   * kernel's scan length ({@code ValueScans.SCAN}, also 16384), so that a block is one scan call.
    */
   private static final int CHECK_BLOCK = 1 << 14;
 

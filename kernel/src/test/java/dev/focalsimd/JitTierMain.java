@@ -20,8 +20,8 @@ public final class JitTierMain {
       for (boolean indices : new boolean[] {false, true}) {
         cases.add(new Scenario(form, indices, 64, 37, Scenario.GAMMAS[i % 8], i, 31 + i,
             Scenario.Container.ARRAY));
-        // rows of more than 4096 classes, whose sums go block by block (VectorKernel's
-        // ROW_SUM_BLOCK): on JDK 25 softmax's took other bits once C2 had compiled it (a
+        // rows of more than 4096 classes, whose sums go block by block (Passes.ROW_SUM_BLOCK,
+        // in the vector kernel): on JDK 25 softmax's took other bits once C2 had compiled it (a
         // reviewer's find)
         cases.add(new Scenario(form, indices, 3, 4099, Scenario.GAMMAS[(i + 4) % 8], i, 61 + i,
             Scenario.Container.ARRAY));

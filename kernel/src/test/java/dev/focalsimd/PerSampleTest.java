@@ -10,7 +10,7 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * {@code perSample} of one-vs-all on probabilities and the sigmoid, which the vector kernel
- * computes for up to {@code VectorKernel.PER_SAMPLE_BLOCK_CLASSES} classes over many rows at once,
+ * computes for up to {@code Passes.PER_SAMPLE_BLOCK_CLASSES} classes over many rows at once,
  * a row's elements possibly in two chunks (and, in large batches, in the shorter streaming chunks):
  * class counts below, at and above a vector and that limit, batches that end mid-chunk and batches
  * of {@link FocalLoss#STREAMING_ELEMENTS} or more (and of {@link FocalLoss#PARALLEL_THRESHOLD}).

@@ -422,7 +422,7 @@ class PropertyTest {
    * Rows whose every target is 0 and whose logits are close (N(0, 0.01)): every dl/dp_j is near
    * their mean, and the vector kernel's float dl/dp put such gradients up to 3.8x the tolerance
    * off (300 rows of 16..115 classes); it now redoes such rows in double
-   * (VectorKernel.JACOBIAN_CONDITION_LIMIT). 64 classes: a vector row at every CI width.
+   * (OneVsAllPasses.JACOBIAN_CONDITION_LIMIT). 64 classes: a vector row at every CI width.
    */
   @Example
   void oneVsAllFromLogitsAllNegativeCloseLogits() {
