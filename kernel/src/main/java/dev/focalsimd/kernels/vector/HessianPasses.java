@@ -48,10 +48,10 @@ final class HessianPasses {
   }
 
   // The gradient-and-Hessian passes keep every compilation well below C2's inlining cutoff (see
-  // the class comment): a pass that reaches it has its last Vector API calls inlined late, and a
-  // store whose value is still such a call when its intrinsic is tried is not intrinsified (the
-  // vector is boxed on every iteration). So each pass below holds one elementary function or a
-  // couple of dozen lane-wise operations, and hands its results over in scratch.
+  // VectorKernel's class comment): a pass that reaches it has its last Vector API calls inlined
+  // late, and a store whose value is still such a call when its intrinsic is tried is not
+  // intrinsified (the vector is boxed on every iteration). So each pass below holds one elementary
+  // function or a couple of dozen lane-wise operations, and hands its results over in scratch.
 
   // Per-row slots of the chunk scratch for the softmax Hessian (SM_ROWS rows at most); q and
   // q^gamma use Q and QG, so the general-gamma passes logInto and expScaledInto apply unchanged.

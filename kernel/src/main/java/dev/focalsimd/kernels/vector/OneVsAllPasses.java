@@ -758,9 +758,9 @@ final class OneVsAllPasses {
 
   /**
    * Pass 3: gradScale * dl/dp = a (2y - 1) (gamma q^(gamma-1) ln p_t - q^gamma / p_t), 0 where the
-   * clip is active. The gradient and the loss sum are separate passes so that each stays well
-   * below C2's node-count cutoff (class comment): one compilation over it no longer intrinsifies
-   * its last operations and boxes them on every iteration.
+   * clip is active. The gradient and the loss sum are separate passes so that each stays well below
+   * C2's node-count cutoff (VectorKernel's class comment): one compilation over it no longer
+   * intrinsifies its last operations and boxes them on every iteration.
    */
   static void ovaGrad(Chunk c) {
     float[] grad = c.grad;
@@ -787,7 +787,8 @@ final class OneVsAllPasses {
       FloatVector lnpt = FloatVector.fromArray(S, s, LN + i);
       FloatVector pt = FloatVector.fromArray(S, s, PT + i);
       FloatVector as = alpha == null ? scale : FloatVector.fromArray(S, alpha, col).mul(scale);
-      // (merged values, as, yv, qg1 and qg, are only ever arguments: see the class comment)
+      // (merged values, as, yv, qg1 and qg, are only ever arguments: see VectorKernel's class
+      // comment)
       FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       // q >= 1 - hi > 0 after the clip, so no division by zero.
       FloatVector inner;
@@ -836,10 +837,9 @@ final class OneVsAllPasses {
 
   /**
    * softmaxInto, as three passes over one row (x at xo, into prob): prob[0, C) = softmax(z), as
-   * exp(z_c - max) / sum (one elementary function per
-   * compilation: see the class comment), and prob[C, 2C) = 1 - p_c, which for the largest class
-   * is the sum of the others over the sum, so it keeps its precision when p is near 1;
-   * classes >= L.
+   * exp(z_c - max) / sum (one elementary function per compilation: see VectorKernel's class
+   * comment), and prob[C, 2C) = 1 - p_c, which for the largest class is the sum of the others over
+   * the sum, so it keeps its precision when p is near 1; classes >= L.
    */
   private static final Pass[] SOFTMAX_INTO = {
       pass("softmaxIntoMax"), pass("softmaxIntoExp"), pass("softmaxIntoScale")};

@@ -208,8 +208,8 @@ final class Passes {
   }
 
   /**
-   * One loop over a chunk: a static method of this class that takes the {@link Chunk}, called
-   * through a method handle ({@link #run}).
+   * One loop over a chunk: a static method of a {@link #HOLDERS} class that takes the {@link
+   * Chunk}, called through a method handle ({@link #run}).
    */
   static final class Pass {
     private final MethodHandle body;
@@ -477,7 +477,7 @@ final class Passes {
    * targets from an array: a vector chosen on two paths (read, or made from the target index)
    * has no exact class when C2 parses the loop, and JDK 17 then calls its operations virtually,
    * allocating a vector each, once the JVM's shared Vector API profiles have seen a second species
-   * (see the class comment).
+   * (see VectorKernel's class comment).
    */
   private static void targetRowInto(float[] s, int start, int n, int target, float off,
       float on) {
@@ -545,14 +545,15 @@ final class Passes {
   /**
    * 1, a constant whose exact class C2 knows: {@code ONE.mul(v)} (the same bits as v) is v as such
    * a value, for a vector chosen on two paths (a loop's accumulator) before an operation is called
-   * on it (see the class comment). Written out where it is needed, not as a method: a method that
-   * takes a vector is inlined only while C2 has not compiled it on its own into more than 625
-   * bytes at a call site it counts as cold (the end of a pass, run once per call) or 2,500 at
-   * others, and compiled on its own, without its caller's types, such a method's vector operations
-   * can fall to their Java fallback, which is big. On JDK 17 the helper {@code exact(v)} that this
-   * replaced was in some JVMs compiled on its own and then called, not inlined, from the ends of
-   * {@code ovaGradLoss} and {@code softmaxSmallExp}: its vector boxed on every call (0.75 bytes per
-   * element at 65536 x 16 for one-vs-all, with the loss's Kahan sums; JFR's allocation stacks).
+   * on it (see VectorKernel's class comment). Written out where it is needed, not as a method: a
+   * method that takes a vector is inlined only while C2 has not compiled it on its own into more
+   * than 625 bytes at a call site it counts as cold (the end of a pass, run once per call) or 2,500
+   * at others, and compiled on its own, without its caller's types, such a method's vector
+   * operations can fall to their Java fallback, which is big. On JDK 17 the helper {@code exact(v)}
+   * that this replaced was in some JVMs compiled on its own and then called, not inlined, from the
+   * ends of {@code ovaGradLoss} and {@code softmaxSmallExp}: its vector boxed on every call (0.75
+   * bytes per element at 65536 x 16 for one-vs-all, with the loss's Kahan sums; JFR's allocation
+   * stacks).
    */
   static final FloatVector ONE = FloatVector.broadcast(S, 1f);
   /** 0 as ints, a constant: {@code INT_ZERO.or(v)} is {@code ONE.mul(v)} for ints. */
@@ -590,7 +591,7 @@ final class Passes {
    * compensation: a chunk is up to 128 vectors at 128 bits, and a plain float sum of that many
    * terms per lane loses up to ~1e-6 of a row's loss. Four interleaved compensated sums: one is a
    * chain of four dependent additions per vector, which bounded the loss passes by latency. (A
-   * nested two-level sum would be boxed, see the class comment.)
+   * nested two-level sum would be boxed, see VectorKernel's class comment.)
    */
   static double sumTerms(float[] s, int n) {
     laneSums(s, TERMS, n / L, RED);

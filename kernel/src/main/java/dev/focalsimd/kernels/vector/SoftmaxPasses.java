@@ -67,7 +67,7 @@ final class SoftmaxPasses {
    * Passes over one row (x at xo, classes >= L): its max into c.max, exp(z_c - max) into c.prob,
    * and their sum into c.sum. Passes, called through {@link Passes#run}, so that they are never
    * inlined into the row loop's caller, and three of them because one compilation holding the exp
-   * and the sum reached C2's node-count cutoff (see the class comment).
+   * and the sum reached C2's node-count cutoff (see VectorKernel's class comment).
    */
   private static final Pass[] ROW_STATS = {
       pass("softmaxIntoMax"), pass("softmaxIntoExp")};
@@ -443,10 +443,10 @@ final class SoftmaxPasses {
       FloatVector m3 = mv;
       int col = L;
       // the loads are the receivers, the running maxima (chosen on two paths) only arguments (see
-      // the class comment): v.blend(m, v <= m) is m.blend(v, v > m) for every value but NaN. With
-      // the maxima as receivers, and the group's maximum carried through the gathers' loop below,
-      // JDK 17's C2 left them to the allocating fallback in a caller's loop over heap buffers
-      // (0.27 to 2.75 MB per call at 4096 x 1000 in 4 of 5 JVMs; HotLoopTest's heapBuffers)
+      // VectorKernel's class comment): v.blend(m, v <= m) is m.blend(v, v > m) for every value but
+      // NaN. With the maxima as receivers, and the group's maximum carried through the gathers'
+      // loop below, JDK 17's C2 left them to the allocating fallback in a caller's loop over heap
+      // buffers (0.27 to 2.75 MB per call at 4096 x 1000 in 4 of 5 JVMs; HotLoopTest's heapBuffers)
       for (; col + 4 * L <= classes; col += 4 * L) {
         FloatVector v0 = FloatVector.fromArray(S, z, row + col);
         FloatVector v1 = FloatVector.fromArray(S, z, row + col + L);
@@ -587,7 +587,7 @@ final class SoftmaxPasses {
    * L/4 lanes) into the group's lanes; an ignored lane gets the neutral 1 and 1 (loss 0, gradient
    * 0). A pass of its
    * own: in one compilation with the exponentials, the gathers were left to their allocating Java
-   * code in some JVM runs (C2's node cutoff, see the class comment).
+   * code in some JVM runs (C2's node cutoff, see VectorKernel's class comment).
    */
   static void softmaxGroupOthers(Chunk c) {
     float[] s = c.s;
@@ -780,7 +780,7 @@ final class SoftmaxPasses {
 
   /**
    * Softmax pass: the loss -alpha_c y_c q_c^gamma ln p_c into DIST_LOSS, and gradScale y_c F_c into
-   * DIST_YF and grad. Separate from the sums for C2's sake (class comment).
+   * DIST_YF and grad. Separate from the sums for C2's sake (VectorKernel's class comment).
    */
   static void softmaxDistTerms(Chunk c) {
     LossParams p = c.p;
