@@ -695,7 +695,7 @@ class EdgeCaseTest {
    * Rows of 10^6 classes and more (an adversarial tester's find): the vector kernel summed a row's
    * exponentials, and one-vs-all's p_c dl/dp_c, in float lanes of C/L terms each, whose error grew
    * with C (softmax loss 2.6e-5 and one-vs-all-from-logits gradient 1.0e-3 of the golden measure
-   * at 1,000,003 classes and 128 bits); now in blocks of {@code ROW_SUM_BLOCK} added in double.
+   * at 1,000,003 classes and 128 bits); now in blocks of {@code Passes.ROW_SUM_BLOCK} added in double.
    * Logits N(0, 3^2)-like from a fixed sequence, two rows; softmax with class indices and with
    * dense targets, one-vs-all from logits: the SUM loss against {@link RefLoss} (2e-6), the
    * gradient against the scalar kernel's (double) by the golden measure (2e-5).

@@ -17,35 +17,13 @@ import jdk.incubator.vector.VectorMask;
 
 /**
  * The gradient-and-Hessian passes of {@link VectorKernel} ({@code gradientHessian}): the sigmoid
- * form with dense targets and the softmax form with class indices (closed forms: docs/hessian.md).
+ * form (dense targets, and class indices as runs of rows between ignored ones) and the softmax form
+ * with class indices (chunks of rows, class-major), and the logarithm split into two passes that
+ * both use (closed forms: docs/hessian.md).
  */
 final class HessianPasses {
 
   private HessianPasses() {}
-
-  static void ln1pEReducePass(Chunk c) {
-    lnReduce(c.s, E, 1f, c.n);
-  }
-
-  static void ln1pEFinishPass(Chunk c) {
-    lnFinish(c.s, E, 1f, LN, c.n);
-  }
-
-  static void lnQReducePass(Chunk c) {
-    lnReduce(c.s, Q, 0f, c.n);
-  }
-
-  static void lnQFinishPass(Chunk c) {
-    lnFinish(c.s, Q, 0f, QG, c.n);
-  }
-
-  static void ln1pRestReducePass(Chunk c) {
-    lnReduce(c.s, SM_REST, 1f, c.n);
-  }
-
-  static void ln1pRestFinishPass(Chunk c) {
-    lnFinish(c.s, SM_REST, 1f, SM_L1P, c.n);
-  }
 
   // The gradient-and-Hessian passes keep every compilation well below C2's inlining cutoff (see
   // VectorKernel's class comment): a pass that reaches it has its last Vector API calls inlined
@@ -91,7 +69,7 @@ final class HessianPasses {
   private static final Pass[] Q_POW_GAMMA = {
       pass("lnQReducePass"),
       pass("lnQFinishPass"),
-      OVA_GENERAL_GAMMA[3]};
+      OVA_GENERAL_GAMMA[3]}; // Passes.qPowGammaPass
   static final Pass[] SIGMOID_HESS_GENERAL_GAMMA = {
       SIGMOID_HESS[0], SIGMOID_HESS[1], SIGMOID_HESS[2], SIGMOID_HESS[3],
       Q_POW_GAMMA[0], Q_POW_GAMMA[1], Q_POW_GAMMA[2],
@@ -113,6 +91,32 @@ final class HessianPasses {
   // The natural logarithm of VectorMath.log (same algorithm, its constants), split in two passes:
   // VectorMath.log alone is about as large as a compilation can get before C2's inlining cutoff
   // (see the note above), so a pass that holds it is not reliably intrinsified.
+
+  // The split logarithm as passes, on the slots each of the passes above reads.
+
+  static void ln1pEReducePass(Chunk c) {
+    lnReduce(c.s, E, 1f, c.n);
+  }
+
+  static void ln1pEFinishPass(Chunk c) {
+    lnFinish(c.s, E, 1f, LN, c.n);
+  }
+
+  static void lnQReducePass(Chunk c) {
+    lnReduce(c.s, Q, 0f, c.n);
+  }
+
+  static void lnQFinishPass(Chunk c) {
+    lnFinish(c.s, Q, 0f, QG, c.n);
+  }
+
+  static void ln1pRestReducePass(Chunk c) {
+    lnReduce(c.s, SM_REST, 1f, c.n);
+  }
+
+  static void ln1pRestFinishPass(Chunk c) {
+    lnFinish(c.s, SM_REST, 1f, SM_L1P, c.n);
+  }
 
   /**
    * First half of ln(v), v = s[from + i] + plus >= 0 (no infinities or NaN here): v = 2^k m with
@@ -180,7 +184,7 @@ final class HessianPasses {
       FloatVector ln = e.sub(w1.sub(1f)).fma(inv, FloatVector.fromArray(S, s, LN + i));
       FloatVector ei = e.mul(inv);
       // sigmoid(x) and 1 - sigmoid(x): inv and ei, swapped where the sign bit of x is set;
-      // selected with bit operations, not compare and blend (see selectBySign)
+      // selected with bit operations, not compare and blend (see Passes.selectBySign)
       IntVector neg = xv.reinterpretAsInts().lanewise(ASHR, 31);
       FloatVector prob = selectBySign(neg, inv, ei);
       FloatVector omp = selectBySign(neg, ei, inv);
@@ -391,7 +395,7 @@ final class HessianPasses {
    * 2048 classes (2e-5 is the golden tolerance), found by an adversarial test session
    * (HessianTest). The compensation goes to Q (free until softmaxHessLnPt) and is added in
    * a second loop: vectors combined after the loop that made them were boxed on JDK 17 (see
-   * ovaLogitsSoftmax).
+   * OneVsAllPasses.OVL_ACC).
    */
   static void softmaxHessSums(Chunk c) {
     float[] km = c.km;

@@ -18,11 +18,16 @@ import jdk.incubator.vector.VectorMask;
 /**
  * The one-vs-all passes of {@link VectorKernel}: on probabilities (clip, ln p_t, gradient and loss,
  * pipelined beyond L2), and from logits (a softmax per row first: row by row, or in class-major
- * groups of L rows), with the softmax's Jacobian that takes the gradient back to the logits.
+ * groups of L rows), with the softmax's Jacobian that takes the gradient back to the logits. Its
+ * softmax passes over one row ({@link #softmaxIntoMax}, {@link #softmaxIntoExp}) serve {@link
+ * SoftmaxPasses}' rows with target distributions too.
  */
 final class OneVsAllPasses {
 
   private OneVsAllPasses() {}
+
+  // Passes that call a loop with arguments from the chunk (the other passes are methods of their
+  // own below).
 
   static void ovaProbsSignPass(Chunk c) {
     ovaProbsSign(c.p, c.x, c.xo, c.y, c.yo, c.n, c.s);
@@ -126,37 +131,6 @@ final class OneVsAllPasses {
       total += c.sum;
     }
     return total;
-  }
-
-  /**
-   * min(max(x, lo), hi) by compare and blend: Java's max and min (NaN and signed-zero rules) cost
-   * several instructions each on x86, about a third of {@link VectorMath#exp} when it used them.
-   * A NaN compares false and passes through; -0 is not distinguished from 0 (lo, hi are not 0).
-   */
-  private static FloatVector clip(FloatVector x, float lo, float hi) {
-    return x.blend(lo, x.compare(LT, lo)).blend(hi, x.compare(GT, hi));
-  }
-
-  /** A row's maximum; classes >= L. */
-  private static float rowMax(float[] z, int row, int classes) {
-    FloatVector mv = FloatVector.fromArray(S, z, row);
-    for (int c = L; c < classes; c += L) {
-      FloatVector v = FloatVector.fromArray(S, z, row + Math.min(c, classes - L)); // idempotent
-      mv = v.blend(mv, v.compare(LE, mv)); // see clip: cheaper than max; NaN reaches the sums
-    }
-    return ONE.mul(mv).reduceLanes(MAX);
-  }
-
-  private static final ThreadLocal<float[]> ROW_SCRATCH = ThreadLocal.withInitial(() ->
-      new float[0]);
-
-  private static float[] rowScratch(int classes) {
-    float[] s = ROW_SCRATCH.get();
-    if (s.length < classes) {
-      s = new float[classes];
-      ROW_SCRATCH.set(s);
-    }
-    return s;
   }
 
   /**
@@ -356,8 +330,8 @@ final class OneVsAllPasses {
   // Lane-wise accumulators of the two passes below, kept in the scratch, not in registers: with
   // several vectors carried through a loop and combined after it, C2 (JDK 17) boxed them there
   // (about 960 B per group of rows, JFR's allocation samples naming those lines).
-  static final int OVL_ACC = H0;
-  static final int OVL_COMP = H0 + 64;
+  private static final int OVL_ACC = H0;
+  private static final int OVL_COMP = H0 + 64;
   private static final int OVL_ABS = H0 + 128;
   private static final int OVL_MAX_PG = H0 + 192;
   private static final int OVL_MAX_P = H0 + 256;
@@ -508,6 +482,18 @@ final class OneVsAllPasses {
         grad[row + j] = b[3 * kl + j * L + r];
       }
     }
+  }
+
+  private static final ThreadLocal<float[]> ROW_SCRATCH = ThreadLocal.withInitial(() ->
+      new float[0]);
+
+  private static float[] rowScratch(int classes) {
+    float[] s = ROW_SCRATCH.get();
+    if (s.length < classes) {
+      s = new float[classes];
+      ROW_SCRATCH.set(s);
+    }
+    return s;
   }
 
   /** Row by row: per-sample output, class-index targets (y == null), or logits; classes >= L. */
@@ -719,6 +705,15 @@ final class OneVsAllPasses {
   }
 
   /**
+   * min(max(x, lo), hi) by compare and blend: Java's max and min (NaN and signed-zero rules) cost
+   * several instructions each on x86, about a third of {@link VectorMath#exp} when it used them.
+   * A NaN compares false and passes through; -0 is not distinguished from 0 (lo, hi are not 0).
+   */
+  private static FloatVector clip(FloatVector x, float lo, float hi) {
+    return x.blend(lo, x.compare(LT, lo)).blend(hi, x.compare(GT, hi));
+  }
+
+  /**
    * Pass 1 from logits: as {@link #ovaProbs}, with 1 - p read at x[i + ompOff] (computed from the
    * logits) where the clip leaves p alone; 1 - p also decides the upper clip.
    */
@@ -845,6 +840,16 @@ final class OneVsAllPasses {
       pass("softmaxIntoMax"), pass("softmaxIntoExp"), pass("softmaxIntoScale")};
   private static final Pass SOFTMAX_JACOBIAN =
       pass("softmaxJacobianPass");
+
+  /** A row's maximum; classes >= L. */
+  private static float rowMax(float[] z, int row, int classes) {
+    FloatVector mv = FloatVector.fromArray(S, z, row);
+    for (int c = L; c < classes; c += L) {
+      FloatVector v = FloatVector.fromArray(S, z, row + Math.min(c, classes - L)); // idempotent
+      mv = v.blend(mv, v.compare(LE, mv)); // see clip: cheaper than max; NaN reaches the sums
+    }
+    return ONE.mul(mv).reduceLanes(MAX);
+  }
 
   /** softmaxInto, part 1: the row's max into c.max and its first class into c.top. */
   static void softmaxIntoMax(Chunk c) {

@@ -14,12 +14,16 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * What every pass of {@link VectorKernel} shares (its class comment says why the work is split into
- * passes): the species, the per-thread {@link Chunk} that hands a pass its arguments and holds the
- * scratch regions that passes hand their results over in, the {@link Pass} handles and {@link
- * #run}, {@link #segment}, which runs a list of passes over a run of elements chunk by chunk,
- * per-sample sums of whole rows, and the small helpers the forms share (lane sums with Kahan's
- * compensation, the last vector's counted lanes, a select by sign).
+ * What the passes of {@link VectorKernel} share (its class comment says why the work is split into
+ * passes): the species and the chunk lengths; the per-thread {@link Chunk}, which hands a pass its
+ * arguments and holds the scratch regions (Q to TERMS) that passes hand their results over in; the
+ * {@link Pass} handles, {@link #pass}, which finds a pass in any of {@link #HOLDERS}, and {@link
+ * #run}; {@link #segment}, which runs a list of passes over a run of elements chunk by chunk
+ * (one-vs-all's pipelined form included); per-sample sums of whole rows; the passes that two forms
+ * use (ln q, q^gamma, a row's sum); and small helpers (lane sums with Kahan's compensation, the
+ * last vector's counted lanes, a select by sign, the constants ONE, INT_ZERO and IOTA). Its static
+ * initialization reads no other class's fields, so the form classes' pass lists, which call {@link
+ * #pass} as they initialize, make no cycle with it.
  */
 final class Passes {
 
@@ -27,6 +31,13 @@ final class Passes {
 
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
+  /**
+   * Full groups move between row-major and class-major order with gathers and scatters (index-map
+   * loads and stores) where the species has 16 lanes or more (AVX-512, SVE-512: both in hardware);
+   * with fewer lanes, by scalar copies (AVX2 has no scatter and NEON neither; where the hardware
+   * lacks them, the Vector API runs them lane by lane in Java, allocating).
+   */
+  static final boolean GATHER = L >= 16;
   /** Elements per pass; a multiple of every species length. */
   static final int CHUNK = 512;
   /**
@@ -79,11 +90,11 @@ final class Passes {
   static final int LF = LK + REGION; // split logarithm: reduced mantissa - 1
   /**
    * Terms to sum, vectors one after the other: a chunk's losses ({@link #sumTerms}, up to REGION),
-   * a class-major softmax group's exponentials (SMALL_CLASSES vectors), a softmax group's rows'
-   * folded partial sums, gathered (L/4 vectors).
+   * a class-major softmax group's exponentials (SoftmaxPasses.SMALL_CLASSES vectors), a softmax
+   * group's rows' folded partial sums, gathered (L/4 vectors).
    */
   static final int TERMS = LF + REGION;
-  // 32: at least SMALL_CLASSES (a forward reference by name is not allowed here)
+  // 32: at least SoftmaxPasses.SMALL_CLASSES (24)
   private static final int SCRATCH_SIZE = TERMS + Math.max(REGION, Math.max(32, L) * L);
 
   /** The arguments of one chunk, handed to every pass; one per thread, reused. */
@@ -110,7 +121,7 @@ final class Passes {
     /**
      * Softmax with class indices: the groups of L rows (L lanes) that one run of the passes covers:
      * {@link SoftmaxPasses#ROW_GROUPS} for {@link SoftmaxPasses#SOFTMAX_ROW}, up to that for {@link
-     * SoftmaxPasses#SOFTMAX} (see {@link #BLOCK_LOGITS}), else 1.
+     * SoftmaxPasses#SOFTMAX} (see {@link SoftmaxPasses#BLOCK_LOGITS}), else 1.
      */
     int groups = 1;
     /**
@@ -221,7 +232,10 @@ final class Passes {
 
   private static final MethodType PASS_TYPE = MethodType.methodType(void.class, Chunk.class);
 
-  /** The classes whose static methods name(Chunk) are passes; no two have a pass of one name. */
+  /**
+   * The classes whose static methods name(Chunk) are passes; no two have a pass of one name. Their
+   * passes are package-private, not private: the lookup that finds them is this class's.
+   */
   private static final Class<?>[] HOLDERS = {Passes.class, OneVsAllPasses.class,
       SoftmaxPasses.class, SigmoidPasses.class, HessianPasses.class, ValueScans.class};
 
@@ -264,14 +278,6 @@ final class Passes {
     } catch (Throwable e) { // the passes throw no checked exception
       throw new AssertionError(e);
     }
-  }
-
-  static void lnQPass(Chunk c) {
-    logInto(c.s, Q, QG, c.n);
-  }
-
-  static void qPowGammaPass(Chunk c) {
-    expScaledInto(c.s, QG, QG, c.n, c.p.gamma);
   }
 
   /**
@@ -503,16 +509,6 @@ final class Passes {
     }
   }
 
-  static final float[] IOTA = iota();
-
-  static float[] iota() {
-    float[] a = new float[L];
-    for (int i = 0; i < L; i++) {
-      a[i] = i;
-    }
-    return a;
-  }
-
   /**
    * Elements of a row summed in float lanes before the lanes go into a double: the row sums over
    * more classes add up blocks of this many (a float lane sum's error grows with its length: over
@@ -568,6 +564,16 @@ final class Passes {
   static FloatVector selectBySign(IntVector neg, FloatVector a, FloatVector b) {
     return a.reinterpretAsInts().lanewise(AND_NOT, neg)
         .or(b.reinterpretAsInts().and(neg)).reinterpretAsFloats();
+  }
+
+  static final float[] IOTA = iota();
+
+  private static float[] iota() {
+    float[] a = new float[L];
+    for (int i = 0; i < L; i++) {
+      a[i] = i;
+    }
+    return a;
   }
 
   /**
@@ -654,6 +660,14 @@ final class Passes {
     for (int i = 0; i < n; i += L) {
       VectorMath.exp(FloatVector.fromArray(S, s, from + i).mul(k)).intoArray(s, to + i);
     }
+  }
+
+  static void lnQPass(Chunk c) {
+    logInto(c.s, Q, QG, c.n);
+  }
+
+  static void qPowGammaPass(Chunk c) {
+    expScaledInto(c.s, QG, QG, c.n, c.p.gamma);
   }
 
   /**

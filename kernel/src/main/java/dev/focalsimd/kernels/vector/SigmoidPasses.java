@@ -18,6 +18,9 @@ final class SigmoidPasses {
 
   private SigmoidPasses() {}
 
+  // Passes that call a loop with arguments from the chunk (the other passes are methods of their
+  // own below).
+
   static void expNegAbsPass(Chunk c) {
     expNegAbsInto(c.x, c.xo, c.s, c.n);
   }
@@ -41,7 +44,7 @@ final class SigmoidPasses {
       pass("sigmoidGradLoss")};
   static final Pass[] SIGMOID_GENERAL_GAMMA = {
       SIGMOID[0], SIGMOID[1], pass("sigmoidTermsGeneralGammaPass"),
-      OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
+      OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3], // Passes.lnQPass, Passes.qPowGammaPass
       pass("sigmoidGrad"), pass("sigmoidLoss")};
 
   static final Pass[] SIGMOID_TERMS = {
@@ -208,7 +211,7 @@ final class SigmoidPasses {
       FloatVector inv = FloatVector.fromArray(S, s, PT + i);
       FloatVector ei = FloatVector.fromArray(S, s, E + i).mul(inv);
       // sigmoid(x) and 1 - sigmoid(x): inv and ei, swapped where the sign bit of x is set;
-      // selected with bit operations, not compare and blend (see selectBySign)
+      // selected with bit operations, not compare and blend (see Passes.selectBySign)
       IntVector neg = xv.reinterpretAsInts().lanewise(ASHR, 31);
       FloatVector prob = selectBySign(neg, inv, ei);
       FloatVector omp = selectBySign(neg, ei, inv);

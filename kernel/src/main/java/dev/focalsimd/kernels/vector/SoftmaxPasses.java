@@ -18,11 +18,15 @@ import jdk.incubator.vector.VectorShuffle;
 /**
  * The softmax passes of {@link VectorKernel}: class indices in groups of L rows (class-major up to
  * {@link #SMALL_CLASSES} classes, one vector per row at 16 lanes, row-wise runs of vectors above),
- * and target distributions (class-major groups, or row by row).
+ * and target distributions (class-major groups, or row by row), which class indices with label
+ * smoothing take too.
  */
 final class SoftmaxPasses {
 
   private SoftmaxPasses() {}
+
+  // Passes that call a loop with arguments from the chunk (the other passes are methods of their
+  // own below).
 
   static void groupLnQPass(Chunk c) {
     logInto(c.s, Q, QG, c.groups * L);
@@ -32,46 +36,81 @@ final class SoftmaxPasses {
     expScaledInto(c.s, QG, QG, c.groups * L, c.p.gamma);
   }
 
-  static void distSmallLnQPass(Chunk c) {
-    logInto(c.km, 3 * c.classes * L, 4 * c.classes * L, c.classes * L);
-  }
-
-  static void distSmallQPowGammaPass(Chunk c) {
-    expScaledInto(c.km, 4 * c.classes * L, 4 * c.classes * L, c.classes * L, c.p.gamma);
-  }
-
-  private static final Pass[] SOFTMAX_DIST = {
-      pass("softmaxPFromExp"),
-      pass("softmaxQFromP"),
-      pass("softmaxDistTerms"),
-      pass("softmaxDistSums")};
-  private static final Pass[] SOFTMAX_DIST_GENERAL_GAMMA = {
-      SOFTMAX_DIST[0], SOFTMAX_DIST[1],
-      pass("lnQPass"),
-      pass("qPowGammaPass"),
-      SOFTMAX_DIST[2], SOFTMAX_DIST[3]};
-  static final Pass[] SOFTMAX = {
+  private static final Pass[] SOFTMAX = {
       pass("softmaxGroupMax"),
       pass("softmaxGroupSums"),
       pass("softmaxGroupOthers"),
       pass("softmaxGroupLog"),
       pass("softmaxGroupTerms"),
       pass("softmaxGroupScale")};
-  static final Pass[] SOFTMAX_GENERAL_GAMMA = {
+  private static final Pass[] SOFTMAX_GENERAL_GAMMA = {
       SOFTMAX[0], SOFTMAX[1], SOFTMAX[2], SOFTMAX[3],
       pass("groupLnQPass"),
       pass("groupQPowGammaPass"),
       SOFTMAX[4], SOFTMAX[5]};
 
   /**
-   * Passes over one row (x at xo, classes >= L): its max into c.max, exp(z_c - max) into c.prob,
-   * and their sum into c.sum. Passes, called through {@link Passes#run}, so that they are never
-   * inlined into the row loop's caller, and three of them because one compilation holding the exp
-   * and the sum reached C2's node-count cutoff (see VectorKernel's class comment).
+   * Softmax with class indices, no label smoothing. Groups of L rows: per row the max, exp(z - max)
+   * (kept in grad) and the sum of the others, one row per lane (class-major up to SMALL_CLASSES;
+   * else row by row, the rows' maxima and sums gathered into lanes where GATHER, reduced across
+   * each row's lanes where not); then the per-row focal terms for the whole group as one vector;
+   * then each row is scaled.
    */
-  private static final Pass[] ROW_STATS = {
-      pass("softmaxIntoMax"), pass("softmaxIntoExp")};
-  private static final Pass ROW_SUM = pass("rowSum");
+  static double softmaxIndexGroups(LossParams p, float[] z, int zOff, int[] t, int tOff, int rows,
+      int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    Chunk c = CHUNK_ARGS.get();
+    c.p = p;
+    c.x = z;
+    c.grad = grad;
+    c.gradScale = gradScale;
+    c.classes = classes;
+    c.tArr = t;
+    boolean general = p.gammaKind == LossParams.GAMMA_GENERAL;
+    Pass[] passes;
+    int groups = 1;
+    if (oneVectorRows(classes)) {
+      passes = general ? SOFTMAX_ROW_GENERAL_GAMMA : SOFTMAX_ROW;
+      groups = ROW_GROUPS;
+      if (c.km.length < 2 * ROW_EXPS) {
+        c.km = new float[2 * ROW_EXPS];
+      }
+    } else if (classes <= SMALL_CLASSES || classes < L) { // the row-wise passes need rows >= L
+      passes = general ? SOFTMAX_SMALL_GENERAL_GAMMA : SOFTMAX_SMALL;
+      if (c.km.length < L * classes) {
+        c.km = new float[L * Math.max(SMALL_CLASSES, classes)];
+      }
+    } else {
+      passes = general ? SOFTMAX_GENERAL_GAMMA : SOFTMAX;
+      groups = Math.max(1, Math.min(ROW_GROUPS, BLOCK_LOGITS / (classes * L)));
+      if (GATHER && c.km.length < groups * L * L) {
+        c.km = new float[groups * L * L];
+      }
+    }
+    c.groups = groups;
+    int block = groups * L;
+    double total = 0;
+    for (int r0 = 0; r0 < rows; r0 += block) {
+      c.xo = zOff + r0 * classes;
+      c.go = gOff + r0 * classes;
+      c.to = tOff + r0;
+      c.n = Math.min(block, rows - r0);
+      for (Pass pass : passes) {
+        run(pass, c);
+      }
+      float[] loss = c.s;
+      for (int r = 0; r < c.n; r++) {
+        total += loss[LOSS + r];
+        if (perSample != null) {
+          perSample[psOff + r0 + r] = loss[LOSS + r];
+        }
+      }
+    }
+    c.x = null;
+    c.grad = null;
+    c.tArr = null;
+    c.groups = 1;
+    return total;
+  }
 
   /**
    * Softmax with class indices over at most this many classes (or any count below L): a group's
@@ -89,24 +128,18 @@ final class SoftmaxPasses {
    */
   static final int SMALL_CLASSES = 24;
 
-  static final Pass[] SOFTMAX_SMALL = {
+  private static final Pass[] SOFTMAX_SMALL = {
       pass("softmaxSmallIn"),
       pass("softmaxSmallExp"),
       pass("softmaxGroupLog"),
       pass("softmaxGroupTerms"),
       pass("softmaxSmallOut")};
-  static final Pass[] SOFTMAX_SMALL_GENERAL_GAMMA = {
+  private static final Pass[] SOFTMAX_SMALL_GENERAL_GAMMA = {
       SOFTMAX_SMALL[0], SOFTMAX_SMALL[1], SOFTMAX[3],
       SOFTMAX_GENERAL_GAMMA[4], SOFTMAX_GENERAL_GAMMA[5],
       SOFTMAX[4], SOFTMAX_SMALL[4]};
+
   // Group lanes of the class-major passes: target class as a float (-1: ignored or no row), max.
-  /**
-   * Full groups move between row-major and class-major order with gathers and scatters (index-map
-   * loads and stores) where the species has 16 lanes or more (AVX-512, SVE-512: both in hardware);
-   * with fewer lanes, by scalar copies (AVX2 has no scatter and NEON neither; where the hardware
-   * lacks them, the Vector API runs them lane by lane in Java, allocating).
-   */
-  static final boolean GATHER = L >= 16;
   private static final int SMALL_T = H0;
   private static final int SMALL_M = H0 + 64;
 
@@ -250,7 +283,7 @@ final class SoftmaxPasses {
    * the whole group as one vector, as in the class-major passes, and the gradient is written row by
    * row (no scatters, which cost more than gathers on the CPUs measured).
    */
-  static final Pass[] SOFTMAX_ROW = {
+  private static final Pass[] SOFTMAX_ROW = {
       pass("softmaxRowMax"),
       pass("softmaxRowExp"),
       pass("softmaxGroupOthers"), // its ET blend is overwritten by softmaxRowTarget
@@ -258,7 +291,7 @@ final class SoftmaxPasses {
       pass("softmaxGroupLog"),
       pass("softmaxGroupTerms"),
       pass("softmaxRowOut")};
-  static final Pass[] SOFTMAX_ROW_GENERAL_GAMMA = {
+  private static final Pass[] SOFTMAX_ROW_GENERAL_GAMMA = {
       SOFTMAX_ROW[0], SOFTMAX_ROW[1], SOFTMAX_ROW[2], SOFTMAX_ROW[3], SOFTMAX[3],
       SOFTMAX_GENERAL_GAMMA[4], SOFTMAX_GENERAL_GAMMA[5],
       SOFTMAX[4], SOFTMAX_ROW[6]};
@@ -272,7 +305,7 @@ final class SoftmaxPasses {
    */
   static final int ROW_GROUPS = Math.max(1, 64 / L);
   /** {@link #SOFTMAX_ROW}: where in km the rows' exponentials start (the folded others before). */
-  static final int ROW_EXPS = ROW_GROUPS * L * L;
+  private static final int ROW_EXPS = ROW_GROUPS * L * L;
 
   /**
    * Softmax with class indices over more than {@link #SMALL_CLASSES} classes: one run of the
@@ -506,7 +539,7 @@ final class SoftmaxPasses {
    * Softmax pass, row by row over a group: exp(z_c - max) into grad (when there is one), e_t, and
    * each row's lane-wise sum of the others' exponentials (the target left out, so that 1 - p_t =
    * others / s keeps its precision when p_t is near 1), summed across its lanes here ({@link
-   * #sumLanes}) or, where GATHER, by {@link #softmaxGroupOthers}.
+   * Passes#sumLanes}) or, where GATHER, by {@link #softmaxGroupOthers}.
    */
   static void softmaxGroupSums(Chunk c) {
     float[] z = c.x;
@@ -683,6 +716,29 @@ final class SoftmaxPasses {
   }
 
   /**
+   * Passes over one row (x at xo, classes >= L): its max into c.max, exp(z_c - max) into c.prob,
+   * and their sum into c.sum. Passes, called through {@link Passes#run}, so that they are never
+   * inlined into the row loop's caller, and three of them because one compilation holding the exp
+   * and the sum reached C2's node-count cutoff (see VectorKernel's class comment). The first two
+   * are {@link OneVsAllPasses#softmaxIntoMax} and {@link OneVsAllPasses#softmaxIntoExp}, which the
+   * one-vs-all rows from logits run too; {@link Passes#rowSum} the third.
+   */
+  private static final Pass[] ROW_STATS = {
+      pass("softmaxIntoMax"), pass("softmaxIntoExp")};
+  private static final Pass ROW_SUM = pass("rowSum");
+  /** Row by row, the passes after {@link #ROW_STATS} and {@link #ROW_SUM}. */
+  private static final Pass[] SOFTMAX_DIST = {
+      pass("softmaxPFromExp"),
+      pass("softmaxQFromP"),
+      pass("softmaxDistTerms"),
+      pass("softmaxDistSums")};
+  private static final Pass[] SOFTMAX_DIST_GENERAL_GAMMA = {
+      SOFTMAX_DIST[0], SOFTMAX_DIST[1],
+      pass("lnQPass"),
+      pass("qPowGammaPass"),
+      SOFTMAX_DIST[2], SOFTMAX_DIST[3]};
+
+  /**
    * One row with a full target distribution: dense y, or (y == null) the one-hot row of target
    * smoothed by ls. F_c = alpha_c (gamma p_c q_c^gamma (ln p_c / q_c) - q_c^gamma), and dl/dz_j =
    * y_j F_j - p_j sum_c y_c F_c; classes >= L.
@@ -701,7 +757,7 @@ final class SoftmaxPasses {
     // ln sum = log1p(the others' sum), the row's first largest class (its e is 1) left out of the
     // float lane sums: where it holds nearly all the mass, 1 + others rounded in float lost up to
     // 1e-7 of ln p_t = -ln(1 + others) (2.3e-6 of the loss of a 64-class row at 128 bits,
-    // EdgeCaseTest), as the class-major groups' TwoSum and softmaxIntoScale avoid
+    // EdgeCaseTest), as the class-major groups' TwoSum and OneVsAllPasses.softmaxIntoScale avoid
     float eTop = prob[c.top];
     prob[c.top] = 0f;
     run(ROW_SUM, c);
@@ -823,7 +879,7 @@ final class SoftmaxPasses {
   /**
    * Softmax pass: the sums of DIST_LOSS (the chunk's loss) and DIST_YF (sum_c y_c F_c, but for the
    * row's first largest class, whose y F goes to c.yfTop), with Kahan's compensation as in {@link
-   * #ovaLoss}.
+   * OneVsAllPasses#ovaLoss}.
    */
   static void softmaxDistSums(Chunk c) {
     float[] s = c.s;
@@ -871,6 +927,14 @@ final class SoftmaxPasses {
    */
   static final int DIST_SMALL_CLASSES = GATHER ? 96 : 48;
 
+  static void distSmallLnQPass(Chunk c) {
+    logInto(c.km, 3 * c.classes * L, 4 * c.classes * L, c.classes * L);
+  }
+
+  static void distSmallQPowGammaPass(Chunk c) {
+    expScaledInto(c.km, 4 * c.classes * L, 4 * c.classes * L, c.classes * L, c.p.gamma);
+  }
+
   private static final Pass[] SOFTMAX_DIST_SMALL = {
       pass("softmaxDistSmallIn"),
       pass("softmaxDistSmallExp"),
@@ -901,6 +965,13 @@ final class SoftmaxPasses {
    * row's logits are more than the float range apart (H0 + 128: free in these passes).
    */
   private static final int DIST_RAW_MIN = H0 + 128;
+  /**
+   * Per lane the running sum of the exponentials and its error ({@link #softmaxDistSmallExp}), in
+   * the scratch, not in registers (H0 is free in these passes): combined after the loop, vectors
+   * carried through it were boxed by JDK 17's C2 (see {@link OneVsAllPasses#OVL_ACC}).
+   */
+  private static final int DIST_ACC = H0;
+  private static final int DIST_COMP = H0 + 64;
 
   /**
    * Softmax with a target distribution over at most {@link #DIST_SMALL_CLASSES} classes, in
@@ -1029,7 +1100,7 @@ final class SoftmaxPasses {
   }
 
   /**
-   * Class-major distribution pass: z - max in place in km block 0, and into OVL_ACC and OVL_COMP
+   * Class-major distribution pass: z - max in place in km block 0, and into DIST_ACC and DIST_COMP
    * the sum of exp(z - max) over the classes (in [1, C]) and the sum of its additions' rounding
    * errors, lane-wise ({@link #softmaxDistSmallLogSum} takes the logarithm).
    */
@@ -1039,11 +1110,10 @@ final class SoftmaxPasses {
     float[] b = c.km;
     int lnAt = 0;
     FloatVector m = FloatVector.fromArray(S, s, DIST_M);
-    // the sum and its error live in the scratch (OVL_ACC, OVL_COMP: H0 is free here), not in
-    // registers: combined after the loop, JDK 17 boxed them (see ovaLogitsSoftmax)
+    // the sum and its error live in the scratch (DIST_ACC, DIST_COMP), not in registers
     FloatVector zeros = FloatVector.zero(S);
-    zeros.intoArray(s, OVL_ACC);
-    zeros.intoArray(s, OVL_COMP);
+    zeros.intoArray(s, DIST_ACC);
+    zeros.intoArray(s, DIST_COMP);
     FloatVector rawMin = zeros;
     for (int j = 0; j < k; j++) {
       // at least -Float.MAX_VALUE: a logit more than the float range below the max (z - max
@@ -1054,7 +1124,7 @@ final class SoftmaxPasses {
       FloatVector d = raw.max(-Float.MAX_VALUE);
       d.intoArray(b, lnAt + j * L);
       FloatVector term = VectorMath.expNegAbs(d);
-      FloatVector acc = FloatVector.fromArray(S, s, OVL_ACC);
+      FloatVector acc = FloatVector.fromArray(S, s, DIST_ACC);
       FloatVector next = term.add(acc);
       // TwoSum (Knuth): acc + term - next exactly, whichever addend is larger. Kahan's
       // compensation, used before, is exact only while the running sum is the larger addend, and
@@ -1063,9 +1133,9 @@ final class SoftmaxPasses {
       // at gamma 0, a differential fuzzer's find; EdgeCaseTest); summed errors as here keep it.
       FloatVector accPart = next.sub(term);
       FloatVector termPart = next.sub(accPart);
-      acc.sub(accPart).add(term.sub(termPart)).add(FloatVector.fromArray(S, s, OVL_COMP))
-          .intoArray(s, OVL_COMP);
-      next.intoArray(s, OVL_ACC);
+      acc.sub(accPart).add(term.sub(termPart)).add(FloatVector.fromArray(S, s, DIST_COMP))
+          .intoArray(s, DIST_COMP);
+      next.intoArray(s, DIST_ACC);
     }
     ONE.mul(rawMin).intoArray(s, DIST_RAW_MIN);
   }
@@ -1081,8 +1151,8 @@ final class SoftmaxPasses {
    */
   static void softmaxDistSmallLogSum(Chunk c) {
     float[] s = c.s;
-    FloatVector sum = FloatVector.fromArray(S, s, OVL_ACC);
-    VectorMath.logNormal(sum).add(FloatVector.fromArray(S, s, OVL_COMP).div(sum))
+    FloatVector sum = FloatVector.fromArray(S, s, DIST_ACC);
+    VectorMath.logNormal(sum).add(FloatVector.fromArray(S, s, DIST_COMP).div(sum))
         .intoArray(s, DIST_LS);
   }
 

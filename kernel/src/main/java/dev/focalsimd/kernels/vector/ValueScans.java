@@ -16,6 +16,9 @@ final class ValueScans {
 
   private ValueScans() {}
 
+  // Passes that call a loop with arguments from the chunk (the other passes are methods of their
+  // own below).
+
   static void allFinitePass(Chunk c) {
     c.ok = allFinite(c.x, c.xo, c.n);
   }
@@ -212,11 +215,11 @@ final class ValueScans {
       lo0 = v0.min(lo0);
       hi0 = v0.max(hi0);
     }
-    // Each accumulator re-typed (INT_ZERO.or: a loop's accumulator is never a receiver, see the
-    // class comment) and reduced on its own. Passed to the former helper exact(lo0).min(lo1), one
-    // was left to the Java fallback in some C2 compilations at 128 bits (48 B per 4096-element
-    // call; 3 of 44 JMH forks of one-vs-all at 16384 x 80), where the helper, not inlined, is the
-    // likelier cause (see ONE).
+    // Each accumulator re-typed (INT_ZERO.or: a loop's accumulator is never a receiver, see
+    // VectorKernel's class comment) and reduced on its own. Passed to the former helper
+    // exact(lo0).min(lo1), one was left to the Java fallback in some C2 compilations at 128 bits
+    // (48 B per 4096-element call; 3 of 44 JMH forks of one-vs-all at 16384 x 80), where the
+    // helper, not inlined, is the likelier cause (see Passes.ONE).
     return Math.min(INT_ZERO.or(lo0).reduceLanes(MIN), INT_ZERO.or(lo1).reduceLanes(MIN)) >= 0
         && Math.max(INT_ZERO.or(hi0).reduceLanes(MAX), INT_ZERO.or(hi1).reduceLanes(MAX))
         <= ONE_BITS;

@@ -34,21 +34,22 @@ import dev.focalsimd.kernels.ScalarKernel;
  * method was compiled on its own before its caller depends on timing, so the methods that take
  * vectors are {@link VectorMath}'s, which compile on their own to about 750 bytes at 512 bits, and
  * {@link OneVsAllPasses#clip} and {@link Passes#selectBySign}, all called in loops but one (a
- * logarithm at the end of {@code softmaxDistSmallLogSum}); with {@code -XX:InlineSmallCode=500},
- * every form allocates. So the work is split into passes: each pass is one small loop over a chunk
- * of {@link Passes#CHUNK} elements (for one-vs-all and the sigmoid {@link Passes#LONG_CHUNK}, or
- * {@link Passes#STREAM_CHUNK} in large batches) with at most one elementary function, passes hand
- * their results over in per-thread scratch arrays that stay in L1, and vectors never cross a method
- * boundary except into {@link VectorMath} and a few tiny helpers. A pass that grows past the cutoff
- * fails at its last operations (a store or the sum is left to the Java fallback, which boxes a
- * vector every iteration) in some JVM runs and not in others, depending on the profile: the
- * gradient and the loss sum are therefore separate passes for general gamma, and share one pass
- * only where gamma is 0 to 3 (powers by multiplication) with the logarithm in a pass of its own (a
- * one-vs-all or sigmoid loop holding the logarithm, the gradient and the loss boxed its last store
- * in about half the runs with the value checks on). Every pass, the validation scans included, is a
- * static method called through a method handle ({@link Passes#run}), which C2 never inlines into
- * the caller, so each pass stays its own small compilation (its own, or its handle's customized
- * form's) and never becomes part of a caller's (a segment's, a trainer's or a benchmark's loop).
+ * logarithm at the end of {@link SoftmaxPasses#softmaxDistSmallLogSum}); with {@code
+ * -XX:InlineSmallCode=500}, every form allocates. So the work is split into passes: each pass is
+ * one small loop over a chunk of {@link Passes#CHUNK} elements (for one-vs-all and the sigmoid
+ * {@link Passes#LONG_CHUNK}, or {@link Passes#STREAM_CHUNK} in large batches) with at most one
+ * elementary function, passes hand their results over in per-thread scratch arrays that stay in L1,
+ * and vectors never cross a method boundary except into {@link VectorMath} and a few tiny helpers.
+ * A pass that grows past the cutoff fails at its last operations (a store or the sum is left to the
+ * Java fallback, which boxes a vector every iteration) in some JVM runs and not in others,
+ * depending on the profile: the gradient and the loss sum are therefore separate passes for general
+ * gamma, and share one pass only where gamma is 0 to 3 (powers by multiplication) with the
+ * logarithm in a pass of its own (a one-vs-all or sigmoid loop holding the logarithm, the gradient
+ * and the loss boxed its last store in about half the runs with the value checks on). Every pass,
+ * the validation scans included, is a static method called through a method handle ({@link
+ * Passes#run}), which C2 never inlines into the caller, so each pass stays its own small
+ * compilation (its own, or its handle's customized form's) and never becomes part of a caller's (a
+ * segment's, a trainer's or a benchmark's loop).
  *
  * <p>No vector chosen on two paths (a ternary such as {@code kind == 2 ? q : ones}, a loop's
  * accumulator) is the receiver of an operation, only an argument ({@code q.mul(qg)}, {@code
@@ -75,28 +76,28 @@ import dev.focalsimd.kernels.ScalarKernel;
  * OperatorProfiles} runs every kind of operator before the kernel does, and that cast takes no
  * trap: no compilation of the kernel's reaches 3 traps of a kind (JDK 17, -XX:+LogCompilation).
  *
- * <p>Segments ({@code ovaSegment}, {@code sigmoidSegment}) cover a whole block of rows (dense
- * targets, class indices; per-sample output over at most {@code PER_SAMPLE_BLOCK_CLASSES} classes)
- * or one row (per-sample output over more classes; one-vs-all from logits beyond its class-major
- * groups; a sigmoid call with ignored rows runs each run of rows between them as a block). No
- * masked loads or stores: a segment's last vector ends at the segment's end and overlaps the one
- * before, its lanes already counted left out of the sums (recomputing them writes the same
- * gradient); in-place passes end with a scalar tail. Rows narrower than a vector go to {@link
- * ScalarKernel}, except the block segments and the class-major groups (one row per lane, whatever
- * the width: softmax, one-vs-all from logits). Losses are summed in float lanes within a chunk
- * (four interleaved Kahan sums), then in double; per-sample losses of a block segment are summed
- * per row in double ({@code rowSums}).
+ * <p>Segments ({@link OneVsAllPasses#ovaSegment}, {@link SigmoidPasses#sigmoidSegment}) cover a
+ * whole block of rows (dense targets, class indices; per-sample output over at most {@link
+ * Passes#PER_SAMPLE_BLOCK_CLASSES} classes) or one row (per-sample output over more classes;
+ * one-vs-all from logits beyond its class-major groups; a sigmoid call with ignored rows runs each
+ * run of rows between them as a block). No masked loads or stores: a segment's last vector ends at
+ * the segment's end and overlaps the one before, its lanes already counted left out of the sums
+ * (recomputing them writes the same gradient); in-place passes end with a scalar tail. Rows
+ * narrower than a vector go to {@link ScalarKernel}, except the block segments and the class-major
+ * groups (one row per lane, whatever the width: softmax, one-vs-all from logits). Losses are summed
+ * in float lanes within a chunk (four interleaved Kahan sums), then in double; per-sample losses of
+ * a block segment are summed per row in double ({@link Passes#rowSums}).
  *
- * <p>Softmax with class indices works on groups of L rows. Where a row is exactly one vector of
- * 16 lanes ({@code SOFTMAX_ROW}) each row's max is a reduction across its lanes and its others'
- * sum is folded to L/4 lanes, which the group gathers into lanes; otherwise, up to {@code
- * SMALL_CLASSES} classes, a group is transposed to class-major order (one row per lane), so the
- * row max, the sum of the exponentials and the target's exponential are lane-wise operations; with
- * more classes each row is a run of vectors whose lane-wise max and sum are folded to L/4 lanes and
+ * <p>Softmax with class indices works on groups of L rows. Where a row is exactly one vector of 16
+ * lanes ({@link SoftmaxPasses#SOFTMAX_ROW}) each row's max is a reduction across its lanes and its
+ * others' sum is folded to L/4 lanes, which the group gathers into lanes; otherwise, up to {@code
+ * SMALL_CLASSES} classes, a group is transposed to class-major order (one row per lane), so the row
+ * max, the sum of the exponentials and the target's exponential are lane-wise operations; with more
+ * classes each row is a run of vectors whose lane-wise max and sum are folded to L/4 lanes and
  * gathered into the group's lanes. The logarithm and the focal terms are then lane-wise over the
  * group's rows. Except in the class-major case, one run of the passes covers up to 64 rows (64/L
- * groups; {@code ROW_GROUPS}, {@code BLOCK_LOGITS}): a pass's call and setup were up to a sixth of
- * the time at 16 classes.
+ * groups; {@link SoftmaxPasses#ROW_GROUPS}, {@link SoftmaxPasses#BLOCK_LOGITS}): a pass's call and
+ * setup were up to a sixth of the time at 16 classes.
  *
  * <p>Java's {@code max} and {@code min} (NaN and signed-zero rules) cost several instructions each
  * on x86: clamps are compare-and-blend, or, for one-vs-all's clip of probabilities to [lo, hi]
@@ -234,62 +235,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       }
       return total;
     }
-    // Groups of L rows: per row the max, exp(z - max) (kept in grad) and the sum of the others,
-    // one row per lane (class-major up to SMALL_CLASSES; else row by row, the rows' maxima and
-    // sums gathered into lanes where GATHER, reduced across each row's lanes where not); then
-    // the per-row focal terms for the whole group as one vector; then each row is scaled.
-    Chunk c = CHUNK_ARGS.get();
-    c.p = p;
-    c.x = z;
-    c.grad = grad;
-    c.gradScale = gradScale;
-    c.classes = classes;
-    c.tArr = t;
-    boolean general = p.gammaKind == LossParams.GAMMA_GENERAL;
-    Pass[] passes;
-    int groups = 1;
-    if (oneVectorRows(classes)) {
-      passes = general ? SOFTMAX_ROW_GENERAL_GAMMA : SOFTMAX_ROW;
-      groups = ROW_GROUPS;
-      if (c.km.length < 2 * ROW_EXPS) {
-        c.km = new float[2 * ROW_EXPS];
-      }
-    } else if (classes <= SMALL_CLASSES || classes < L) { // the row-wise passes need rows >= L
-      passes = general ? SOFTMAX_SMALL_GENERAL_GAMMA : SOFTMAX_SMALL;
-      if (c.km.length < L * classes) {
-        c.km = new float[L * Math.max(SMALL_CLASSES, classes)];
-      }
-    } else {
-      passes = general ? SOFTMAX_GENERAL_GAMMA : SOFTMAX;
-      groups = Math.max(1, Math.min(ROW_GROUPS, BLOCK_LOGITS / (classes * L)));
-      if (GATHER && c.km.length < groups * L * L) {
-        c.km = new float[groups * L * L];
-      }
-    }
-    c.groups = groups;
-    int block = groups * L;
-    double total = 0;
-    for (int r0 = 0; r0 < rows; r0 += block) {
-      c.xo = zOff + r0 * classes;
-      c.go = gOff + r0 * classes;
-      c.to = tOff + r0;
-      c.n = Math.min(block, rows - r0);
-      for (Pass pass : passes) {
-        run(pass, c);
-      }
-      float[] loss = c.s;
-      for (int r = 0; r < c.n; r++) {
-        total += loss[LOSS + r];
-        if (perSample != null) {
-          perSample[psOff + r0 + r] = loss[LOSS + r];
-        }
-      }
-    }
-    c.x = null;
-    c.grad = null;
-    c.tArr = null;
-    c.groups = 1;
-    return total;
+    return softmaxIndexGroups(p, z, zOff, t, tOff, rows, classes, grad, gOff, gradScale,
+        perSample, psOff);
   }
 
   @Override
