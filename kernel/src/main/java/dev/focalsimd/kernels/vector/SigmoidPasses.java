@@ -76,11 +76,14 @@ final class SigmoidPasses {
    * Class indices with ignored rows (loss 0, gradient 0): each run of rows between them as a call
    * of its own (a segment, a per-sample block), instead of every row as a segment of its own,
    * which paid every pass's call per row. Paired A/B against that, every tenth row ignored, checks
-   * off, JDK 17: 3.5x at 4096 x 16, 1.47x at 4096 x 80.
+   * off, JDK 17: 3.5x at 4096 x 16, 1.47x at 4096 x 80. Runs shorter than a vector are gathered
+   * ({@link ShortRuns}) and run through the vector passes together.
    */
   static double sigmoidRuns(LossParams p, float[] x, int xOff, int[] t, int tOff,
       int rows, int classes, float[] grad, int gOff, float gradScale, float[] perSample,
       int psOff) {
+    ShortRuns shortRuns = SHORT_RUNS.get();
+    shortRuns.start(classes);
     double total = 0;
     int r = 0;
     while (r < rows) {
@@ -98,11 +101,174 @@ final class SigmoidPasses {
       while (end < rows && t[tOff + end] != p.ignoreIndex) {
         end++;
       }
-      total += sigmoidIndices(p, x, xOff + r * classes, t, tOff + r, end - r, classes, grad,
-          gOff + r * classes, gradScale, perSample, perSample == null ? 0 : psOff + r);
+      if ((end - r) * classes < L) {
+        if (!shortRuns.fits(end - r)) {
+          total += shortRuns.flush(p, grad, gOff, gradScale, perSample, psOff);
+        }
+        shortRuns.add(x, xOff, t, tOff, r, end - r);
+      } else {
+        total += sigmoidIndices(p, x, xOff + r * classes, t, tOff + r, end - r, classes, grad,
+            gOff + r * classes, gradScale, perSample, perSample == null ? 0 : psOff + r);
+      }
       r = end;
     }
-    return total;
+    return total + shortRuns.flush(p, grad, gOff, gradScale, perSample, psOff);
+  }
+
+  private static final ThreadLocal<ShortRuns> SHORT_RUNS = ThreadLocal.withInitial(ShortRuns::new);
+
+  /**
+   * The sigmoid's gradient and Hessian ({@link VectorKernel}'s {@code gradientHessian}) with class
+   * indices and ignored rows (gradient and Hessian 0): each run of rows between them as a segment
+   * of the Hessian passes; the runs shorter than a vector gathered as in {@link #sigmoidRuns}.
+   */
+  static void sigmoidHessianRuns(Pass[] passes, LossParams p, float[] x, int xOff, int[] t,
+      int tOff, int rows, int classes, float[] grad, int gOff, float[] hess, int hOff) {
+    ShortRuns shortRuns = SHORT_RUNS.get();
+    shortRuns.start(classes);
+    int r = 0;
+    while (r < rows) {
+      int e = r * classes;
+      if (t[tOff + r] == p.ignoreIndex) {
+        java.util.Arrays.fill(grad, gOff + e, gOff + e + classes, 0f);
+        java.util.Arrays.fill(hess, hOff + e, hOff + e + classes, 0f);
+        r++;
+        continue;
+      }
+      int end = r + 1;
+      while (end < rows && t[tOff + end] != p.ignoreIndex) {
+        end++;
+      }
+      int len = (end - r) * classes;
+      if (len < L) {
+        if (!shortRuns.fits(end - r)) {
+          shortRuns.flushHessian(passes, p, grad, gOff, hess, hOff);
+        }
+        shortRuns.add(x, xOff, t, tOff, r, end - r);
+      } else {
+        segment(passes, p, x, xOff + e, null, 0, t, tOff + r, -1, len, classes, grad, gOff + e,
+            1f, hess, hOff + e);
+      }
+      r = end;
+    }
+    shortRuns.flushHessian(passes, p, grad, gOff, hess, hOff);
+  }
+
+  /** A logit whose exp(-|x|) is 0 (the clamp at -104): loss exactly 0 at target 0. */
+  private static final float PAD_LOGIT = -1000f;
+
+  /**
+   * The runs of a call's rows between ignored rows that are shorter than a vector (rows x classes
+   * < L, so classes < L), copied one after the other and run through the vector passes together,
+   * led by whole rows of {@link #PAD_LOGIT} with no positive where they make fewer than L elements
+   * (their losses are exactly 0). Before, each such run went to the scalar kernel, which rounds
+   * otherwise: a row's bits depended on its distance to the ignored rows around it ({@code
+   * RowPositionTest}), and runs of a few elements paid the scalar kernel's call per run.
+   */
+  private static final class ShortRuns {
+    /** Elements gathered at most per run of the passes. */
+    static final int CAPACITY = 1024;
+    final float[] x = new float[2 * L + CAPACITY];
+    final float[] y = new float[2 * L + CAPACITY];
+    final float[] g = new float[2 * L + CAPACITY];
+    final float[] perSample = new float[2 * L + CAPACITY];
+    final float[] h = new float[2 * L + CAPACITY];
+    /** Each gathered run's first row in the call, and its row count. */
+    final int[] runRow = new int[CAPACITY];
+    final int[] runRows = new int[CAPACITY];
+    int runs;
+    int classes;
+    /** Where the gathered rows start: whole rows, with room before it for the padding. */
+    int base;
+    int len;
+
+    void start(int classes) {
+      this.classes = classes;
+      base = (L + classes - 1) / classes * classes;
+      runs = 0;
+      len = 0;
+    }
+
+    boolean fits(int rows) {
+      return len + rows * classes <= CAPACITY;
+    }
+
+    /** Rows [r, r + rows) of the call: their logits and one-hot targets. */
+    void add(float[] xs, int xOff, int[] t, int tOff, int r, int rows) {
+      int n = rows * classes;
+      int at = base + len;
+      System.arraycopy(xs, xOff + r * classes, x, at, n);
+      java.util.Arrays.fill(y, at, at + n, 0f);
+      for (int i = 0; i < rows; i++) {
+        int target = t[tOff + r + i];
+        if (target >= 0 && target < classes) { // (the background index C has no positive)
+          y[at + i * classes + target] = 1f;
+        }
+      }
+      runRow[runs] = r;
+      runRows[runs] = rows;
+      runs++;
+      len += n;
+    }
+
+    /** Runs the passes over the gathered rows and writes their results back; their summed loss. */
+    double flush(LossParams p, float[] grad, int gOff, float gradScale, float[] out, int psOff) {
+      if (runs == 0) {
+        return 0;
+      }
+      int padRows = len >= L ? 0 : (L - len + classes - 1) / classes;
+      int from = base - padRows * classes;
+      java.util.Arrays.fill(x, from, base, PAD_LOGIT);
+      java.util.Arrays.fill(y, from, base, 0f);
+      float[] cg = grad == null ? null : g;
+      double total;
+      if (out == null) {
+        total = sigmoidSegment(p, x, from, y, from, null, 0, -1, base + len - from, classes, cg,
+            from, gradScale);
+      } else {
+        total = perSampleBlock(true, p, x, from, y, from, null, 0, padRows + len / classes,
+            classes, cg, from, gradScale, perSample, 0);
+      }
+      int e = base;
+      int row = padRows;
+      for (int k = 0; k < runs; k++) {
+        int n = runRows[k] * classes;
+        if (grad != null) {
+          System.arraycopy(g, e, grad, gOff + runRow[k] * classes, n);
+        }
+        if (out != null) {
+          System.arraycopy(perSample, row, out, psOff + runRow[k], runRows[k]);
+        }
+        e += n;
+        row += runRows[k];
+      }
+      runs = 0;
+      len = 0;
+      return total;
+    }
+
+    /** As {@link #flush}, for the Hessian passes: gradient and Hessian written back. */
+    void flushHessian(Pass[] passes, LossParams p, float[] grad, int gOff, float[] hess,
+        int hOff) {
+      if (runs == 0) {
+        return;
+      }
+      int padRows = len >= L ? 0 : (L - len + classes - 1) / classes;
+      int from = base - padRows * classes;
+      java.util.Arrays.fill(x, from, base, PAD_LOGIT);
+      java.util.Arrays.fill(y, from, base, 0f);
+      segment(passes, p, x, from, y, from, null, 0, -1, base + len - from, classes, g, from, 1f,
+          h, from);
+      int e = base;
+      for (int k = 0; k < runs; k++) {
+        int n = runRows[k] * classes;
+        System.arraycopy(g, e, grad, gOff + runRow[k] * classes, n);
+        System.arraycopy(h, e, hess, hOff + runRow[k] * classes, n);
+        e += n;
+      }
+      runs = 0;
+      len = 0;
+    }
   }
 
   static boolean hasIndex(int[] t, int tOff, int rows, int index) {

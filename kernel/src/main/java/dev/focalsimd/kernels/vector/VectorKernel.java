@@ -289,39 +289,17 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
 
   /**
    * Class indices: each run of rows between ignored rows as one segment (the one-hot targets
-   * written a chunk at a time, as for the loss), an ignored row's gradient and Hessian 0; a run
-   * of fewer than L elements on the scalar kernel. (Every row was a segment of its own, or the
-   * scalar kernel below L classes: paired A/B against that, JDK 17, gamma 2, 262144 logits: 22.7x
-   * at 10 classes, 31 to 694 Melem/s; 3.9x at 16; 1.46x at 80.)
+   * written a chunk at a time, as for the loss), an ignored row's gradient and Hessian 0; the runs
+   * of fewer than L elements gathered and run together ({@link SigmoidPasses#sigmoidHessianRuns};
+   * they went to the scalar kernel until the ninth stop of 2026-12-06). (Every row was a segment
+   * of its own, or the scalar kernel below L classes: paired A/B against that, JDK 17, gamma 2,
+   * 262144 logits: 22.7x at 10 classes, 31 to 694 Melem/s; 3.9x at 16; 1.46x at 80.)
    */
   @Override
   public void sigmoid(LossParams p, float[] x, int xOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float[] hess, int hOff) {
-    Pass[] passes = p.gammaKind == LossParams.GAMMA_GENERAL ? SIGMOID_HESS_GENERAL_GAMMA
-        : SIGMOID_HESS;
-    int r = 0;
-    while (r < rows) {
-      int e = r * classes;
-      if (t[tOff + r] == p.ignoreIndex) {
-        java.util.Arrays.fill(grad, gOff + e, gOff + e + classes, 0f);
-        java.util.Arrays.fill(hess, hOff + e, hOff + e + classes, 0f);
-        r++;
-        continue;
-      }
-      int end = r + 1;
-      while (end < rows && t[tOff + end] != p.ignoreIndex) {
-        end++;
-      }
-      int len = (end - r) * classes;
-      if (len < L) {
-        ScalarHessianKernel.INSTANCE.sigmoid(p, x, xOff + e, t, tOff + r, end - r, classes, grad,
-            gOff + e, hess, hOff + e);
-      } else {
-        segment(passes, p, x, xOff + e, null, 0, t, tOff + r, -1, len, classes, grad, gOff + e,
-            1f, hess, hOff + e);
-      }
-      r = end;
-    }
+    sigmoidHessianRuns(p.gammaKind == LossParams.GAMMA_GENERAL ? SIGMOID_HESS_GENERAL_GAMMA
+        : SIGMOID_HESS, p, x, xOff, t, tOff, rows, classes, grad, gOff, hess, hOff);
   }
 
   /**
