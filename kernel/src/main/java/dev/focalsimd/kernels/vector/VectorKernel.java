@@ -80,13 +80,14 @@ import dev.focalsimd.kernels.ScalarKernel;
  * whole block of rows (dense targets, class indices; per-sample output over at most {@link
  * Passes#PER_SAMPLE_BLOCK_CLASSES} classes) or one row (per-sample output over more classes;
  * one-vs-all from logits beyond its class-major groups; a sigmoid call with ignored rows runs each
- * run of rows between them as a block). No masked loads or stores: a segment's last vector ends at
- * the segment's end and overlaps the one before, its lanes already counted left out of the sums
- * (recomputing them writes the same gradient); in-place passes end with a scalar tail. Rows
- * narrower than a vector go to {@link ScalarKernel}, except the block segments and the class-major
- * groups (one row per lane, whatever the width: softmax, one-vs-all from logits). Losses are summed
- * in float lanes within a chunk (four interleaved Kahan sums), then in double; per-sample losses of
- * a block segment are summed per row in double ({@link Passes#rowSums}).
+ * run of rows between them as a block, the runs shorter than a vector gathered into one). No masked
+ * loads or stores: a segment's last vector ends at the segment's end and overlaps the one before,
+ * its lanes already counted left out of the sums (recomputing them writes the same gradient);
+ * in-place passes end with a scalar tail. Rows narrower than a vector go to {@link ScalarKernel},
+ * except the block segments and the class-major groups (one row per lane, whatever the width:
+ * softmax, one-vs-all from logits). Losses are summed in float lanes within a chunk (four
+ * interleaved Kahan sums), then in double; per-sample losses of a block segment are summed per row
+ * in double ({@link Passes#rowSums}).
  *
  * <p>Softmax with class indices works on groups of L rows. Where a row is exactly one vector of 16
  * lanes ({@link SoftmaxPasses#SOFTMAX_ROW}) each row's max is a reduction across its lanes and its
