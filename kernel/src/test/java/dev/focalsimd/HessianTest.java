@@ -409,9 +409,9 @@ class HessianTest {
   /**
    * The sigmoid's gradient and Hessian from class indices match those from the same targets as
    * dense one-hot rows (the vector kernel runs each run of rows between ignored rows through the
-   * dense passes, its one-hot targets written a chunk at a time, and a run too short for a vector
-   * on the scalar kernel), with exactly 0 in every ignored row; 1 to 40 classes, the background
-   * index and every gamma kind.
+   * dense passes, its one-hot targets written a chunk at a time, and the runs too short for a
+   * vector gathered and run together), with exactly 0 in every ignored row; 1 to 40 classes, the
+   * background index and every gamma kind.
    */
   @Test
   void sigmoidIndicesGiveTheBitsOfOneHotTargets() {

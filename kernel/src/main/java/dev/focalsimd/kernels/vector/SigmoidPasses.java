@@ -6,7 +6,6 @@ import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.EQ;
 
 import dev.focalsimd.kernels.LossParams;
-import dev.focalsimd.kernels.ScalarKernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
@@ -56,16 +55,16 @@ final class SigmoidPasses {
       int rows, int classes, float[] grad, int gOff, float gradScale, float[] perSample,
       int psOff) {
     int len = rows * classes;
-    if (perSample == null && len >= L) {
+    if (len < L) {
+      return sigmoidTiny(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale,
+          perSample, psOff);
+    }
+    if (perSample == null) {
       return sigmoidSegment(p, x, xOff, null, 0, t, tOff, -1, len, classes, grad, gOff,
           gradScale);
     }
-    if (len >= L && classes <= PER_SAMPLE_BLOCK_CLASSES) {
+    if (classes <= PER_SAMPLE_BLOCK_CLASSES) {
       return perSampleBlock(true, p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff,
-          gradScale, perSample, psOff);
-    }
-    if (classes < L) {
-      return ScalarKernel.INSTANCE.sigmoid(p, x, xOff, t, tOff, rows, classes, grad, gOff,
           gradScale, perSample, psOff);
     }
     return sigmoidRows(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale,
@@ -105,7 +104,7 @@ final class SigmoidPasses {
         if (!shortRuns.fits(end - r)) {
           total += shortRuns.flush(p, grad, gOff, gradScale, perSample, psOff);
         }
-        shortRuns.add(x, xOff, t, tOff, r, end - r);
+        shortRuns.add(x, xOff, null, 0, t, tOff, r, end - r);
       } else {
         total += sigmoidIndices(p, x, xOff + r * classes, t, tOff + r, end - r, classes, grad,
             gOff + r * classes, gradScale, perSample, perSample == null ? 0 : psOff + r);
@@ -116,6 +115,30 @@ final class SigmoidPasses {
   }
 
   private static final ThreadLocal<ShortRuns> SHORT_RUNS = ThreadLocal.withInitial(ShortRuns::new);
+
+  /**
+   * A whole call of fewer elements than a vector (rows x classes < L), dense targets y or class
+   * indices t: through {@link ShortRuns}, as a short run between ignored rows, so that its rows get
+   * the bits they get in a longer call (a batch's last block can be this short); the scalar kernel
+   * took such calls until the ninth stop of 2026-12-06.
+   */
+  static double sigmoidTiny(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t,
+      int tOff, int rows, int classes, float[] grad, int gOff, float gradScale, float[] perSample,
+      int psOff) {
+    ShortRuns shortRuns = SHORT_RUNS.get();
+    shortRuns.start(classes);
+    shortRuns.add(x, xOff, y, yOff, t, tOff, 0, rows);
+    return shortRuns.flush(p, grad, gOff, gradScale, perSample, psOff);
+  }
+
+  /** {@link #sigmoidTiny} for the gradient and Hessian, dense targets. */
+  static void sigmoidHessianTiny(Pass[] passes, LossParams p, float[] x, int xOff, float[] y,
+      int yOff, int rows, int classes, float[] grad, int gOff, float[] hess, int hOff) {
+    ShortRuns shortRuns = SHORT_RUNS.get();
+    shortRuns.start(classes);
+    shortRuns.add(x, xOff, y, yOff, null, 0, 0, rows);
+    shortRuns.flushHessian(passes, p, grad, gOff, hess, hOff);
+  }
 
   /**
    * The sigmoid's gradient and Hessian ({@link VectorKernel}'s {@code gradientHessian}) with class
@@ -144,7 +167,7 @@ final class SigmoidPasses {
         if (!shortRuns.fits(end - r)) {
           shortRuns.flushHessian(passes, p, grad, gOff, hess, hOff);
         }
-        shortRuns.add(x, xOff, t, tOff, r, end - r);
+        shortRuns.add(x, xOff, null, 0, t, tOff, r, end - r);
       } else {
         segment(passes, p, x, xOff + e, null, 0, t, tOff + r, -1, len, classes, grad, gOff + e,
             1f, hess, hOff + e);
@@ -193,16 +216,23 @@ final class SigmoidPasses {
       return len + rows * classes <= CAPACITY;
     }
 
-    /** Rows [r, r + rows) of the call: their logits and one-hot targets. */
-    void add(float[] xs, int xOff, int[] t, int tOff, int r, int rows) {
+    /**
+     * Rows [r, r + rows) of the call: their logits and their targets, dense (ys) or one-hot from
+     * class indices (t).
+     */
+    void add(float[] xs, int xOff, float[] ys, int yOff, int[] t, int tOff, int r, int rows) {
       int n = rows * classes;
       int at = base + len;
       System.arraycopy(xs, xOff + r * classes, x, at, n);
-      java.util.Arrays.fill(y, at, at + n, 0f);
-      for (int i = 0; i < rows; i++) {
-        int target = t[tOff + r + i];
-        if (target >= 0 && target < classes) { // (the background index C has no positive)
-          y[at + i * classes + target] = 1f;
+      if (ys != null) {
+        System.arraycopy(ys, yOff + r * classes, y, at, n);
+      } else {
+        java.util.Arrays.fill(y, at, at + n, 0f);
+        for (int i = 0; i < rows; i++) {
+          int target = t[tOff + r + i];
+          if (target >= 0 && target < classes) { // (the background index C has no positive)
+            y[at + i * classes + target] = 1f;
+          }
         }
       }
       runRow[runs] = r;

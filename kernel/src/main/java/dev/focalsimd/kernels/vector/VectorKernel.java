@@ -244,16 +244,16 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   public double sigmoid(LossParams p, float[] x, int xOff, float[] y, int yOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
     int len = rows * classes;
-    if (perSample == null && len >= L) {
+    if (len < L) {
+      return sigmoidTiny(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale,
+          perSample, psOff);
+    }
+    if (perSample == null) {
       return sigmoidSegment(p, x, xOff, y, yOff, null, 0, -1, len, classes, grad, gOff,
           gradScale);
     }
-    if (len >= L && classes <= PER_SAMPLE_BLOCK_CLASSES) {
+    if (classes <= PER_SAMPLE_BLOCK_CLASSES) {
       return perSampleBlock(true, p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff,
-          gradScale, perSample, psOff);
-    }
-    if (classes < L) {
-      return ScalarKernel.INSTANCE.sigmoid(p, x, xOff, y, yOff, rows, classes, grad, gOff,
           gradScale, perSample, psOff);
     }
     return sigmoidRows(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale,
@@ -279,13 +279,13 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   public void sigmoid(LossParams p, float[] x, int xOff, float[] y, int yOff, int rows,
       int classes, float[] grad, int gOff, float[] hess, int hOff) {
     int len = rows * classes;
-    if (len < L) {
-      ScalarHessianKernel.INSTANCE.sigmoid(p, x, xOff, y, yOff, rows, classes, grad, gOff, hess,
-          hOff);
+    Pass[] passes = p.gammaKind == LossParams.GAMMA_GENERAL ? SIGMOID_HESS_GENERAL_GAMMA
+        : SIGMOID_HESS;
+    if (len < L) { // (on the scalar kernel until the ninth stop of 2026-12-06)
+      sigmoidHessianTiny(passes, p, x, xOff, y, yOff, rows, classes, grad, gOff, hess, hOff);
       return;
     }
-    segment(p.gammaKind == LossParams.GAMMA_GENERAL ? SIGMOID_HESS_GENERAL_GAMMA : SIGMOID_HESS,
-        p, x, xOff, y, yOff, null, 0, -1, len, classes, grad, gOff, 1f, hess, hOff);
+    segment(passes, p, x, xOff, y, yOff, null, 0, -1, len, classes, grad, gOff, 1f, hess, hOff);
   }
 
   /**
