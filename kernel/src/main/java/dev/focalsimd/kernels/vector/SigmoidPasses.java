@@ -142,8 +142,8 @@ final class SigmoidPasses {
 
   /**
    * The sigmoid's gradient and Hessian ({@link VectorKernel}'s {@code gradientHessian}) with class
-   * indices and ignored rows (gradient and Hessian 0): each run of rows between them as a segment
-   * of the Hessian passes; the runs shorter than a vector gathered as in {@link #sigmoidRuns}.
+   * indices, ignored rows or not (theirs 0): each run of rows between ignored rows as a segment of
+   * the Hessian passes; the runs shorter than a vector gathered as in {@link #sigmoidRuns}.
    */
   static void sigmoidHessianRuns(Pass[] passes, LossParams p, float[] x, int xOff, int[] t,
       int tOff, int rows, int classes, float[] grad, int gOff, float[] hess, int hOff) {
@@ -181,12 +181,13 @@ final class SigmoidPasses {
   private static final float PAD_LOGIT = -1000f;
 
   /**
-   * The runs of a call's rows between ignored rows that are shorter than a vector (rows x classes
-   * < L, so classes < L), copied one after the other and run through the vector passes together,
-   * led by whole rows of {@link #PAD_LOGIT} with no positive where they make fewer than L elements
-   * (their losses are exactly 0). Before, each such run went to the scalar kernel, which rounds
-   * otherwise: a row's bits depended on its distance to the ignored rows around it ({@code
-   * RowPositionTest}), and runs of a few elements paid the scalar kernel's call per run.
+   * The runs of a call's rows between ignored rows that are shorter than a vector (rows x classes <
+   * L, so classes < L), or a whole call that short ({@link #sigmoidTiny}), copied one after the
+   * other and run through the vector passes together, led by whole rows of {@link #PAD_LOGIT} with
+   * no positive where they make fewer than L elements (their losses are exactly 0). Before, each
+   * such run went to the scalar kernel, which rounds otherwise: a row's bits depended on its
+   * distance to the ignored rows around it ({@code RowPositionTest}), and runs of a few elements
+   * paid the scalar kernel's call per run.
    */
   private static final class ShortRuns {
     /** Elements gathered at most per run of the passes. */
