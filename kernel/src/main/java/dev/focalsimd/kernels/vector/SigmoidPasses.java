@@ -247,10 +247,8 @@ final class SigmoidPasses {
       if (runs == 0) {
         return 0;
       }
-      int padRows = len >= L ? 0 : (L - len + classes - 1) / classes;
+      int padRows = pad();
       int from = base - padRows * classes;
-      java.util.Arrays.fill(x, from, base, PAD_LOGIT);
-      java.util.Arrays.fill(y, from, base, 0f);
       float[] cg = grad == null ? null : g;
       double total;
       if (out == null) {
@@ -259,19 +257,10 @@ final class SigmoidPasses {
       } else {
         total = perSampleBlock(true, p, x, from, y, from, null, 0, padRows + len / classes,
             classes, cg, from, gradScale, perSample, 0);
+        copyBack(perSample, padRows, out, psOff, 1);
       }
-      int e = base;
-      int row = padRows;
-      for (int k = 0; k < runs; k++) {
-        int n = runRows[k] * classes;
-        if (grad != null) {
-          System.arraycopy(g, e, grad, gOff + runRow[k] * classes, n);
-        }
-        if (out != null) {
-          System.arraycopy(perSample, row, out, psOff + runRow[k], runRows[k]);
-        }
-        e += n;
-        row += runRows[k];
+      if (grad != null) {
+        copyBack(g, base, grad, gOff, classes);
       }
       runs = 0;
       len = 0;
@@ -284,21 +273,36 @@ final class SigmoidPasses {
       if (runs == 0) {
         return;
       }
-      int padRows = len >= L ? 0 : (L - len + classes - 1) / classes;
-      int from = base - padRows * classes;
-      java.util.Arrays.fill(x, from, base, PAD_LOGIT);
-      java.util.Arrays.fill(y, from, base, 0f);
+      int from = base - pad() * classes;
       segment(passes, p, x, from, y, from, null, 0, -1, base + len - from, classes, g, from, 1f,
           h, from);
-      int e = base;
-      for (int k = 0; k < runs; k++) {
-        int n = runRows[k] * classes;
-        System.arraycopy(g, e, grad, gOff + runRow[k] * classes, n);
-        System.arraycopy(h, e, hess, hOff + runRow[k] * classes, n);
-        e += n;
-      }
+      copyBack(g, base, grad, gOff, classes);
+      copyBack(h, base, hess, hOff, classes);
       runs = 0;
       len = 0;
+    }
+
+    /**
+     * Writes the padding rows before base (as many as make L elements with the gathered ones, or
+     * none) and returns their count.
+     */
+    private int pad() {
+      int padRows = len >= L ? 0 : (L - len + classes - 1) / classes;
+      java.util.Arrays.fill(x, base - padRows * classes, base, PAD_LOGIT);
+      java.util.Arrays.fill(y, base - padRows * classes, base, 0f);
+      return padRows;
+    }
+
+    /**
+     * Copies each gathered run's values back to the call's array: from src at from, width values
+     * per row, to dst at dOff plus the run's first row times width.
+     */
+    private void copyBack(float[] src, int from, float[] dst, int dOff, int width) {
+      for (int k = 0; k < runs; k++) {
+        int n = runRows[k] * width;
+        System.arraycopy(src, from, dst, dOff + runRow[k] * width, n);
+        from += n;
+      }
     }
   }
 
