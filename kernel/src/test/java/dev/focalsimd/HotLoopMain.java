@@ -79,7 +79,7 @@ public final class HotLoopMain {
 
   /** The suites, in the order {@link HotLoopTest} runs them. */
   static final String[] SUITES = {
-      "forms", "large", "distribution", "ovaLogits", "heapBuffers", "hessian"};
+      "forms", "large", "distribution", "ovaLogits", "shortLastBlock", "heapBuffers", "hessian"};
 
   public static void main(String[] args) {
     String suite = args.length == 0 ? "forms" : args[0];
@@ -114,6 +114,17 @@ public final class HotLoopMain {
         // more than 64 classes: every row by the row path (its Jacobian's blocks)
         Batch wide = new Batch(10485, 100);
         bad += wide.measure("one_vs_all from logits", FocalLoss.oneVsAll().fromLogits(true), true,
+            true);
+        break;
+      }
+      case "shortLastBlock": {
+        // a batch whose last block (FocalLoss.BLOCK_ELEMENTS) is shorter than any vector: 6
+        // elements of one class, 5 rows of 16 (fewer than a group of L rows), which the vector
+        // kernel pads to a vector or a group and runs once per call
+        Batch b = new Batch(16390, 1);
+        bad += b.measure("one_vs_all", FocalLoss.oneVsAll(), true, false);
+        Batch g = new Batch(1029, 16);
+        bad += g.measure("one_vs_all from logits", FocalLoss.oneVsAll().fromLogits(true), true,
             true);
         break;
       }

@@ -135,9 +135,10 @@ final class OneVsAllPasses {
 
   /**
    * One-vs-all from logits over at most this many classes: groups of L rows transposed to
-   * class-major order, one row per lane ({@link #ovaLogitsGroups}); wider rows, and batches of
-   * fewer than L rows, row by row ({@link #ovaRows}; the scalar kernel below L classes, as every
-   * row was before). Paired A/B against that (two class loaders, checks off, class indices, gamma
+   * class-major order, one row per lane ({@link #ovaLogitsGroups}; calls of fewer than L rows
+   * padded to one group, {@link #ovaLogitsShort}); wider rows row by row ({@link #ovaRows}). Until
+   * 2026-12-05 every row went row by row (the scalar kernel below L classes). Paired A/B against
+   * that (two class loaders, checks off, class indices, gamma
    * 2, 262144 logits each): JDK 17, 512 bits, 7.5x at 10 classes (19 to 142 Melem/s), 2.5x at
    * 16, 1.67x at 32, 1.04x at 64, 0.97x at 80, 0.83x at 128; JDK 25 2.6x at 16; 256 bits (no
    * gathers) 2.0x at 16, 0.92x at 64.
@@ -181,6 +182,18 @@ final class OneVsAllPasses {
   static double ovaLogitsGroups(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t,
       int tOff, int rows, int classes, float[] grad, int gOff, float gradScale, float[] perSample,
       int psOff) {
+    return ovaLogitsGroups(p, x, xOff, y, yOff, t, tOff, rows, rows, classes, grad, gOff,
+        gradScale, perSample, psOff);
+  }
+
+  /**
+   * {@link #ovaLogitsGroups} whose losses count only the first {@code counted} rows (the total and
+   * the per-sample losses; {@link ShortCall}'s padding rows follow them). The gradient of every row
+   * is written.
+   */
+  private static double ovaLogitsGroups(LossParams p, float[] x, int xOff, float[] y, int yOff,
+      int[] t, int tOff, int rows, int counted, int classes, float[] grad, int gOff,
+      float gradScale, float[] perSample, int psOff) {
     Chunk c = CHUNK_ARGS.get();
     int k = classes;
     int kl = k * L;
@@ -221,7 +234,7 @@ final class OneVsAllPasses {
           c.ompOff = -1;
           c.laneSums = false;
         }
-        for (int r = skip; r < L; r++) { // the rows' losses, in row order
+        for (int r = skip, end = Math.min(L, counted - r0); r < end; r++) { // in row order
           total += c.laneLoss[r];
           if (perSample != null) {
             perSample[psOff + r0 + r] = (float) c.laneLoss[r];
@@ -257,6 +270,122 @@ final class OneVsAllPasses {
       c.grad = null;
     }
     return total;
+  }
+
+  /**
+   * A call of fewer rows than a vector has lanes, from logits, over at most {@link
+   * #OVA_LOGITS_GROUP_CLASSES} classes: its rows copied into {@link ShortCall}, followed by padding
+   * rows (logits 0, targets 0 or class 0) to make one group of L rows, run through {@link
+   * #ovaLogitsGroups} with only the call's rows counted, and their gradient copied back. Each
+   * lane's operations are those of every lane, so a row gets the bits it gets in a longer call (a
+   * batch's last block can be this short); such calls went to the scalar kernel (fewer than L
+   * classes) or row by row ({@link #ovaRows}) until the first stop of 2026-12-07, and their rows'
+   * last bits differed from the same rows' in a longer call ({@code RowPositionTest}).
+   */
+  static double ovaLogitsShort(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t,
+      int tOff, int rows, int classes, float[] grad, int gOff, float gradScale, float[] perSample,
+      int psOff) {
+    ShortCall b = SHORT_CALL.get();
+    int len = rows * classes;
+    int padded = L * classes;
+    System.arraycopy(x, xOff, b.x, 0, len);
+    java.util.Arrays.fill(b.x, len, padded, 0f);
+    float[] py = null;
+    int[] pt = null;
+    if (y != null) {
+      py = b.y;
+      System.arraycopy(y, yOff, py, 0, len);
+      java.util.Arrays.fill(py, len, padded, 0f);
+    } else {
+      pt = b.t;
+      System.arraycopy(t, tOff, pt, 0, rows);
+      java.util.Arrays.fill(pt, rows, L, 0);
+    }
+    float[] pg = grad == null ? null : b.g;
+    double total = ovaLogitsGroups(p, b.x, 0, py, 0, pt, 0, L, rows, classes, pg, 0, gradScale,
+        perSample, psOff);
+    if (grad != null) {
+      System.arraycopy(pg, 0, grad, gOff, len);
+    }
+    return total;
+  }
+
+  /**
+   * A call of one-vs-all on probabilities of fewer elements than a vector: its elements copied into
+   * the end of one vector in {@link ShortCall}, after probabilities of 1/2 with target 0, and that
+   * vector run through the passes as a segment's overlapping last vector is ({@link Passes#piece}):
+   * the padding as its lanes already counted, left out of the loss (their losses are not 0: the
+   * clip keeps p_t below 1), so that the passes are those of a longer call (without per-sample
+   * losses {@link #OVA}'s, which a caller's loop has compiled; a pass run only here, once per call,
+   * would run in C1's code, through the Vector API's allocating fallback, for thousands of calls on
+   * JDK 17). Each element's operations are those of every element, so its gradient and its row's
+   * per-sample loss ({@link Passes#rowSums}) get the bits they get in a longer call; such calls
+   * went to the scalar kernel until the first stop of 2026-12-07 ({@code RowPositionTest}).
+   */
+  static double ovaTiny(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t,
+      int tOff, int rows, int classes, float[] grad, int gOff, float gradScale, float[] perSample,
+      int psOff) {
+    ShortCall b = SHORT_CALL.get();
+    int len = rows * classes;
+    int pad = L - len;
+    java.util.Arrays.fill(b.x, 0, pad, 0.5f);
+    System.arraycopy(x, xOff, b.x, pad, len);
+    if (y != null) {
+      java.util.Arrays.fill(b.y, 0, pad, 0f);
+      System.arraycopy(y, yOff, b.y, pad, len);
+    } else {
+      java.util.Arrays.fill(b.y, 0, L, 0f);
+      for (int r = 0; r < rows; r++) {
+        b.y[pad + r * classes + t[tOff + r]] = 1f;
+      }
+    }
+    boolean general = p.gammaKind == LossParams.GAMMA_GENERAL;
+    Pass[] passes = general ? OVA_GENERAL_GAMMA : perSample != null ? OVA_TERMS : OVA;
+    Chunk c = CHUNK_ARGS.get();
+    c.hess = null;
+    c.p = p;
+    c.x = b.x;
+    c.xo = 0;
+    c.y = b.y;
+    c.yo = 0;
+    c.classes = classes;
+    c.grad = grad == null ? null : b.g;
+    c.go = 0;
+    c.gradScale = gradScale;
+    c.n = L;
+    c.done = pad;
+    c.col0 = Math.floorMod(-pad, classes); // the column of element 0, the first of the padding
+    c.sum2 = 0;
+    try {
+      for (Pass pass : passes) {
+        run(pass, c);
+      }
+      if (perSample != null) {
+        c.perSample = perSample;
+        c.psOff = psOff;
+        java.util.Arrays.fill(c.rowPart, 0.0);
+        rowSums(c, -pad, classes); // the call's element 0 is element pad of the scratch
+      }
+    } finally {
+      c.perSample = null;
+      c.x = null;
+      c.y = null;
+      c.grad = null;
+    }
+    if (grad != null) {
+      System.arraycopy(b.g, pad, grad, gOff, len);
+    }
+    return c.sum;
+  }
+
+  private static final ThreadLocal<ShortCall> SHORT_CALL = ThreadLocal.withInitial(ShortCall::new);
+
+  /** Per-thread copies of a short call's arrays, padded to L rows or L elements. */
+  private static final class ShortCall {
+    final float[] x = new float[L * OVA_LOGITS_GROUP_CLASSES];
+    final float[] y = new float[L * OVA_LOGITS_GROUP_CLASSES];
+    final float[] g = new float[L * OVA_LOGITS_GROUP_CLASSES];
+    final int[] t = new int[L];
   }
 
   /**

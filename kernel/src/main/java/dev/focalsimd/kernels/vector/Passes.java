@@ -386,7 +386,7 @@ final class Passes {
    * 3): the same bits wherever chunks start (256 or 1024 elements, by the batch's size; a row
    * offset of the caller's).
    */
-  private static void rowSums(Chunk c, int start, int classes) {
+  static void rowSums(Chunk c, int start, int classes) {
     float[] s = c.s;
     double p0 = c.rowPart[0];
     double p1 = c.rowPart[1];

@@ -83,11 +83,15 @@ import dev.focalsimd.kernels.ScalarKernel;
  * run of rows between them as a block, the runs shorter than a vector gathered into one). No masked
  * loads or stores: a segment's last vector ends at the segment's end and overlaps the one before,
  * its lanes already counted left out of the sums (recomputing them writes the same gradient);
- * in-place passes end with a scalar tail. Rows narrower than a vector go to {@link ScalarKernel},
- * except the block segments and the class-major groups (one row per lane, whatever the width:
- * softmax, one-vs-all from logits). Losses are summed in float lanes within a chunk (four
- * interleaved Kahan sums), then in double; per-sample losses of a block segment are summed per row
- * in double ({@link Passes#rowSums}).
+ * in-place passes end with a scalar tail. Rows narrower than a vector run in block segments or in
+ * class-major groups (one row per lane, whatever the width: softmax, one-vs-all from logits); a
+ * call shorter than a vector (or than a group of L rows) is copied and padded to one and its own
+ * elements or rows counted ({@link OneVsAllPasses#ovaTiny}, {@link OneVsAllPasses#ovaLogitsShort},
+ * {@link SigmoidPasses#sigmoidTiny}), so that its rows get the bits of a longer call. {@link
+ * ScalarKernel} takes only one-vs-all-from-logits rows whose float gradient's error bound is too
+ * large (redone in double) and the value scans' reports. Losses are summed in float lanes within a
+ * chunk (four interleaved Kahan sums), then in double; per-sample losses of a block segment are
+ * summed per row in double ({@link Passes#rowSums}).
  *
  * <p>Softmax with class indices works on groups of L rows. Where a row is exactly one vector of 16
  * lanes ({@link SoftmaxPasses#SOFTMAX_ROW}) each row's max is a reduction across its lanes and its
@@ -143,20 +147,28 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   @Override
   public double oneVsAll(LossParams p, float[] x, int xOff, float[] y, int yOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    if (p.fromLogits && classes <= OVA_LOGITS_GROUP_CLASSES) {
+      return rows >= L
+          ? ovaLogitsGroups(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale,
+              perSample, psOff)
+          : ovaLogitsShort(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale,
+              perSample, psOff);
+    }
+    if (p.fromLogits) { // (more classes than a group takes: classes >= L)
+      return ovaRows(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale, perSample,
+          psOff);
+    }
     int len = rows * classes;
-    if (perSample == null && !p.fromLogits && len >= L) {
-      return ovaSegment(p, x, xOff, y, yOff, null, 0, -1, len, classes, grad, gOff, gradScale);
+    if (len < L) {
+      return ovaTiny(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale, perSample,
+          psOff);
     }
-    if (!p.fromLogits && len >= L && classes <= PER_SAMPLE_BLOCK_CLASSES) {
+    if (perSample == null) {
+      return ovaSegment(p, x, xOff, y, yOff, null, 0, -1, len, classes, grad, gOff,
+          gradScale);
+    }
+    if (classes <= PER_SAMPLE_BLOCK_CLASSES) {
       return perSampleBlock(false, p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff,
-          gradScale, perSample, psOff);
-    }
-    if (p.fromLogits && rows >= L && classes <= OVA_LOGITS_GROUP_CLASSES) {
-      return ovaLogitsGroups(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale,
-          perSample, psOff);
-    }
-    if (classes < L) {
-      return ScalarKernel.INSTANCE.oneVsAll(p, x, xOff, y, yOff, rows, classes, grad, gOff,
           gradScale, perSample, psOff);
     }
     return ovaRows(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale, perSample,
@@ -166,20 +178,28 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   @Override
   public double oneVsAll(LossParams p, float[] x, int xOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
+    if (p.fromLogits && classes <= OVA_LOGITS_GROUP_CLASSES) {
+      return rows >= L
+          ? ovaLogitsGroups(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale,
+              perSample, psOff)
+          : ovaLogitsShort(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale,
+              perSample, psOff);
+    }
+    if (p.fromLogits) { // (more classes than a group takes: classes >= L)
+      return ovaRows(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale, perSample,
+          psOff);
+    }
     int len = rows * classes;
-    if (perSample == null && !p.fromLogits && len >= L) {
-      return ovaSegment(p, x, xOff, null, 0, t, tOff, -1, len, classes, grad, gOff, gradScale);
+    if (len < L) {
+      return ovaTiny(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale, perSample,
+          psOff);
     }
-    if (!p.fromLogits && len >= L && classes <= PER_SAMPLE_BLOCK_CLASSES) {
+    if (perSample == null) {
+      return ovaSegment(p, x, xOff, null, 0, t, tOff, -1, len, classes, grad, gOff,
+          gradScale);
+    }
+    if (classes <= PER_SAMPLE_BLOCK_CLASSES) {
       return perSampleBlock(false, p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff,
-          gradScale, perSample, psOff);
-    }
-    if (p.fromLogits && rows >= L && classes <= OVA_LOGITS_GROUP_CLASSES) {
-      return ovaLogitsGroups(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale,
-          perSample, psOff);
-    }
-    if (classes < L) {
-      return ScalarKernel.INSTANCE.oneVsAll(p, x, xOff, t, tOff, rows, classes, grad, gOff,
           gradScale, perSample, psOff);
     }
     return ovaRows(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale, perSample,
