@@ -9,10 +9,11 @@ import java.util.Random;
 /**
  * Run by {@link HotLoopTest} in a fresh JVM: calls the library back to back from this method's own
  * loop, as a trainer's loop does (the loop is compiled with the library's entry methods inlined
- * into it), on batches of 2^20 elements and more (the streaming passes), then counts the bytes the
- * calling thread allocates per call. One suite per JVM (argument: its name), because what C2
- * compiles for some cases alone differs from what it compiles after others. Prints one line per
- * case; exit status 1 if a case allocated {@link #LIMIT_BYTES_PER_CALL} or more per call.
+ * into it), on batches of 2^20 elements and more (the streaming passes; {@code shortLastBlock}: a
+ * batch's last block shorter than a vector), then counts the bytes the calling thread allocates
+ * per call. One suite per JVM (argument: its name), because what C2 compiles for some cases alone
+ * differs from what it compiles after others. Prints one line per case; exit status 1 if a case
+ * allocated {@link #LIMIT_BYTES_PER_CALL} or more per call.
  *
  * <p>The inputs that showed the defects, all on JDK 17 with the vector kernel (the passes left
  * their vector operations to the Java fallback, which allocates per vector):
@@ -118,12 +119,12 @@ public final class HotLoopMain {
         break;
       }
       case "shortLastBlock": {
-        // a batch whose last block (FocalLoss.BLOCK_ELEMENTS) is shorter than any vector: 6
-        // elements of one class, 5 rows of 16 (fewer than a group of L rows), which the vector
-        // kernel pads to a vector or a group and runs once per call
-        Batch b = new Batch(16390, 1);
+        // batches whose last block (FocalLoss.BLOCK_ELEMENTS) is shorter than a vector at every
+        // width: 3 elements of one class, 3 rows of 16 (fewer than a group of L rows), which the
+        // vector kernel pads to a vector or a group and runs once per call
+        Batch b = new Batch(16387, 1);
         bad += b.measure("one_vs_all", FocalLoss.oneVsAll(), true, false);
-        Batch g = new Batch(1029, 16);
+        Batch g = new Batch(1027, 16);
         bad += g.measure("one_vs_all from logits", FocalLoss.oneVsAll().fromLogits(true), true,
             true);
         break;

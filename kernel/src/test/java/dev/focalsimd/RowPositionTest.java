@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -57,31 +58,33 @@ class RowPositionTest {
   /**
    * A call shorter than a vector gives its rows the bits that a longer call gives them (a batch's
    * last block, or a batch, can be that short), each against the same rows in a batch of 67 (some
-   * ignored), forwardBackward, perSample and gradientHessian where the form has it; dense targets
-   * and class indices, gammas 0.5, 2 and 2.5. Short at every width (fewer than 4 lanes): forms
-   * computed element by element (one-vs-all on probabilities, the sigmoid) 1 to 3 elements (rows of
-   * 1 and 3 classes); forms computed row by row (softmax, one-vs-all from logits, whose vector
-   * kernel works on groups of L rows) 1 to 3 rows of 1 to 64 classes. Until the ninth stop of
-   * 2026-12-06 the vector kernel left such sigmoid calls to the scalar kernel, whose last bits
-   * differ; until the first stop of 2026-12-07 such one-vs-all calls (and one-vs-all from logits
-   * over fewer than L rows of L to 64 classes, row by row).
+   * ignored), where they stand from row 5 on (other lanes than in the short call);
+   * forwardBackward, perSample and gradientHessian where the form has it; dense targets and class
+   * indices, gammas 0.5, 2 and 2.5. Forms computed element by element (one-vs-all on
+   * probabilities, the sigmoid): rows of 1, 3 and 5 classes, every call of fewer elements than the
+   * platform's lane count L. Forms computed row by row (softmax, one-vs-all from logits, whose
+   * vector kernel works on groups of L rows): 1, 2, 3 and L - 1 rows of 1 to 64 classes. Until the
+   * ninth stop of 2026-12-06 the vector kernel left such sigmoid calls to the scalar kernel, whose
+   * last bits differ; until the first stop of 2026-12-07 such one-vs-all calls too (and ran those
+   * from logits of L classes or more row by row).
    */
   @TestFactory
   Stream<DynamicTest> aShortCallGivesItsRowsTheBitsOfALongerOne() {
+    int lanes = FocalLoss.platform().floatLanes();
     List<DynamicTest> tests = new ArrayList<>();
     long seed = 13_000;
     for (RefLoss.Form form : FORMS) {
       boolean byElement = form == RefLoss.Form.SIGMOID || form == RefLoss.Form.ONE_VS_ALL;
       for (boolean indices : new boolean[] {false, true}) {
-        for (int classes : byElement ? new int[] {1, 3} : new int[] {1, 3, 10, 21, 64}) {
+        for (int classes : byElement ? new int[] {1, 3, 5} : new int[] {1, 3, 10, 21, 64}) {
           for (float gamma : new float[] {0.5f, 2f, 2.5f}) {
             Scenario s = new Scenario(form, indices, 67, classes, gamma, 0, seed++,
                 Scenario.Container.ARRAY);
-            for (int rows = 1; (byElement ? rows * classes : rows) < 4; rows++) {
-              int k = rows;
-              tests.add(DynamicTest.dynamicTest(s + " " + k + " rows alone",
-                  () -> checkShortCall(s, k)));
-            }
+            IntStream counts = byElement
+                ? IntStream.range(1, Math.max(2, (lanes + classes - 1) / classes))
+                : IntStream.of(1, 2, 3, lanes - 1).filter(r -> r >= 1).distinct();
+            counts.forEach(rows -> tests.add(DynamicTest.dynamicTest(
+                s + " " + rows + " rows alone", () -> checkShortCall(s, rows))));
           }
         }
       }
@@ -91,15 +94,17 @@ class RowPositionTest {
 
   private static void checkShortCall(Scenario s, int rows) {
     int k = s.classes;
-    int[] picked = new int[rows]; // the first rows not ignored (the first rows if too few)
+    int[] picked = new int[rows]; // rows not ignored from row 5 on (those rows if too few)
     int m0 = 0;
-    for (int r = 0; m0 < rows && r < s.n; r++) {
+    for (int r = 5; m0 < rows && r < s.n; r++) {
       if (!s.indices || s.t[r] != s.ignoreIndex) {
         picked[m0++] = r;
       }
     }
-    for (int m = 0; m0 < rows && m < rows; m++) {
-      picked[m] = m;
+    if (m0 < rows) { // (softmax over 1 class: every row's class is the ignore index)
+      for (int m = 0; m < rows; m++) {
+        picked[m] = 5 + m;
+      }
     }
     float[] x = new float[rows * k];
     float[] y = new float[rows * k];

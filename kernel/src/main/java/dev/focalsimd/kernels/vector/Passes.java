@@ -130,7 +130,10 @@ final class Passes {
      */
     boolean laneSums;
     final double[] laneLoss = new double[64];
-    /** {@link #perSampleBlock}: the output, its offset, and the sum so far of a row begun. */
+    /**
+     * {@link #perSampleBlock} and {@link OneVsAllPasses#ovaTiny}: the output, its offset, and the
+     * sum so far of a row begun.
+     */
     float[] perSample;
     int psOff;
     final double[] rowPart = new double[4];
@@ -384,7 +387,8 @@ final class Passes {
    * sums in double, and writes each row whose last element this chunk holds to c.perSample. A row
    * is summed in four partial sums by column modulo 4, each in column order, then (0 + 1) + (2 +
    * 3): the same bits wherever chunks start (256 or 1024 elements, by the batch's size; a row
-   * offset of the caller's).
+   * offset of the caller's). start may be negative ({@link OneVsAllPasses#ovaTiny}: padding before
+   * the call's elements) as long as start + done is 0 or more and the first element of a row.
    */
   static void rowSums(Chunk c, int start, int classes) {
     float[] s = c.s;

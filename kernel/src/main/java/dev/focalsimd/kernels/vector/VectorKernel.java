@@ -84,12 +84,14 @@ import dev.focalsimd.kernels.ScalarKernel;
  * loads or stores: a segment's last vector ends at the segment's end and overlaps the one before,
  * its lanes already counted left out of the sums (recomputing them writes the same gradient);
  * in-place passes end with a scalar tail. Rows narrower than a vector run in block segments or in
- * class-major groups (one row per lane, whatever the width: softmax, one-vs-all from logits); a
- * call shorter than a vector (or than a group of L rows) is copied and padded to one and its own
- * elements or rows counted ({@link OneVsAllPasses#ovaTiny}, {@link OneVsAllPasses#ovaLogitsShort},
- * {@link SigmoidPasses#sigmoidTiny}), so that its rows get the bits of a longer call. {@link
- * ScalarKernel} takes only one-vs-all-from-logits rows whose float gradient's error bound is too
- * large (redone in double) and the value scans' reports. Losses are summed in float lanes within a
+ * class-major groups (one row per lane, whatever the width: softmax, one-vs-all from logits). A
+ * one-vs-all or sigmoid call shorter than a vector (from logits: than a group of L rows) is
+ * copied and padded to one, its own elements or rows counted ({@link OneVsAllPasses#ovaTiny},
+ * {@link OneVsAllPasses#ovaLogitsShort}, {@link SigmoidPasses#sigmoidTiny}), so that its rows get
+ * the bits of a longer call; softmax runs a partial group in place. {@link ScalarKernel} takes
+ * only one-vs-all-from-logits rows whose float gradient's error bound is too large (redone in
+ * double) and the value scans' reports, {@link ScalarHessianKernel} softmax Hessians over more
+ * than {@link HessianPasses#SM_MAX_CLASSES} classes. Losses are summed in float lanes within a
  * chunk (four interleaved Kahan sums), then in double; per-sample losses of a block segment are
  * summed per row in double ({@link Passes#rowSums}).
  *
