@@ -275,12 +275,15 @@ final class OneVsAllPasses {
   /**
    * A call of fewer rows than a vector has lanes, from logits, over at most {@link
    * #OVA_LOGITS_GROUP_CLASSES} classes: its rows copied into {@link ShortCall}, followed by padding
-   * rows (logits 0, targets 0 or class 0) to make one group of L rows, run through {@link
+   * rows (logits 0, target class 0) to make one group of L rows, run through {@link
    * #ovaLogitsGroups} with only the call's rows counted, and their gradient copied back. Each
    * lane's operations are those of every lane, so a row gets the bits it gets in a longer call (a
    * batch's last block can be this short); such calls went to the scalar kernel (fewer than L
    * classes) or row by row ({@link #ovaRows}) until the first stop of 2026-12-07, and their rows'
-   * last bits differed from the same rows' in a longer call ({@code RowPositionTest}).
+   * last bits differed from the same rows' in a longer call ({@code RowPositionTest}). (Padding
+   * rows with no positive, all their dl/dp equal, are what {@link #JACOBIAN_CONDITION_LIMIT} sends
+   * to the double redo: a first version padded dense targets so, and a 1 x 64 call took 26 to 35
+   * us instead of about 7.)
    */
   static double ovaLogitsShort(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t,
       int tOff, int rows, int classes, float[] grad, int gOff, float gradScale, float[] perSample,
@@ -292,10 +295,13 @@ final class OneVsAllPasses {
     java.util.Arrays.fill(b.x, len, padded, 0f);
     float[] py = null;
     int[] pt = null;
-    if (y != null) {
+    if (y != null) { // padding rows one-hot at class 0, as with class indices below
       py = b.y;
       System.arraycopy(y, yOff, py, 0, len);
       java.util.Arrays.fill(py, len, padded, 0f);
+      for (int e = len; e < padded; e += classes) {
+        py[e] = 1f;
+      }
     } else {
       pt = b.t;
       System.arraycopy(t, tOff, pt, 0, rows);
