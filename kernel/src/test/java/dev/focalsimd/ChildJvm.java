@@ -6,7 +6,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
 
 /**
  * A fresh JVM running a test main class with this JVM's module, vector-size and focal-simd flags
@@ -51,6 +58,43 @@ final class ChildJvm {
           + minutes + " min:\n" + out);
     }
     return new Result(out, p.exitValue());
+  }
+
+  /**
+   * Fresh JVMs at once for {@link #tests}: two, the CI machine's cores, or fewer where there are
+   * fewer. Most of a child's time is a fixed span of calls on one core (warm-up), or compilations
+   * under -Xbatch, which also run on one: one at a time left the other core idle, and the child
+   * JVMs took about 2.5 of a CI pass's 4 minutes.
+   */
+  static final int AT_ONCE = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
+
+  /**
+   * One dynamic test per entry of {@code checks} (name to check), the checks started here, {@link
+   * #AT_ONCE} at a time in the map's order; each test waits for its own check, prints what it
+   * returned and fails with what it threw.
+   */
+  static Stream<DynamicTest> tests(java.util.Map<String, Callable<String>> checks) {
+    ExecutorService jvms = Executors.newFixedThreadPool(AT_ONCE, r -> {
+      Thread t = new Thread(r, "child JVM");
+      t.setDaemon(true);
+      return t;
+    });
+    List<DynamicTest> tests = new ArrayList<>();
+    try {
+      checks.forEach((name, check) -> {
+        Future<String> output = jvms.submit(check);
+        tests.add(DynamicTest.dynamicTest(name, () -> {
+          try {
+            System.out.println(output.get());
+          } catch (ExecutionException e) {
+            throw e.getCause();
+          }
+        }));
+      });
+    } finally {
+      jvms.shutdown(); // the submitted checks still run
+    }
+    return tests.stream();
   }
 
   private ChildJvm() {}

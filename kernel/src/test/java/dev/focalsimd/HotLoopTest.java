@@ -3,8 +3,10 @@ package dev.focalsimd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -14,13 +16,17 @@ import org.junit.jupiter.api.TestFactory;
  * loop, the way a trainer calls them (not only from JMH's): checked in a fresh JVM, whose JIT
  * history is this loop's alone, with this JVM's module and vector flags (so each CI pass's
  * configuration is checked).
+ *
+ * <p>The fresh JVMs run {@link ChildJvm#AT_ONCE} at a time (each factory's, in suite order). A JVM
+ * beside another is the busy machine that {@link HotLoopMain} is built to measure on (it waits for
+ * the compiler to be quiet), and the load under which the races it guards against showed most
+ * often.
  */
 class HotLoopTest {
 
   @TestFactory
   Stream<DynamicTest> aCallersHotLoopAllocatesNothingPerElement() {
-    return Arrays.stream(HotLoopMain.SUITES).map(suite -> DynamicTest.dynamicTest(suite,
-        () -> check(List.of(), List.of(suite))));
+    return suites(List.of());
   }
 
   /**
@@ -37,11 +43,19 @@ class HotLoopTest {
    */
   @TestFactory
   Stream<DynamicTest> withFewTrapsAllowedTheLoopAllocatesNothing() {
-    return Arrays.stream(HotLoopMain.SUITES).map(suite -> DynamicTest.dynamicTest(suite,
-        () -> check(List.of(TRAP_LIMIT), List.of(suite))));
+    return suites(List.of(TRAP_LIMIT));
   }
 
   static final String TRAP_LIMIT = "-XX:PerMethodTrapLimit=20";
+
+  /** A test per suite, each checked by {@link #check} with {@code jvmArgs}. */
+  private static Stream<DynamicTest> suites(List<String> jvmArgs) {
+    Map<String, Callable<String>> checks = new LinkedHashMap<>();
+    for (String suite : HotLoopMain.SUITES) {
+      checks.put(suite, () -> check(jvmArgs, List.of(suite)));
+    }
+    return ChildJvm.tests(checks);
+  }
 
   /**
    * Fails where the suite allocated in two fresh JVMs in a row. What C2 compiles depends on the
@@ -53,16 +67,15 @@ class HotLoopTest {
    * measures each case only after the compiler is done with it, three times before a case counts
    * as allocating, so a busy machine does not fail the test.
    */
-  private static void check(List<String> jvmArgs, List<String> args)
+  private static String check(List<String> jvmArgs, List<String> args)
       throws IOException, InterruptedException {
     ChildJvm.Result r = ChildJvm.run(HotLoopMain.class, 5, jvmArgs, args);
-    System.out.println(r.output());
     if (r.exitValue() == 0) {
-      return;
+      return r.output();
     }
     ChildJvm.Result again = ChildJvm.run(HotLoopMain.class, 5, jvmArgs, args);
-    System.out.println("again, in another fresh JVM:\n" + again.output());
     assertEquals(0, again.exitValue(), () -> "allocation in a hot loop, in two JVMs in a row:\n"
         + r.output() + "\nand again:\n" + again.output());
+    return r.output() + "\nagain, in another fresh JVM:\n" + again.output();
   }
 }
