@@ -68,7 +68,8 @@ public final class BenchMain {
       "  --peers-dir DIR    where focal_ref.c and its README are (default ../shared/peers, then",
       "                     shared/peers, then the copy in bench.jar)",
       "  --like-ref         the vector kernel timed as focal_ref.c times itself (best of 30 calls),",
-      "                     in 5 rounds alternating with focal_ref.c -ffast-math (about a minute)",
+      "                     in 5 rounds alternating with focal_ref.c -ffast-math, as given and with",
+      "                     its loss sums kept (which -ffast-math drops; about a minute)",
       "  --like-ref-scalar  the same for the scalar kernel against focal_ref.c built without",
       "                     -ffast-math (about three and a half minutes)",
       "  --paired NAME=A,B  with a benchmark regex: two values of one of its parameters in",
@@ -341,11 +342,19 @@ public final class BenchMain {
     Path tmp = null;
     try {
       tmp = Files.createTempDirectory("focal_ref");
-      Path exe = Peers.buildRef(Peers.locate(cli.peersDir), tmp, kernel == Kernel.VECTOR, out);
-      List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-          .toString(), "--add-modules=jdk.incubator.vector", "-Xmx4g", "-cp", jar.toString(),
-          LikeRef.class.getName(), exe.toString(), Integer.toString(LikeRef.DEFAULT_ROUNDS),
-          kernel.name());
+      Path dir = Peers.locate(cli.peersDir);
+      Path exe = Peers.buildRef(dir, tmp, kernel == Kernel.VECTOR, out);
+      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin",
+          "java").toString(), "--add-modules=jdk.incubator.vector", "-Xmx4g", "-cp",
+          jar.toString(), LikeRef.class.getName(), exe.toString(),
+          Integer.toString(LikeRef.DEFAULT_ROUNDS), kernel.name()));
+      if (kernel == Kernel.VECTOR) {
+        try {
+          cmd.add(Peers.buildRefLossKept(dir, tmp, out).toString());
+        } catch (BenchException e) {
+          out.println("like-ref: " + e.getMessage() + " (no loss-kept column)");
+        }
+      }
       out.println("like-ref: " + String.join(" ", cmd));
       out.flush();
       Process p = new ProcessBuilder(cmd).inheritIO().start();
@@ -358,8 +367,10 @@ public final class BenchMain {
     } finally {
       if (tmp != null) {
         try {
-          Files.deleteIfExists(tmp.resolve("focal_ref_fast"));
-          Files.deleteIfExists(tmp.resolve("focal_ref_strict"));
+          for (String f : List.of("focal_ref_fast", "focal_ref_strict", "focal_ref_fast_kept",
+              "focal_ref_kept.c")) {
+            Files.deleteIfExists(tmp.resolve(f));
+          }
           Files.deleteIfExists(tmp);
         } catch (IOException e) {
           out.println("like-ref: could not delete " + tmp);

@@ -33,7 +33,12 @@ import java.util.regex.Pattern;
  * first round, like {@link ForwardBackwardBench}'s trial setup, then warmed for 0.5 s on the full
  * batch. The two runs of a cell are back to back, so their ratio is also the cost of the value
  * checks measured side by side. Runs in its own JVM, started by {@link BenchMain} with {@code
- * --add-modules=jdk.incubator.vector}: {@code main(exe, rounds, kernel)}.
+ * --add-modules=jdk.incubator.vector}: {@code main(exe, rounds, kernel[, keptExe])}.
+ *
+ * <p>{@code keptExe} ({@code --like-ref}): focal_ref.c built with -ffast-math and its loss sums kept
+ * ({@link Peers#keepLoss}), run right after {@code exe} in each round: as given, -ffast-math lets
+ * gcc drop focal_ref.c's loss sums, so it times the gradient alone where the kernel computes the
+ * gradient and the loss. The goal's column stays the reference as given.
  */
 final class LikeRef {
 
@@ -55,6 +60,8 @@ final class LikeRef {
     final double[] off;
     final double[] on;
     final double[] ref;
+    /** focal_ref.c with its loss sums kept, Melem/s per round (NaN without that build). */
+    final double[] kept;
     /** {@link BenchData.Batch#traffic} and {@link BenchData.Batch#scan}, Melem/s. */
     final double[] traffic;
     final double[] scan;
@@ -70,6 +77,7 @@ final class LikeRef {
       off = new double[rounds];
       on = new double[rounds];
       ref = new double[rounds];
+      kept = new double[rounds];
       traffic = new double[rounds];
       scan = new double[rounds];
     }
@@ -134,6 +142,7 @@ final class LikeRef {
     int rounds = Integer.parseInt(args[1]);
     Kernel kernel = args.length > 2 ? Kernel.valueOf(args[2]) : Kernel.VECTOR;
     boolean memory = kernel == Kernel.VECTOR;
+    String keptExe = args.length > 3 ? args[3] : null;
     PrintStream out = System.out;
     List<Cell> cells = new ArrayList<>();
     double[] sink = new double[1];
@@ -153,10 +162,12 @@ final class LikeRef {
     }
     for (int r = 0; r < rounds; r++) {
       Map<String, Double> ref = runRef(exe);
+      Map<String, Double> kept = keptExe == null ? Map.of() : runRef(keptExe);
       for (Cell c : cells) {
         int[] nc = BenchData.parseShape(c.shape);
-        Double v = ref.get(c.form.label + " " + nc[0] + " " + nc[1]);
-        c.ref[r] = v == null ? Double.NaN : v;
+        String key = c.form.label + " " + nc[0] + " " + nc[1];
+        c.ref[r] = ref.getOrDefault(key, Double.NaN);
+        c.kept[r] = kept.getOrDefault(key, Double.NaN);
         c.off[r] = c.bestOf(c.unchecked, sink);
         c.on[r] = c.bestOf(c.checked, sink);
         if (memory) {
@@ -167,7 +178,7 @@ final class LikeRef {
       out.printf(Locale.ROOT, "like-ref: round %d of %d done%n", r + 1, rounds);
     }
     out.println();
-    out.print(table(cells, rounds, kernel));
+    out.print(table(cells, rounds, kernel, keptExe != null));
     if (memory) {
       out.println();
       out.print(memoryTable(cells, rounds));
@@ -177,29 +188,42 @@ final class LikeRef {
     }
   }
 
-  private static String table(List<Cell> cells, int rounds, Kernel kernel) {
+  private static String table(List<Cell> cells, int rounds, Kernel kernel, boolean withKept) {
     boolean vector = kernel == Kernel.VECTOR;
     String name = vector ? "vector" : "scalar";
     String ref = vector ? "C -ffast-math" : "C strict";
-    List<String> head = List.of("form", "N", "C", name + " unchecked", name + " checked", ref,
-        "unchecked/C", "(range)", "checked/C", "(range)", "check cost");
+    List<String> head = new ArrayList<>(List.of("form", "N", "C", name + " unchecked",
+        name + " checked", ref, "unchecked/C", "(range)", "checked/C", "(range)", "check cost"));
+    if (withKept) {
+      head.addAll(List.of("C loss kept", "unchecked/C kept", "(range)"));
+    }
     TextTable t = new TextTable(1, head);
     for (Cell c : cells) {
       int[] nc = BenchData.parseShape(c.shape);
       double[] ro = new double[rounds];
       double[] rc = new double[rounds];
       double[] cost = new double[rounds];
+      double[] rk = new double[rounds];
       for (int r = 0; r < rounds; r++) {
         ro[r] = c.off[r] / c.ref[r];
         rc[r] = c.on[r] / c.ref[r];
         cost[r] = c.off[r] / c.on[r] - 1;
+        rk[r] = c.off[r] / c.kept[r];
       }
-      t.add(List.of(c.form.label, Integer.toString(nc[0]), Integer.toString(nc[1]),
-          TextTable.melem(median(c.off)), TextTable.melem(median(c.on)),
+      List<String> row = new ArrayList<>(List.of(c.form.label, Integer.toString(nc[0]),
+          Integer.toString(nc[1]), TextTable.melem(median(c.off)), TextTable.melem(median(c.on)),
           TextTable.melem(median(c.ref)), ratio(median(ro)), range(ro), ratio(median(rc)),
           range(rc), String.format(Locale.ROOT, "%.0f%%", 100 * median(cost))));
+      if (withKept) {
+        row.addAll(List.of(TextTable.melem(median(c.kept)), ratio(median(rk)), range(rk)));
+      }
+      t.add(row);
     }
-    return t.render() + String.format(Locale.ROOT,
+    String keptNote = !withKept ? "" : String.format(Locale.ROOT, "C loss kept: focal_ref.c"
+        + " -ffast-math with its loss sums stored (as given, -ffast-math folds its only use of"
+        + " them, a NaN test, to false and gcc drops them: it times the gradient alone), run"
+        + " right after it in each round; unchecked/C kept: the unchecked kernel against it.%n");
+    return t.render() + keptNote + String.format(Locale.ROOT,
         "Melem/s from the best of %d consecutive calls (focal_ref.c's own measure), median of %d"
             + " rounds; each round runs focal_ref.c %s, then the %s kernel with the"
             + " value checks off and on. Ratios: median (min..max) of the per-round ratios; check"

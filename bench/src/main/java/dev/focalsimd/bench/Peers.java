@@ -219,8 +219,67 @@ final class Peers {
     return build(src, tmp, fast, log);
   }
 
+  /**
+   * focal_ref.c's result line tests its summed losses only for NaN ({@code sink != sink}), which
+   * -ffast-math (its -ffinite-math-only) folds to false: gcc then drops the loss sums as dead code
+   * and times the gradient alone (read off gcc 12.2's one-vs-all loop: no accumulator; the build
+   * below runs one-vs-all about 1.25x slower). This is that test, which {@link #keepLoss}
+   * replaces.
+   */
+  static final String NAN_TEST = "sink != sink ? \" NaN\" : \"\"";
+
+  /** What {@link #keepLoss} puts in place of {@link #NAN_TEST}: a call that stores the sum. */
+  static final String KEEP_CALL = "focal_keep(sink)";
+
+  /**
+   * focal_ref.c's source with its loss sums kept: {@link #NAN_TEST} replaced by a call that stores
+   * the sum in a volatile and returns the same text, so the program prints what it printed and
+   * computes what its loop says, -ffast-math or not.
+   *
+   * @throws BenchException where the source has no {@link #NAN_TEST} or more than one
+   */
+  static String keepLoss(String source) {
+    int at = source.indexOf(NAN_TEST);
+    if (at < 0 || source.indexOf(NAN_TEST, at + 1) >= 0) {
+      throw new BenchException("focal_ref.c: expected its result line's NaN test, "
+          + NAN_TEST + ", once; cannot build it with the loss kept");
+    }
+    return "static const char *focal_keep(double sink);\n"
+        + source.substring(0, at) + KEEP_CALL + source.substring(at + NAN_TEST.length())
+        + "\n/* added by bench.jar: the loss sums stored, so not dead code */\n"
+        + "static const char *focal_keep(double sink) {\n"
+        + "  static volatile double kept;\n"
+        + "  kept = sink;\n"
+        + "  return " + NAN_TEST + ";\n"
+        + "}\n";
+  }
+
+  /**
+   * Builds focal_ref.c from dir into tmp with -ffast-math and its loss sums kept ({@link
+   * #keepLoss}; the source written to tmp as focal_ref_kept.c); returns the binary,
+   * focal_ref_fast_kept.
+   */
+  static Path buildRefLossKept(Path dir, Path tmp, PrintStream log) throws IOException {
+    Path src = dir.resolve("focal_ref.c");
+    if (!Files.isRegularFile(src)) {
+      throw new BenchException(src + " not found (--peers-dir DIR)");
+    }
+    if (!gccWorks()) {
+      throw new BenchException("gcc not found");
+    }
+    Path kept = tmp.resolve("focal_ref_kept.c");
+    Files.writeString(kept, keepLoss(Files.readString(src, StandardCharsets.UTF_8)),
+        StandardCharsets.UTF_8);
+    return compile(kept, tmp.resolve("focal_ref_fast_kept"), true, log);
+  }
+
   private static Path build(Path src, Path tmp, boolean fast, PrintStream log) throws IOException {
-    Path exe = tmp.resolve(fast ? "focal_ref_fast" : "focal_ref_strict");
+    return compile(src, tmp.resolve(fast ? "focal_ref_fast" : "focal_ref_strict"), fast, log);
+  }
+
+  /** gcc -O3 -march=native (-ffast-math where {@code fast}) src into exe. */
+  private static Path compile(Path src, Path exe, boolean fast, PrintStream log)
+      throws IOException {
     List<String> cc = new ArrayList<>(List.of("gcc", "-O3", "-march=native"));
     if (fast) {
       cc.add("-ffast-math");

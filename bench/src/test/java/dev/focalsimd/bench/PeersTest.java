@@ -1,6 +1,8 @@
 package dev.focalsimd.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -79,6 +81,44 @@ class PeersTest {
     for (String name : Peers.BUNDLED_FILES) {
       assertEquals(-1L, Files.mismatch(shared.resolve(name), dir.resolve(name)),
           name + ": bench.jar's copy differs from " + shared + " (first differing byte)");
+    }
+  }
+
+  /**
+   * focal_ref.c with its loss kept: the bundled source's NaN test replaced by the call that stores
+   * the sum (once), and the result compiles with -ffast-math where gcc is present; a source without
+   * that test is refused, naming it.
+   */
+  @Test
+  void focalRefBuildsWithItsLossKept() throws IOException {
+    Path dir = Peers.bundled();
+    String source = Files.readString(dir.resolve("focal_ref.c"));
+    String kept = Peers.keepLoss(source);
+    assertFalse(kept.substring(0, kept.indexOf("/* added by bench.jar")).contains(Peers.NAN_TEST));
+    assertEquals(kept.indexOf(Peers.KEEP_CALL), kept.lastIndexOf(Peers.KEEP_CALL));
+    assertTrue(kept.contains("kept = sink;"));
+    BenchException e = assertThrows(BenchException.class,
+        () -> Peers.keepLoss(source.replace(Peers.NAN_TEST, "\"\"")));
+    assertTrue(e.getMessage().contains(Peers.NAN_TEST), e.getMessage());
+    assertThrows(BenchException.class, () -> Peers.keepLoss(source + Peers.NAN_TEST));
+    boolean gcc;
+    try {
+      gcc = new ProcessBuilder("gcc", "--version").redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor() == 0;
+    } catch (IOException | InterruptedException x) {
+      gcc = false;
+    }
+    assumeTrue(gcc, "gcc not found: the loss-kept source not compiled");
+    Path tmp = Files.createTempDirectory("focal_ref_kept_test");
+    try {
+      Path exe = Peers.buildRefLossKept(dir, tmp, new java.io.PrintStream(
+          java.io.OutputStream.nullOutputStream()));
+      assertTrue(Files.isExecutable(exe), exe + " not built");
+    } finally {
+      for (String f : List.of("focal_ref_fast_kept", "focal_ref_kept.c")) {
+        Files.deleteIfExists(tmp.resolve(f));
+      }
+      Files.deleteIfExists(tmp);
     }
   }
 }
