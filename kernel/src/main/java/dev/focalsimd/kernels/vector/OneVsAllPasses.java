@@ -2,6 +2,8 @@ package dev.focalsimd.kernels.vector;
 
 import static dev.focalsimd.kernels.vector.Passes.*;
 import static dev.focalsimd.kernels.vector.SoftmaxPasses.*;
+import static jdk.incubator.vector.VectorOperators.AND;
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.EQ;
 import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.GT;
@@ -9,10 +11,12 @@ import static jdk.incubator.vector.VectorOperators.LE;
 import static jdk.incubator.vector.VectorOperators.LT;
 import static jdk.incubator.vector.VectorOperators.MAX;
 import static jdk.incubator.vector.VectorOperators.NE;
+import static jdk.incubator.vector.VectorOperators.XOR;
 
 import dev.focalsimd.kernels.LossParams;
 import dev.focalsimd.kernels.ScalarKernel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 
 /**
@@ -983,7 +987,9 @@ final class OneVsAllPasses {
       FloatVector v = FloatVector.fromArray(S, z, row + Math.min(c, classes - L)); // idempotent
       mv = v.blend(mv, v.compare(LE, mv)); // see clip: cheaper than max; NaN reaches the sums
     }
-    return ONE.mul(mv).reduceLanes(MAX);
+    IntVector bits = ONE.mul(mv).reinterpretAsInts();
+    return maxOfKeys(bits.lanewise(XOR, bits.lanewise(ASHR, 31).lanewise(AND, KEY_FLIP))
+        .reduceLanes(MAX));
   }
 
   /** softmaxInto, part 1: the row's max into c.max and its first class into c.top. */

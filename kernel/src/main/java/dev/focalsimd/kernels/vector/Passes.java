@@ -675,6 +675,29 @@ final class Passes {
   }
 
   /**
+   * Flips the 31 low bits of a negative float's bits: {@code b ^ ((b >> 31) & KEY_FLIP)} maps float
+   * bits b to int keys that order as the floats do (-0 below +0, a NaN with its sign bit clear
+   * above +Infinity, one with it set below -Infinity), and back.
+   */
+  static final int KEY_FLIP = 0x7fffffff;
+
+  /**
+   * The float whose key (see {@link #KEY_FLIP}) is {@code key}: a row's largest logit from the
+   * integer max of its lanes' keys, {@code reduceLanes(MAX)} of an IntVector, written out at each
+   * use (vectors are not passed to methods here: where C2 does not inline the call, they are
+   * boxed). The same float as a FloatVector's {@code reduceLanes(MAX)} wherever no lane is NaN;
+   * a NaN lane may be dropped, but it reaches the row's sums and loss through its exponential all
+   * the same. JDK 17's C2 compiles the float reduction with Java's NaN and signed-zero rules: four
+   * levels of three blends, a max and a compare each (read off its code with
+   * -XX:+PrintAssembly), where the integer one takes an extract and a vpmaxsd per level. Softmax
+   * with class indices at 4096 x 16, whose pass of the rows' maxima took 43% of its time: 1.5x
+   * (ad hoc, checks off, JDK 17).
+   */
+  static float maxOfKeys(int key) {
+    return Float.intBitsToFloat(key ^ ((key >> 31) & KEY_FLIP));
+  }
+
+  /**
    * The sum of the L floats at s[off..] in double, in a fixed order. Used instead of {@code
    * reduceLanes(ADD)}, whose order is unspecified and differs between the interpreter and C2 on
    * JDK 24+: results must not depend on when the JIT compiled the kernel.

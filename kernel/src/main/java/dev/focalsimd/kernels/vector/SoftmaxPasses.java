@@ -2,16 +2,20 @@ package dev.focalsimd.kernels.vector;
 
 import static dev.focalsimd.kernels.vector.OneVsAllPasses.*;
 import static dev.focalsimd.kernels.vector.Passes.*;
+import static jdk.incubator.vector.VectorOperators.AND;
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.EQ;
 import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.LE;
 import static jdk.incubator.vector.VectorOperators.LT;
 import static jdk.incubator.vector.VectorOperators.MAX;
 import static jdk.incubator.vector.VectorOperators.NE;
+import static jdk.incubator.vector.VectorOperators.XOR;
 
 import dev.focalsimd.kernels.LossParams;
 import dev.focalsimd.kernels.ScalarKernel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 
@@ -344,7 +348,9 @@ final class SoftmaxPasses {
         continue;
       }
       int row = c.xo + r * L;
-      float m = FloatVector.fromArray(S, z, row).reduceLanes(MAX);
+      IntVector bits = FloatVector.fromArray(S, z, row).reinterpretAsInts();
+      float m = maxOfKeys(bits.lanewise(XOR, bits.lanewise(ASHR, 31).lanewise(AND, KEY_FLIP))
+          .reduceLanes(MAX)); // see maxOfKeys
       s[SMALL_M + r] = m;
       s[SMALL_T + r] = target;
       s[ALPHA + r] = p.alphaOf(target);
@@ -387,6 +393,7 @@ final class SoftmaxPasses {
       VectorShuffle.fromOp(S, i -> (i + L / 2) % L);
   private static final VectorShuffle<Float> FOLD_QUARTER =
       VectorShuffle.fromOp(S, i -> (i + L / 4) % L);
+
 
   /**
    * Row-wise softmax pass over a group's lanes: e_t = exp(z_t - max), the same function of the
@@ -507,7 +514,9 @@ final class SoftmaxPasses {
         w = mv.rearrange(FOLD_QUARTER);
         mv.blend(w, w.compare(GT, mv)).intoArray(km, r * L);
       } else {
-        s[SMALL_M + r] = mv.reduceLanes(MAX);
+        IntVector bits = mv.reinterpretAsInts();
+        s[SMALL_M + r] = maxOfKeys(bits.lanewise(XOR, bits.lanewise(ASHR, 31)
+            .lanewise(AND, KEY_FLIP)).reduceLanes(MAX)); // see maxOfKeys
       }
       s[SMALL_T + r] = target;
       s[D + r] = z[row + target];
