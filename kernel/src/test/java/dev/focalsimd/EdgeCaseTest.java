@@ -183,6 +183,55 @@ class EdgeCaseTest {
     }
   }
 
+  /**
+   * With the value checks off, a NaN logit whose sign bit is set (0/0 gives that NaN on x86), not
+   * the target, alone in a batch of softmax rows over 16 classes: its row's loss is NaN on the
+   * scalar kernel and in the vector kernel's row passes (16 classes at 512 bits), and every other
+   * row's loss is finite and the scalar kernel's. The first version of the row passes' integer max
+   * (e526042) sorted that NaN below every float and dropped it from the row's max, and its
+   * exponential (0) from the sums: row 11's loss came out 5.16, finite (a reviewer's find; with
+   * NaN in other rows of the batch as well, as {@link #uncheckedNanLogitChangesOnlyItsRow} has, it
+   * came out NaN and hid the defect).
+   */
+  @Test
+  void uncheckedSignSetNanLogitMakesItsRowNaN() {
+    int rows = 20;
+    int classes = 16;
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
+    float[] z = randomLogits(rnd, rows * classes);
+    int[] t = randomClasses(rnd, rows, classes);
+    int bad = 11;
+    z[bad * classes + (t[bad] + 5) % classes] = Float.intBitsToFloat(0xffc00000);
+    float[] expected = null;
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.softmax().gamma(2f).validateValues(false).kernel(k).build();
+      float[] ps = nanFilled(rows);
+      loss.perSample(z, t, classes, ps);
+      if (k == Kernel.SCALAR || rowPassesAt(classes)) {
+        assertTrue(Float.isNaN(ps[bad]), k + " row " + bad + " loss " + ps[bad]);
+      }
+      if (expected == null) {
+        expected = ps;
+      }
+      for (int r = 0; r < rows; r++) {
+        if (r != bad) {
+          assertTrue(Float.isFinite(ps[r]), k + " row " + r + " loss " + ps[r]);
+          assertEquals(expected[r], ps[r], Tolerance.LOSS * Math.abs(expected[r]),
+              k + " row " + r);
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether the vector kernel runs softmax rows of {@code classes} classes through its row passes
+   * (one vector per row: 16 classes at 512 bits), where a NaN logit makes the row's loss NaN.
+   */
+  private static boolean rowPassesAt(int classes) {
+    return GoldenTest.kernels().contains(Kernel.VECTOR)
+        && jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() == classes;
+  }
+
   @Test
   void sigmoidFiftyBothSidesGammaPointThree() {
     // x = [-50, 50], y = [0, 1]: both elements are easy, each loss is about 1e-29, and

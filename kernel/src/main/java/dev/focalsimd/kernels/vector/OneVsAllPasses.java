@@ -989,7 +989,8 @@ final class OneVsAllPasses {
     }
     IntVector bits = ONE.mul(mv).reinterpretAsInts();
     return maxOfKeys(bits.lanewise(XOR, bits.lanewise(ASHR, 31).lanewise(AND, KEY_FLIP))
-        .reduceLanes(MAX));
+        .blend(KEY_NAN, bits.lanewise(AND, KEY_FLIP).compare(GT, INF_BITS))
+        .reduceLanes(MAX)); // see maxOfKeys
   }
 
   /** softmaxInto, part 1: the row's max into c.max and its first class into c.top. */

@@ -676,22 +676,30 @@ final class Passes {
 
   /**
    * Flips the 31 low bits of a negative float's bits: {@code b ^ ((b >> 31) & KEY_FLIP)} maps float
-   * bits b to int keys that order as the floats do (-0 below +0, a NaN with its sign bit clear
-   * above +Infinity, one with it set below -Infinity), and back.
+   * bits b to int keys that order as the floats do (-0 below +0), and back; {@code b & KEY_FLIP} is
+   * the bits of |x|, above {@link #INF_BITS} for NaN alone.
    */
   static final int KEY_FLIP = 0x7fffffff;
 
+  /** The bits of +Infinity. */
+  static final int INF_BITS = 0x7f800000;
+
+  /** The key of a NaN lane, above every other: {@link #maxOfKeys} maps it to NaN. */
+  static final int KEY_NAN = Integer.MAX_VALUE;
+
   /**
    * The float whose key (see {@link #KEY_FLIP}) is {@code key}: a row's largest logit from the
-   * integer max of its lanes' keys, {@code reduceLanes(MAX)} of an IntVector, written out at each
-   * use (vectors are not passed to methods here: where C2 does not inline the call, they are
-   * boxed). The same float as a FloatVector's {@code reduceLanes(MAX)} wherever no lane is NaN;
-   * a NaN lane may be dropped, but it reaches the row's sums and loss through its exponential all
-   * the same. JDK 17's C2 compiles the float reduction with Java's NaN and signed-zero rules: four
-   * levels of three blends, a max and a compare each (read off its code with
-   * -XX:+PrintAssembly), where the integer one takes an extract and a vpmaxsd per level. Softmax
-   * with class indices at 4096 x 16, whose pass of the rows' maxima took 43% of its time: 1.5x
-   * (ad hoc, checks off, JDK 17).
+   * integer max of its lanes' keys, NaN lanes' keys replaced by {@link #KEY_NAN}, written out at
+   * each use as {@code bits.lanewise(XOR, bits.lanewise(ASHR, 31).lanewise(AND, KEY_FLIP))
+   * .blend(KEY_NAN, bits.lanewise(AND, KEY_FLIP).compare(GT, INF_BITS)).reduceLanes(MAX)} (vectors
+   * are not passed to methods here: where C2 does not inline the call, they are boxed). The same
+   * float as a FloatVector's {@code reduceLanes(MAX)} wherever no lane is NaN, and NaN wherever one
+   * is, whatever its sign bit ({@code LaneMaxTest}). JDK 17's C2 compiles the float reduction with
+   * Java's NaN and signed-zero rules: four levels of two {@code vblendvps}, a max, a compare and a
+   * third {@code vblendvps} each (read off its code with -XX:+PrintAssembly), where the integer one
+   * takes an extract and a {@code vpmaxsd} per level. Softmax with class indices over 16 classes,
+   * whose pass of the rows' maxima took 43% of its time at 4096 x 16: 1.29x at 4096 x 16 and 1.40x
+   * at 65536 x 16 (JMH, checks on, JDK 17; docs/performance.md).
    */
   static float maxOfKeys(int key) {
     return Float.intBitsToFloat(key ^ ((key >> 31) & KEY_FLIP));

@@ -350,6 +350,7 @@ final class SoftmaxPasses {
       int row = c.xo + r * L;
       IntVector bits = FloatVector.fromArray(S, z, row).reinterpretAsInts();
       float m = maxOfKeys(bits.lanewise(XOR, bits.lanewise(ASHR, 31).lanewise(AND, KEY_FLIP))
+          .blend(KEY_NAN, bits.lanewise(AND, KEY_FLIP).compare(GT, INF_BITS))
           .reduceLanes(MAX)); // see maxOfKeys
       s[SMALL_M + r] = m;
       s[SMALL_T + r] = target;
@@ -516,7 +517,8 @@ final class SoftmaxPasses {
       } else {
         IntVector bits = mv.reinterpretAsInts();
         s[SMALL_M + r] = maxOfKeys(bits.lanewise(XOR, bits.lanewise(ASHR, 31)
-            .lanewise(AND, KEY_FLIP)).reduceLanes(MAX)); // see maxOfKeys
+            .lanewise(AND, KEY_FLIP)).blend(KEY_NAN, bits.lanewise(AND, KEY_FLIP)
+            .compare(GT, INF_BITS)).reduceLanes(MAX)); // see maxOfKeys
       }
       s[SMALL_T + r] = target;
       s[D + r] = z[row + target];
