@@ -50,14 +50,42 @@ final class ChildJvm {
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(main.getName());
     cmd.addAll(args);
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
-      p.destroyForcibly();
-      throw new AssertionError("child JVM " + main.getSimpleName() + " did not finish in "
-          + minutes + " min:\n" + out);
+    // the output to a file, not a pipe: reading a pipe to its end would wait for the child
+    // however long it ran, and the time limit below would never fire
+    java.nio.file.Path log = java.nio.file.Files.createTempFile("focal-simd-child", ".out");
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+          .redirectOutput(log.toFile()).start();
+      LIVE.add(p);
+      try {
+        boolean done = p.waitFor(minutes, TimeUnit.MINUTES);
+        if (!done) {
+          p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+        String out = java.nio.file.Files.readString(log, StandardCharsets.UTF_8);
+        if (!done) {
+          throw new AssertionError("child JVM " + main.getSimpleName() + " did not finish in "
+              + minutes + " min:\n" + out);
+        }
+        return new Result(out, p.exitValue());
+      } finally {
+        LIVE.remove(p);
+      }
+    } finally {
+      java.nio.file.Files.deleteIfExists(log);
     }
-    return new Result(out, p.exitValue());
+  }
+
+  /**
+   * Child JVMs still running, destroyed when this JVM exits (a build interrupted, a test run
+   * stopped from an IDE), so that none outlives the tests that started it.
+   */
+  private static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap
+      .newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly),
+        "ChildJvm cleanup"));
   }
 
   /**
@@ -69,9 +97,16 @@ final class ChildJvm {
   static final int AT_ONCE = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
 
   /**
+   * The longest a test of {@link #tests} waits for its check, queueing included: a check runs up
+   * to two child JVMs of at most 5 minutes each, behind at most a few others.
+   */
+  static final long CHECK_MINUTES = 30;
+
+  /**
    * One dynamic test per entry of {@code checks} (name to check), the checks started here, {@link
-   * #AT_ONCE} at a time in the map's order; each test waits for its own check, prints what it
-   * returned and fails with what it threw.
+   * #AT_ONCE} at a time in the map's order, all of them even where a runner then selects one test;
+   * each test waits for its own check (at most {@link #CHECK_MINUTES}), prints what it returned and
+   * fails with what it threw.
    */
   static Stream<DynamicTest> tests(java.util.Map<String, Callable<String>> checks) {
     ExecutorService jvms = Executors.newFixedThreadPool(AT_ONCE, r -> {
@@ -85,7 +120,7 @@ final class ChildJvm {
         Future<String> output = jvms.submit(check);
         tests.add(DynamicTest.dynamicTest(name, () -> {
           try {
-            System.out.println(output.get());
+            System.out.println(output.get(CHECK_MINUTES, TimeUnit.MINUTES));
           } catch (ExecutionException e) {
             throw e.getCause();
           }

@@ -6,29 +6,27 @@ import java.util.List;
 /**
  * Run by {@link JitTierTest} in a fresh JVM: computes every form and target kind once while the
  * kernels are still interpreted (or C1-compiled), then again after many calls under -Xbatch (C2
- * has compiled them), and compares the bits. Arguments: the forms to run ({@link RefLoss.Form}
- * names; none: every form). Exit status 1 if any loss, per-sample loss or gradient value differs.
+ * has compiled them), and compares the bits. Arguments: the kernels to run ({@link Kernel} names;
+ * none: every kernel this JVM has); every form runs in each, one after another, so that the code
+ * the forms share is compiled with all of their calls in its profile. Exit status 1 if any loss,
+ * per-sample loss or gradient value differs.
  */
 public final class JitTierMain {
   static final int WARM_CALLS = 1500;
 
   public static void main(String[] args) {
-    List<Kernel> kernels = GoldenTest.kernels();
-    java.util.Set<RefLoss.Form> forms = java.util.EnumSet.noneOf(RefLoss.Form.class);
-    for (String a : args) {
-      forms.add(RefLoss.Form.valueOf(a));
-    }
-    if (forms.isEmpty()) {
-      forms.addAll(java.util.EnumSet.allOf(RefLoss.Form.class));
+    List<Kernel> kernels = new ArrayList<>(GoldenTest.kernels());
+    if (args.length > 0) {
+      List<Kernel> asked = new ArrayList<>();
+      for (String a : args) {
+        asked.add(Kernel.valueOf(a));
+      }
+      kernels.retainAll(asked);
     }
     List<Scenario> cases = new ArrayList<>();
     int i = 0;
     for (RefLoss.Form form : RefLoss.Form.values()) {
       for (boolean indices : new boolean[] {false, true}) {
-        if (!forms.contains(form)) { // each case's seeds as when every form runs
-          i++;
-          continue;
-        }
         cases.add(new Scenario(form, indices, 64, 37, Scenario.GAMMAS[i % 8], i, 31 + i,
             Scenario.Container.ARRAY));
         // rows of more than 4096 classes, whose sums go block by block (Passes.ROW_SUM_BLOCK,
@@ -42,16 +40,14 @@ public final class JitTierMain {
     // softmax with class indices and no label smoothing, the path of those block sums, over
     // logits N(0, 2^2) (Scenario's reach 1e4, where one class holds the whole sum and its order
     // shows in no bit)
-    if (forms.contains(RefLoss.Form.SOFTMAX)) {
-      Scenario wide = new Scenario(RefLoss.Form.SOFTMAX, true, 20, 4097, 2f, 1, 7,
-          Scenario.Container.ARRAY);
-      wide.labelSmoothing = 0f;
-      java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
-      for (int e = 0; e < wide.x.length; e++) {
-        wide.x[e] = (float) (2 * rnd.nextGaussian());
-      }
-      cases.add(wide);
+    Scenario wide = new Scenario(RefLoss.Form.SOFTMAX, true, 20, 4097, 2f, 1, 7,
+        Scenario.Container.ARRAY);
+    wide.labelSmoothing = 0f;
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+    for (int e = 0; e < wide.x.length; e++) {
+      wide.x[e] = (float) (2 * rnd.nextGaussian());
     }
+    cases.add(wide);
     List<Scenario.Result> cold = new ArrayList<>();
     for (Kernel k : kernels) {
       for (Scenario s : cases) {

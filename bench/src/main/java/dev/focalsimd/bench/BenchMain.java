@@ -351,7 +351,7 @@ public final class BenchMain {
       if (kernel == Kernel.VECTOR) {
         try {
           cmd.add(Peers.buildRefLossKept(dir, tmp, out).toString());
-        } catch (BenchException e) {
+        } catch (BenchException | IOException e) {
           out.println("like-ref: " + e.getMessage() + " (no loss-kept column)");
         }
       }

@@ -36,7 +36,8 @@ import java.util.regex.Pattern;
  * --add-modules=jdk.incubator.vector}: {@code main(exe, rounds, kernel[, keptExe])}.
  *
  * <p>{@code keptExe} ({@code --like-ref}): focal_ref.c built with -ffast-math and its loss sums kept
- * ({@link Peers#keepLoss}), run right after {@code exe} in each round: as given, -ffast-math lets
+ * ({@link Peers#keepLoss}), run beside {@code exe} in each round (after it in even rounds, before it
+ * in odd ones, counting from 0): as given, -ffast-math lets
  * gcc drop focal_ref.c's loss sums, so it times the gradient alone where the kernel computes the
  * gradient and the loss. The goal's column stays the reference as given.
  */
@@ -161,8 +162,13 @@ final class LikeRef {
       }
     }
     for (int r = 0; r < rounds; r++) {
+      // the two builds in turn first, so that neither always runs on the other's heels
+      boolean keptFirst = keptExe != null && r % 2 == 1;
+      Map<String, Double> kept = keptFirst ? runRef(keptExe) : Map.of();
       Map<String, Double> ref = runRef(exe);
-      Map<String, Double> kept = keptExe == null ? Map.of() : runRef(keptExe);
+      if (keptExe != null && !keptFirst) {
+        kept = runRef(keptExe);
+      }
       for (Cell c : cells) {
         int[] nc = BenchData.parseShape(c.shape);
         String key = c.form.label + " " + nc[0] + " " + nc[1];
@@ -222,7 +228,8 @@ final class LikeRef {
     String keptNote = !withKept ? "" : String.format(Locale.ROOT, "C loss kept: focal_ref.c"
         + " -ffast-math with its loss sums stored (as given, -ffast-math folds its only use of"
         + " them, a NaN test, to false and gcc drops them: it times the gradient alone), run"
-        + " right after it in each round; unchecked/C kept: the unchecked kernel against it.%n");
+        + " beside it in each round, after it and before it in turn; unchecked/C kept: the"
+        + " unchecked kernel against it.%n");
     return t.render() + keptNote + String.format(Locale.ROOT,
         "Melem/s from the best of %d consecutive calls (focal_ref.c's own measure), median of %d"
             + " rounds; each round runs focal_ref.c %s, then the %s kernel with the"
