@@ -698,8 +698,9 @@ final class Passes {
    * Java's NaN and signed-zero rules: four levels of two {@code vblendvps}, a max, a compare and a
    * third {@code vblendvps} each (read off its code with -XX:+PrintAssembly), where the integer one
    * takes an extract and a {@code vpmaxsd} per level. Softmax with class indices over 16 classes,
-   * whose pass of the rows' maxima took 43% of its time at 4096 x 16: 1.29x at 4096 x 16 and 1.40x
-   * at 65536 x 16 (JMH, checks on, JDK 17; docs/performance.md).
+   * whose pass of the rows' maxima took 43% of its time at 4096 x 16: 1.29x and 1.70x at 4096 x 16,
+   * 1.40x and 1.18x at 65536 x 16 (two JMH runs, medians of 3 rounds each, checks on, JDK 17;
+   * docs/performance.md).
    */
   static float maxOfKeys(int key) {
     return Float.intBitsToFloat(key ^ ((key >> 31) & KEY_FLIP));
