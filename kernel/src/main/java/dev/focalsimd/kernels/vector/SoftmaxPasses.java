@@ -395,7 +395,6 @@ final class SoftmaxPasses {
   private static final VectorShuffle<Float> FOLD_QUARTER =
       VectorShuffle.fromOp(S, i -> (i + L / 4) % L);
 
-
   /**
    * Row-wise softmax pass over a group's lanes: e_t = exp(z_t - max), the same function of the
    * same value as the target's lane of its row in {@link #softmaxRowExp}, so the same bits; 1 for
