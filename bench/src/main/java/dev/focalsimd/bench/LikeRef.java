@@ -37,9 +37,9 @@ import java.util.regex.Pattern;
  *
  * <p>{@code keptExe} ({@code --like-ref}): focal_ref.c built with -ffast-math and its loss sums kept
  * ({@link Peers#keepLoss}), run beside {@code exe} in each round (after it in even rounds, before it
- * in odd ones, counting from 0): as given, -ffast-math lets
- * gcc drop focal_ref.c's loss sums, so it times the gradient alone where the kernel computes the
- * gradient and the loss. The goal's column stays the reference as given.
+ * in odd ones, counting from 0): as given, -ffast-math lets gcc drop focal_ref.c's loss sums, so it
+ * times the gradient alone where the kernel computes the gradient and the loss. The goal's column
+ * stays the reference as given.
  */
 final class LikeRef {
 
