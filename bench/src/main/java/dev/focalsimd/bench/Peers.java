@@ -209,6 +209,11 @@ final class Peers {
    * Builds focal_ref.c from dir into tmp, with -ffast-math where {@code fast}; returns the binary.
    */
   static Path buildRef(Path dir, Path tmp, boolean fast, PrintStream log) throws IOException {
+    return build(buildableSource(dir), tmp, fast, log);
+  }
+
+  /** dir's focal_ref.c, where it exists and gcc runs; else a BenchException saying which. */
+  private static Path buildableSource(Path dir) {
     Path src = dir.resolve("focal_ref.c");
     if (!Files.isRegularFile(src)) {
       throw new BenchException(src + " not found (--peers-dir DIR)");
@@ -216,7 +221,7 @@ final class Peers {
     if (!gccWorks()) {
       throw new BenchException("gcc not found");
     }
-    return build(src, tmp, fast, log);
+    return src;
   }
 
   /**
@@ -267,13 +272,7 @@ final class Peers {
    * focal_ref_fast_kept.
    */
   static Path buildRefLossKept(Path dir, Path tmp, PrintStream log) throws IOException {
-    Path src = dir.resolve("focal_ref.c");
-    if (!Files.isRegularFile(src)) {
-      throw new BenchException(src + " not found (--peers-dir DIR)");
-    }
-    if (!gccWorks()) {
-      throw new BenchException("gcc not found");
-    }
+    Path src = buildableSource(dir);
     Path kept = tmp.resolve("focal_ref_kept.c");
     Files.writeString(kept, keepLoss(Files.readString(src, StandardCharsets.UTF_8)),
         StandardCharsets.UTF_8);
