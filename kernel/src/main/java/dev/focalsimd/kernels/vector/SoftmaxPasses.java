@@ -442,30 +442,27 @@ final class SoftmaxPasses {
 
   /**
    * Softmax pass, row by row over a group: each row's lane-wise max over its vectors, then the
-   * rows' maxima into the group's lanes (lane r: row r; 0 for an ignored row or no row): where
-   * GATHER, each row's max folded twice (to its first L/4 lanes) into km[r L, r L + L), then the
-   * max of those L/4 in scalar code (a reduction across lanes per row cost more than the row's
-   * exponentials at 80 classes; the folds then L/4 gathers measured 1.03x on JDK 17 and 1.16x on
-   * JDK 25 against L gathers at 16384 x 80), else by a reduction per row; per
-   * lane the target, alpha_t and z_t - max. Ignored rows' gradients are zeroed here.
+   * rows' maxima into the group's lanes (lane r: row r; 0 for an ignored row or no row), each by
+   * the integer max of its lanes' keys ({@link Passes#maxOfKeys}) at every width. Until the third
+   * stop of 2026-12-07 the maxima at 512 bits were two folds by {@code rearrange} per row into km
+   * and a scalar max of the L/4 lanes left, which had replaced {@code reduceLanes(MAX)} (JDK 17's
+   * NaN-exact float reduction cost more than the row's exponentials at 80 classes); the keys took
+   * the pass from 35% to 23% of the samples at 16384 x 80 (perf, JDK 17, checks off), the same bits
+   * on 2,112 calls. Per lane the target, alpha_t and z_t - max. Ignored rows' gradients are zeroed
+   * here.
    */
   static void softmaxGroupMax(Chunk c) {
     LossParams p = c.p;
     float[] z = c.x;
     float[] grad = c.grad;
     float[] s = c.s;
-    float[] km = c.km;
     int classes = c.classes;
     int lanes = c.groups * L;
     for (int r = 0; r < lanes; r++) {
       int target = r < c.n ? c.tArr[c.to + r] : p.ignoreIndex;
       int row = c.xo + r * classes;
       if (target == p.ignoreIndex) { // a neutral lane: loss 0, gradient 0
-        if (GATHER) {
-          FloatVector.zero(S).intoArray(km, r * L);
-        } else {
-          s[SMALL_M + r] = 0f;
-        }
+        s[SMALL_M + r] = 0f;
         s[SMALL_T + r] = -1f;
         s[D + r] = 0f;
         s[ALPHA + r] = 0f;
@@ -508,36 +505,13 @@ final class SoftmaxPasses {
       FloatVector e2 = ONE.mul(m2);
       e2 = e3.blend(e2, e3.compare(LE, e2));
       mv = e2.blend(mv, e2.compare(LE, mv));
-      if (GATHER) { // folded twice: L/4 lanes per row for the scalar max below
-        FloatVector w = mv.rearrange(FOLD_HALF);
-        mv = w.blend(mv, w.compare(LE, mv));
-        w = mv.rearrange(FOLD_QUARTER);
-        mv.blend(w, w.compare(GT, mv)).intoArray(km, r * L);
-      } else {
-        IntVector bits = mv.reinterpretAsInts();
-        s[SMALL_M + r] = maxOfKeys(bits.lanewise(XOR, bits.lanewise(ASHR, 31)
-            .lanewise(AND, KEY_FLIP)).blend(KEY_NAN, bits.lanewise(AND, KEY_FLIP)
-            .compare(GT, INF_BITS)).reduceLanes(MAX)); // see maxOfKeys
-      }
+      IntVector bits = mv.reinterpretAsInts();
+      s[SMALL_M + r] = maxOfKeys(bits.lanewise(XOR, bits.lanewise(ASHR, 31)
+          .lanewise(AND, KEY_FLIP)).blend(KEY_NAN, bits.lanewise(AND, KEY_FLIP)
+          .compare(GT, INF_BITS)).reduceLanes(MAX)); // see maxOfKeys
       s[SMALL_T + r] = target;
       s[D + r] = z[row + target];
       s[ALPHA + r] = p.alphaOf(target);
-    }
-    if (GATHER) {
-      // Each row's max from the L/4 lanes its folds left in km[r L, r L + L/4), in scalar code:
-      // L/4 gathers (index-map loads) did this, which JDK 17's C2 left to their allocating Java
-      // fallback in every JMH fork of softmax at 8192 x 1000 at b468671 (294,958 bytes per call;
-      // JFR: the gather's index vector and load). The same comparisons in the same order, so the
-      // same bits.
-      for (int r = 0; r < lanes; r++) {
-        int at = r * L;
-        float m = km[at];
-        for (int i = 1; i < L / 4; i++) {
-          float v = km[at + i];
-          m = v <= m ? m : v;
-        }
-        s[SMALL_M + r] = m;
-      }
     }
     for (int g = 0; g < lanes; g += L) {
       FloatVector.fromArray(S, s, D + g).sub(FloatVector.fromArray(S, s, SMALL_M + g))
