@@ -170,18 +170,19 @@ class EdgeCaseTest {
 
   /**
    * With the value checks off, a NaN logit whose sign bit is set (0/0 gives that NaN on x86), not
-   * the target, alone in a batch of softmax rows over 16 classes: its row's loss is NaN on the
-   * scalar kernel and in the vector kernel's row passes (16 classes at 512 bits), and every other
-   * row's loss is finite and the scalar kernel's. The first version of the row passes' integer max
-   * (e526042) sorted that NaN below every float and dropped it from the row's max, and its
-   * exponential (0) from the sums: row 11's loss came out 5.16, finite (a reviewer's find; with
-   * NaN in other rows of the batch as well, as {@link #uncheckedNanLogitChangesOnlyItsRow} has, it
-   * came out NaN and hid the defect). Also over 80 classes, whose rows' maxima the vector kernel
-   * takes by the same integer keys at every width since the third stop of 2026-12-07: there only
-   * the other rows are asserted, since the lane-wise running max before the keys (a compare and a
-   * blend per vector) drops a NaN that is not in its last vector, and the row's loss can come out
-   * finite (5.54 here, before that change too), which {@code validateValues(false)} allows ("NaN or
-   * wrong outputs").
+   * the target, alone in a batch of softmax rows over 16 classes (and over 80, below): its row's
+   * loss is NaN on the scalar kernel and in the vector kernel's row passes (16 classes at 512
+   * bits), and every other row's loss is finite and the scalar kernel's. The first version of the
+   * row passes' integer max (e526042) sorted that NaN below every float and dropped it from the
+   * row's max, and its exponential (0) from the sums: row 11's loss came out 5.16, finite (a
+   * reviewer's find; with NaN in other rows of the batch as well, as {@link
+   * #uncheckedNanLogitChangesOnlyItsRow} has, it came out NaN and hid the defect). Also over 80
+   * classes, whose rows' maxima the vector kernel takes by the same integer keys at every width
+   * since the third stop of 2026-12-07: there only the other rows are asserted, since the lane-wise
+   * running max before the keys (four chains of a compare and a blend per vector, merged at the
+   * end) keeps a NaN only where no later compare and blend replaces it, and the row's loss can come
+   * out finite (5.54 here at 512 bits, before that change too), which {@code validateValues(false)}
+   * allows ("NaN or wrong outputs").
    */
   @ParameterizedTest
   @ValueSource(ints = {16, 80})

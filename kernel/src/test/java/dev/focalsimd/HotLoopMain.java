@@ -92,6 +92,10 @@ public final class HotLoopMain {
           bad += b.measure("one_vs_all", FocalLoss.oneVsAll().alpha(b.alpha), checks, false);
           bad += b.measure("softmax", FocalLoss.softmax().alpha(b.alpha), checks, true);
           bad += b.measure("sigmoid", FocalLoss.sigmoid().alpha(0.25f), checks, false);
+          // class weights: the weight loads in the sigmoid's last pass (one loop with the terms
+          // since the third stop of 2026-12-07)
+          bad += b.measure("sigmoid, class weights",
+              FocalLoss.sigmoid().alpha(0.25f).classWeights(b.alpha), checks, false);
         }
         break;
       case "large": { // 8M elements: 512 scan blocks per array

@@ -377,10 +377,11 @@ final class SigmoidPasses {
   private static final int W = H0;
 
   /**
-   * Pass 3 for general gamma: from e = exp(-|x|) (E), 1 / (1 + e) (PT) and log1p(e) (LN): p =
-   * sigmoid(x) into PT, 1 - p into E, ce = max(x, 0) - x y + log1p(e) into LN, q = 1 - p_t into Q,
-   * and the weight w = class weight x alpha_t into W, for the power passes, {@link #sigmoidGrad} and
-   * {@link #sigmoidLoss}.
+   * Pass 3 of {@link #SIGMOID_GENERAL_GAMMA} and of {@link #SIGMOID_TERMS} (per-sample losses over
+   * many rows at once, every gamma): from e = exp(-|x|) (E), 1 / (1 + e) (PT) and log1p(e) (LN): p
+   * = sigmoid(x) into PT, 1 - p into E, ce = max(x, 0) - x y + log1p(e) into LN, q = 1 - p_t into
+   * Q, and the weight w = class weight x alpha_t into W, for the power passes, {@link #sigmoidGrad}
+   * and {@link #sigmoidLoss}.
    */
   private static void sigmoidTerms(Chunk c) {
     LossParams p = c.p;
@@ -482,8 +483,8 @@ final class SigmoidPasses {
       FloatVector relu = xv.reinterpretAsInts().max(0).reinterpretAsFloats();
       FloatVector ce = yv.neg().fma(xv, relu).add(FloatVector.fromArray(S, s, LN + i));
       FloatVector q = yv.fma(omp, ones.sub(yv).mul(prob));
-      // (merged values, wp, wn, wnn and qg, are only ever arguments: see VectorKernel's class
-      // comment)
+      // (values chosen on two paths, wp, wn, wnn, qg, term and g, are only ever arguments: see
+      // VectorKernel's class comment)
       FloatVector wp = wPos == null ? aPos : FloatVector.fromArray(S, wPos, col);
       FloatVector wn = wPos == null ? aNeg : FloatVector.fromArray(S, wNeg, col);
       FloatVector wnn = wPos == null ? aNegNeg : FloatVector.fromArray(S, wNegNeg, col);

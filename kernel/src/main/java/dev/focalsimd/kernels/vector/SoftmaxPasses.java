@@ -56,9 +56,9 @@ final class SoftmaxPasses {
   /**
    * Softmax with class indices, no label smoothing. Groups of L rows: per row the max, exp(z - max)
    * (kept in grad) and the sum of the others, one row per lane (class-major up to SMALL_CLASSES;
-   * else row by row, the rows' maxima and sums gathered into lanes where GATHER, reduced across
-   * each row's lanes where not); then the per-row focal terms for the whole group as one vector;
-   * then each row is scaled.
+   * else row by row, each row's max reduced across its lanes, and the rows' sums gathered into
+   * lanes where GATHER, reduced across each row's lanes where not); then the per-row focal terms
+   * for the whole group as one vector; then each row is scaled.
    */
   static double softmaxIndexGroups(LossParams p, float[] z, int zOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
@@ -473,7 +473,10 @@ final class SoftmaxPasses {
         continue;
       }
       // four running maxima: one is a chain of dependent compare-and-blends, bound by their
-      // latency (a NaN logit, possible only with the checks off, makes its row NaN either way)
+      // latency. A NaN logit (possible only with the checks off) is kept only where no later
+      // compare-and-blend of its chain or of the merges below replaces it (v.blend(m, v <= m) takes
+      // v where m is NaN); where it is dropped, its exponential is 0 (VectorMath.expNegAbs) and the
+      // row's loss can be finite: "NaN or wrong outputs", as validateValues documents
       FloatVector mv = FloatVector.fromArray(S, z, row);
       FloatVector m1 = mv;
       FloatVector m2 = mv;
@@ -481,9 +484,10 @@ final class SoftmaxPasses {
       int col = L;
       // the loads are the receivers, the running maxima (chosen on two paths) only arguments (see
       // VectorKernel's class comment): v.blend(m, v <= m) is m.blend(v, v > m) for every value but
-      // NaN. With the maxima as receivers, and the group's maximum carried through the gathers'
-      // loop below, JDK 17's C2 left them to the allocating fallback in a caller's loop over heap
-      // buffers (0.27 to 2.75 MB per call at 4096 x 1000 in 4 of 5 JVMs; HotLoopTest's heapBuffers)
+      // NaN. With the maxima as receivers, and the group's maximum carried through a loop of
+      // gathers after this one (the maxima were gathered into lanes then), JDK 17's C2 left them to
+      // the allocating fallback in a caller's loop over heap buffers (0.27 to 2.75 MB per call at
+      // 4096 x 1000 in 4 of 5 JVMs; HotLoopTest's heapBuffers)
       for (; col + 4 * L <= classes; col += 4 * L) {
         FloatVector v0 = FloatVector.fromArray(S, z, row + col);
         FloatVector v1 = FloatVector.fromArray(S, z, row + col + L);

@@ -100,8 +100,9 @@ import dev.focalsimd.kernels.ScalarKernel;
  * others' sum is folded to L/4 lanes, which the group gathers into lanes; otherwise, up to {@code
  * SMALL_CLASSES} classes, a group is transposed to class-major order (one row per lane), so the row
  * max, the sum of the exponentials and the target's exponential are lane-wise operations; with more
- * classes each row is a run of vectors whose lane-wise max and sum are folded to L/4 lanes and
- * gathered into the group's lanes. The logarithm and the focal terms are then lane-wise over the
+ * classes each row is a run of vectors whose lane-wise max is reduced across its lanes and whose
+ * lane-wise sum is folded to L/4 lanes and gathered into the group's lanes (reduced across its
+ * lanes below 512 bits). The logarithm and the focal terms are then lane-wise over the
  * group's rows. Except in the class-major case, one run of the passes covers up to 64 rows (64/L
  * groups; {@link SoftmaxPasses#ROW_GROUPS}, {@link SoftmaxPasses#BLOCK_LOGITS}): a pass's call and
  * setup were up to a sixth of the time at 16 classes.
