@@ -55,7 +55,8 @@ class LaneTailTest {
    * Softmax with class indices, which the vector kernel computes in groups of one row per lane: row
    * by row where a row is one 16-lane vector (16 classes at 512 bits: maxima reduced across lanes,
    * sums gathered into lanes), class-major otherwise up to 24 classes (rows narrower than a vector
-   * too, from 1 class), row by row past that (maxima reduced across lanes, sums gathered into lanes).
+   * too, from 1 class), row by row past that (maxima reduced across lanes, sums gathered into
+   * lanes).
    * Row counts around every group size (1 to 40 rows: partial last groups, several groups) and
    * around the 64-row blocks of the row-wise passes (63 to 65 and 129 rows: a partial last block,
    * several blocks; with 300 and 500 classes, blocks of 3 and 2 groups), class counts around 8, 16
