@@ -381,7 +381,7 @@ final class SigmoidPasses {
    * many rows at once, every gamma): from e = exp(-|x|) (E), 1 / (1 + e) (PT) and log1p(e) (LN): p
    * = sigmoid(x) into PT, 1 - p into E, ce = max(x, 0) - x y + log1p(e) into LN, q = 1 - p_t into
    * Q, and the weight w = class weight x alpha_t into W, for the power passes, {@link #sigmoidGrad}
-   * and {@link #sigmoidLoss}.
+   * and {@link #sigmoidLoss}. {@link #sigmoidTermsGradLoss} computes the same terms in registers.
    */
   private static void sigmoidTerms(Chunk c) {
     LossParams p = c.p;
@@ -430,18 +430,21 @@ final class SigmoidPasses {
   }
 
   /**
-   * Pass 3 for gamma 0 to 3, the last: from e = exp(-|x|) (E), 1 / (1 + e) (PT) and log1p(e)
-   * (LN), p = sigmoid(x), 1 - p, ce = max(x, 0) - x y + log1p(e), q = 1 - p_t and the weight w =
-   * class weight x alpha_t; then the gradient w ((p - y) q^gamma + ce gamma q^(gamma-1) p (1 - p)
-   * (1 - 2y)) and the loss w ce q^gamma, summed in the loop with Kahan's compensation. One loop
-   * with no elementary function (powers by multiplication), so it stays below C2's node cutoff
+   * Pass 3 for gamma 0 to 3, the last: from e = exp(-|x|) (E), 1 / (1 + e) (PT) and log1p(e) (LN),
+   * p = sigmoid(x), 1 - p, ce = max(x, 0) - x y + log1p(e), q = 1 - p_t and the weight w = class
+   * weight x alpha_t; then the gradient w ((p - y) q^gamma + ce gamma q^(gamma-1) p (1 - p) (1 -
+   * 2y)) and the loss w ce q^gamma, summed in the loop with Kahan's compensation. One loop with no
+   * elementary function (powers by multiplication), so it stays below C2's node cutoff
    * (VectorKernel's class comment); until the third stop of 2026-12-07 it was two passes (the terms
-   * into the scratch, then the gradient and the loss from it). Paired A/B against the two passes,
-   * one JVM, two class loaders alternating 100 ms slices, checks off, medians of 31 slices' ratios,
-   * JDK 17 at 512 bits: 1.19x, 1.11x, 1.08x and 1.15x at 4096 x 16, 65536 x 16, 16384 x 80 and
-   * 8192 x 1000; checks on 1.26x, 1.15x, 1.28x (4096 x 16, 65536 x 16, 8192 x 1000); JDK 25 1.18x,
-   * 1.11x, 1.30x; 256 bits 1.29x, 1.15x, 1.15x; 128 bits 1.11x, 1.05x, 1.10x; the same gradient
-   * bits and no allocation in each.
+   * into the scratch, then the gradient and the loss from it). Its terms are {@link #sigmoidTerms}'
+   * expressions, in the same order, written out again rather than shared (vectors do not cross a
+   * method boundary, VectorKernel's class comment): a change to one belongs in the other, or the
+   * per-sample losses ({@link #SIGMOID_TERMS}) and the reduced loss drift apart. Paired A/B against
+   * the two passes, one JVM, two class loaders alternating 100 ms slices, checks off, medians of 31
+   * slices' ratios, JDK 17 at 512 bits: 1.19x, 1.11x, 1.08x and 1.15x at 4096 x 16, 65536 x 16,
+   * 16384 x 80 and 8192 x 1000; checks on 1.26x, 1.15x, 1.28x (4096 x 16, 65536 x 16, 8192 x 1000);
+   * JDK 25 1.18x, 1.11x, 1.30x; 256 bits 1.29x, 1.15x, 1.15x; 128 bits 1.11x, 1.05x, 1.10x; the
+   * same gradient bits and no allocation in each.
    */
   static void sigmoidTermsGradLoss(Chunk c) {
     LossParams p = c.p;
