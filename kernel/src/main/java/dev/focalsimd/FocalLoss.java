@@ -893,27 +893,16 @@ public final class FocalLoss {
    * the high 32 bits and those with a positive class (not the sigmoid's background index C) in
    * the low 32 bits; or, where a row's index is not valid, -(first such row) - 1. (One long, no
    * array: a {@code new long[2]} here was left on the heap in some compilations, 32 B per call.)
+   * Counted by the kernel: the vector kernel's scan takes a vector of indices at a time.
    */
   private long countIndices(int[] t, int tOff, int r0, int r1, int classes) {
-    long counted = 0;
-    long positives = 0;
     boolean ignorable = params.form != Form.ONE_VS_ALL;
     int upper = params.form == Form.SIGMOID ? classes : classes - 1; // sigmoid: C = background
-    for (int r = r0; r < r1; r++) {
-      int v = t[tOff + r];
-      if (ignorable && v == params.ignoreIndex) {
-        continue;
-      }
-      if (v < 0 || v > upper) {
-        return -r - 1L;
-      }
-      counted++;
-      if (v < classes) {
-        positives++;
-      }
-    }
-    return counted << 32 | positives;
+    long v = kernel.countIndices(t, tOff + r0, r1 - r0, classes, upper, params.ignoreIndex,
+        ignorable);
+    return v < 0 ? v - r0 : v;
   }
+
 
   /**
    * Part k of parts equal row ranges of class indices: {@link #countIndices} of the range into

@@ -100,6 +100,12 @@ public final class HotLoopMain {
           // since the third stop of 2026-12-07)
           bad += b.measure("sigmoid, class weights",
               FocalLoss.sigmoid().alpha(0.25f).classWeights(b.alpha), checks, false);
+          // class indices: counted by the kernel (a vector of indices at a time since the fourth
+          // stop of 2026-12-07), then one-hot targets a piece at a time
+          bad += b.measure("one_vs_all, class indices", FocalLoss.oneVsAll().alpha(b.alpha),
+              checks, true);
+          bad += b.measure("sigmoid, class indices", FocalLoss.sigmoid().alpha(0.25f), checks,
+              true);
         }
         break;
       case "large": { // 8M elements: 512 scan blocks per array
@@ -228,7 +234,7 @@ public final class HotLoopMain {
      */
     int measure(String name, FocalLoss.Builder<?> builder, boolean checks, boolean indices) {
       FocalLoss l = builder.validateValues(checks).build();
-      float[] x = name.equals("one_vs_all") ? p : z;
+      float[] x = name.startsWith("one_vs_all") ? p : z;
       Call call = indices ? () -> l.forwardBackward(x, t, classes, grad)
           : () -> l.forwardBackward(x, y, classes, grad);
       return HotLoopMain.measure(name + ", " + rows + " x " + classes + ", checks " + checks,

@@ -41,4 +41,13 @@ public interface FocalKernel {
 
   /** Index of the first value in {@code a[off, off + len)} that is NaN or outside [0, 1], or -1. */
   int firstOutsideUnit(float[] a, int off, int len);
+
+  /**
+   * The class indices {@code t[off, off + rows)} counted: the rows that count (index not {@code
+   * ignoreIndex}, where {@code ignorable}) in the high 32 bits, and those of them with a positive
+   * class (index below {@code classes}) in the low 32 bits; or, where a counted row's index is
+   * outside [0, upper], -(that row's position from off, the first such) - 1.
+   */
+  long countIndices(int[] t, int off, int rows, int classes, int upper, int ignoreIndex,
+      boolean ignorable);
 }

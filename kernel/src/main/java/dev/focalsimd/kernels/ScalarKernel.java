@@ -619,4 +619,25 @@ public final class ScalarKernel implements FocalKernel {
     }
     return -1;
   }
+
+  @Override
+  public long countIndices(int[] t, int off, int rows, int classes, int upper, int ignoreIndex,
+      boolean ignorable) {
+    long counted = 0;
+    long positives = 0;
+    for (int r = 0; r < rows; r++) {
+      int v = t[off + r];
+      if (ignorable && v == ignoreIndex) {
+        continue;
+      }
+      if (v < 0 || v > upper) {
+        return -r - 1L;
+      }
+      counted++;
+      if (v < classes) {
+        positives++;
+      }
+    }
+    return counted << 32 | positives;
+  }
 }

@@ -97,10 +97,11 @@ final class OperatorProfiles {
     IntVector n = m.sub(i).lanewise(AND_NOT, j).add(i).min(k);
     VectorMask<Float> lt = h.compare(LT, a).or(h.compare(LE, b)).and(h.compare(GT, c).not());
     VectorMask<Float> eq = h.compare(EQ, d).or(h.compare(NE, e)).or(h.compare(GE, g));
-    VectorMask<Integer> ieq = n.compare(EQ, m).or(n.compare(LT, k));
+    VectorMask<Integer> ieq = n.compare(EQ, m).or(n.compare(LT, k))
+        .or(n.compare(NE, j).and(n.compare(GE, k)).and(n.compare(LE, m)));
     FloatVector t = h.blend(a, lt).blend(b, eq)
         .add(((FloatVector) n.convert(I2F, 0)).blend(f, ieq.cast(species)));
     return t.reduceLanes(ADD) + t.reduceLanes(MAX) + t.reduceLanes(MIN)
-        + n.reinterpretAsFloats().reduceLanes(ADD) + (t.test(IS_NAN).anyTrue() ? 1f : 0f);
+        + n.reinterpretAsFloats().reduceLanes(ADD) + n.reduceLanes(ADD) + (t.test(IS_NAN).anyTrue() ? 1f : 0f);
   }
 }

@@ -31,6 +31,8 @@ final class Passes {
 
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
+  /** The int species of S's shape (L lanes). */
+  static final VectorSpecies<Integer> INT_S = S.withLanes(int.class);
   /**
    * Full groups move between row-major and class-major order with gathers and scatters (index-map
    * loads and stores) where the species has 16 lanes or more (AVX-512, SVE-512: both in hardware);
@@ -157,6 +159,14 @@ final class Passes {
     int prevDone;
     /** A validation scan's result: whether every value passed. */
     boolean ok;
+    /**
+     * {@link ValueScans#countIndices}: the largest valid class index, the ignore index and whether
+     * it applies; the result (counted rows in the high 32 bits, positive rows in the low, or -1).
+     */
+    int indexUpper;
+    int indexIgnore;
+    boolean indexIgnorable;
+    long indexCounts;
     /** One-vs-all from logits: the row's probabilities (and 1 - p), and its largest class. */
     float[] prob;
     int top;
@@ -504,10 +514,15 @@ final class Passes {
    */
   private static void oneHotInto(float[] s, int start, int n, int classes, int[] t, int tOff) {
     java.util.Arrays.fill(s, YS, YS + n, 0f);
-    for (int r = start / classes, last = (start + n - 1) / classes; r <= last; r++) {
+    int r = start / classes;
+    int last = (start + n - 1) / classes;
+    // rowAt: the row's column 0 relative to start (negative for a row begun before the piece);
+    // two unsigned compares per row (the class in [0, classes), the element in [0, n)), no
+    // multiplication
+    for (int rowAt = r * classes - start; r <= last; r++, rowAt += classes) {
       int target = t[tOff + r];
-      int at = r * classes + target - start;
-      if (target >= 0 && target < classes && at >= 0 && at < n) {
+      int at = rowAt + target;
+      if (Integer.compareUnsigned(target, classes) < 0 && Integer.compareUnsigned(at, n) < 0) {
         s[YS + at] = 1f;
       }
     }

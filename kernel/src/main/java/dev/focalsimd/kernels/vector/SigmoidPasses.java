@@ -301,14 +301,6 @@ final class SigmoidPasses {
     }
   }
 
-  static boolean hasIndex(int[] t, int tOff, int rows, int index) {
-    for (int r = 0; r < rows; r++) {
-      if (t[tOff + r] == index) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   /** Row by row: per-sample output, or class-index targets (y == null); classes >= L. */
   static double sigmoidRows(LossParams p, float[] x, int xOff, float[] y, int yOff,

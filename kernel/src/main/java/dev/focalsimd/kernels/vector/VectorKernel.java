@@ -286,7 +286,8 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
   @Override
   public double sigmoid(LossParams p, float[] x, int xOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
-    if (hasIndex(t, tOff, rows, p.ignoreIndex)) {
+    // rows with the ignore index (FocalLoss validated the indices: the count is not negative)
+    if (countIndices(t, tOff, rows, classes, classes, p.ignoreIndex, true) >>> 32 < rows) {
       return sigmoidRuns(p, x, xOff, t, tOff, rows, classes, grad, gOff, gradScale, perSample,
           psOff);
     }
@@ -376,6 +377,29 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
       }
     }
     return -1;
+  }
+
+  @Override
+  public long countIndices(int[] t, int off, int rows, int classes, int upper, int ignoreIndex,
+      boolean ignorable) {
+    int bound = S.loopBound(rows);
+    long counted = 0;
+    long positives = 0;
+    if (bound > 0) {
+      long v = ValueScans.countIndices(t, off, bound, classes, upper, ignoreIndex, ignorable);
+      if (v < 0) { // which row: the scalar kernel's loop finds the first
+        return ScalarKernel.INSTANCE.countIndices(t, off, rows, classes, upper, ignoreIndex,
+            ignorable);
+      }
+      counted = v >>> 32;
+      positives = v & 0xffff_ffffL;
+    }
+    long tail = ScalarKernel.INSTANCE.countIndices(t, off + bound, rows - bound, classes, upper,
+        ignoreIndex, ignorable);
+    if (tail < 0) {
+      return tail - bound;
+    }
+    return (counted + (tail >>> 32)) << 32 | (positives + (tail & 0xffff_ffffL));
   }
 
   @Override
