@@ -1321,8 +1321,10 @@ public final class FocalLoss {
      * Whether {@code forward}, {@code forwardBackward} and {@code perSample} scan the input and
      * dense targets for NaN, infinity and targets outside [0, 1] before computing (default true).
      * Off saves that read pass for trusted data; bad values then give NaN or wrong outputs instead
-     * of an exception. Lengths and class indices are checked either way, and {@code
-     * gradientHessian} (a booster's objective) always checks values too.
+     * of an exception, but never a finite loss from a NaN: a NaN in the input or the dense targets
+     * makes its row's loss NaN, and so the reduced loss, on both kernels (infinities and targets
+     * outside [0, 1] may give finite, wrong values). Lengths and class indices are checked either
+     * way, and {@code gradientHessian} (a booster's objective) always checks values too.
      */
     public B validateValues(boolean validateValues) {
       this.validateValues = validateValues;

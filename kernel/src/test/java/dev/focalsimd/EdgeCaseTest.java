@@ -7,6 +7,7 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -147,11 +148,11 @@ class EdgeCaseTest {
   /**
    * With the value checks off, a NaN logit in softmax rows over 16 classes (one in a full group of
    * 16 rows, one in a partial group; 16 classes is one vector per row at 512 bits) changes only
-   * its own row: every other row's loss is finite and that of the scalar kernel. The bad rows'
-   * own losses are whatever the kernel makes of NaN (documented: NaN or wrong): the scalar
-   * kernel's NaN, the 512-bit row passes' NaN, but a finite value from the class-major passes at
-   * 128 and 256 bits, whose exponential maps NaN to 0 (this test's first version asserted NaN
-   * everywhere and failed there in CI).
+   * its own row: every other row's loss is finite and that of the scalar kernel, and the bad rows'
+   * losses are NaN on every kernel and width. Until the fourth stop of 2026-12-07 the class-major
+   * passes at 128 and 256 bits gave the bad rows finite losses: their exponential ({@code
+   * VectorMath.expNegAbs}) mapped NaN to 0 (this test's first version asserted NaN everywhere and
+   * failed there in CI; it asserted only the scalar kernel's NaN until that stop).
    */
   @Test
   void uncheckedNanLogitChangesOnlyItsRow() {
@@ -163,41 +164,100 @@ class EdgeCaseTest {
     int[] bad = {5, 18};
     z[bad[0] * classes + (t[bad[0]] + 3) % classes] = Float.NaN; // not the target
     z[bad[1] * classes + t[bad[1]]] = Float.NaN; // the target
-    float[] ps = uncheckedSoftmaxRows(z, t, classes, bad).get(Kernel.SCALAR);
-    assertTrue(Float.isNaN(ps[bad[0]]) && Float.isNaN(ps[bad[1]]),
-        "scalar bad rows " + ps[bad[0]] + ", " + ps[bad[1]]);
+    uncheckedSoftmaxRows(z, t, classes, bad).forEach((k, ps) ->
+        assertTrue(Float.isNaN(ps[bad[0]]) && Float.isNaN(ps[bad[1]]),
+            k + " bad rows " + ps[bad[0]] + ", " + ps[bad[1]]));
   }
 
   /**
-   * With the value checks off, a NaN logit whose sign bit is set (0/0 gives that NaN on x86), not
-   * the target, alone in a batch of softmax rows over 16 classes (and over 80, below): its row's
-   * loss is NaN on the scalar kernel and in the vector kernel's row passes (16 classes at 512
-   * bits), and every other row's loss is finite and the scalar kernel's. The first version of the
-   * row passes' integer max (e526042) sorted that NaN below every float and dropped it from the
-   * row's max, and its exponential (0) from the sums: row 11's loss came out 5.16, finite (a
-   * reviewer's find; with NaN in other rows of the batch as well, as {@link
-   * #uncheckedNanLogitChangesOnlyItsRow} has, it came out NaN and hid the defect). Also over 80
-   * classes, whose rows' maxima the vector kernel takes by the same integer keys at every width
-   * since the third stop of 2026-12-07: there only the other rows are asserted, since the lane-wise
-   * running max before the keys (four chains of a compare and a blend per vector, merged at the
-   * end) keeps a NaN only where no later compare and blend replaces it, and the row's loss can come
-   * out finite (5.54 here at 512 bits, before that change too), which {@code validateValues(false)}
-   * allows ("NaN or wrong outputs").
+   * With the value checks off, a NaN logit (either sign bit: 0/0 gives the one with the sign set on
+   * x86), not the target, in column {@code column} of one softmax row among 20: that row's loss is
+   * NaN on every kernel and width, and every other row's loss is finite and the scalar kernel's.
+   * The first version of the 512-bit row passes' integer max (e526042) sorted the sign-set NaN
+   * below every float and dropped it from the row's max, and its exponential (0) from the sums:
+   * the row's loss came out 5.16, finite (a reviewer's find). The lane-wise running max of the
+   * vector kernel's wide rows (four chains of a compare and a blend per vector, merged at the end)
+   * still keeps a NaN only where no later compare and blend replaces it; until the fourth stop of
+   * 2026-12-07 its exponential ({@code VectorMath.expNegAbs}) was 0 for NaN, and the row's loss
+   * then came out finite: 5.54 at 80 classes, and in 632 of 896 shapes at 512 bits of an
+   * adversarial tester's map (all but 16 classes; at 25 and 33 classes only for a NaN in column
+   * 16 or later). The exponential now passes NaN on.
    */
   @ParameterizedTest
-  @ValueSource(ints = {16, 80})
-  void uncheckedSignSetNanLogitMakesItsRowNaN(int classes) {
+  @CsvSource({"16, 5", "25, 3", "25, 20", "33, 17", "33, 32", "80, 61", "300, 299",
+      "3, 0"})
+  void uncheckedNanLogitMakesItsRowNaN(int classes, int column) {
     int rows = 20;
-    java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
-    float[] z = randomLogits(rnd, rows * classes);
+    for (int bits : new int[] {0xffc00000, 0x7fc00000}) {
+      java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
+      float[] z = randomLogits(rnd, rows * classes);
+      int[] t = randomClasses(rnd, rows, classes);
+      int bad = 11;
+      t[bad] = (column + 1) % classes; // not the NaN's column
+      z[bad * classes + column] = Float.intBitsToFloat(bits);
+      uncheckedSoftmaxRows(z, t, classes, bad).forEach((k, ps) ->
+          assertTrue(Float.isNaN(ps[bad]), k + " row " + bad + " loss " + ps[bad] + ", NaN bits "
+              + Integer.toHexString(bits)));
+    }
+  }
+
+  /**
+   * With the value checks off, a NaN probability in one-vs-all (on the target and off it, dense
+   * targets and class indices, 1 to 40 classes): its row's loss is NaN on every kernel, every other
+   * row's loss is finite and the scalar kernel's. Until the fourth stop of 2026-12-07 the vector
+   * kernel's clip (an integer max and min of the bits) took NaN to an end of [eps, 1 - eps]: a
+   * finite loss and a 0 gradient, and on a positive a loss of 1.7e-21, a perfect prediction (an
+   * adversarial tester's find: every shape of its map, at every width).
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 7, 16, 17, 40})
+  void uncheckedNanProbabilityMakesItsOneVsAllRowNaN(int classes) {
+    int rows = 21;
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(5);
+    float[] p = new float[rows * classes];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = 0.05f + 0.9f * (float) rnd.nextDouble();
+    }
     int[] t = randomClasses(rnd, rows, classes);
-    int bad = 11;
-    z[bad * classes + (t[bad] + 5) % classes] = Float.intBitsToFloat(0xffc00000);
-    uncheckedSoftmaxRows(z, t, classes, bad).forEach((k, ps) -> {
-      if (k == Kernel.SCALAR || rowPassesAt(classes)) {
-        assertTrue(Float.isNaN(ps[bad]), k + " row " + bad + " loss " + ps[bad]);
+    float[] y = new float[rows * classes];
+    for (int r = 0; r < rows; r++) {
+      y[r * classes + t[r]] = 1f;
+    }
+    int onTarget = 4;
+    int offTarget = 17;
+    p[onTarget * classes + t[onTarget]] = Float.NaN;
+    if (classes > 1) {
+      p[offTarget * classes + (t[offTarget] + 1) % classes] = Float.intBitsToFloat(0xffc00000);
+    }
+    for (boolean indices : new boolean[] {false, true}) {
+      float[] expected = null;
+      for (Kernel k : GoldenTest.kernels()) {
+        FocalLoss loss = FocalLoss.oneVsAll().validateValues(false).kernel(k).build();
+        float[] ps = nanFilled(rows);
+        if (indices) {
+          loss.perSample(p, t, classes, ps);
+        } else {
+          loss.perSample(p, y, classes, ps);
+        }
+        String what = k + (indices ? ", class indices" : ", dense") + ", " + classes
+            + " classes, row ";
+        assertTrue(Float.isNaN(ps[onTarget]), what + onTarget + ": " + ps[onTarget]);
+        if (classes > 1) {
+          assertTrue(Float.isNaN(ps[offTarget]), what + offTarget + ": " + ps[offTarget]);
+        }
+        float sum = indices ? loss.forward(p, t, classes) : loss.forward(p, y, classes);
+        assertTrue(Float.isNaN(sum), what + "(reduced): " + sum);
+        if (expected == null) {
+          expected = ps;
+        }
+        for (int r = 0; r < rows; r++) {
+          if (r != onTarget && (r != offTarget || classes == 1)) {
+            assertTrue(Float.isFinite(ps[r]), what + r + ": " + ps[r]);
+            assertEquals(expected[r], ps[r], Tolerance.LOSS * Math.abs(expected[r]), what + r);
+          }
+        }
       }
-    });
+    }
   }
 
   /**
@@ -231,14 +291,7 @@ class EdgeCaseTest {
     return out;
   }
 
-  /**
-   * Whether the vector kernel runs softmax rows of {@code classes} classes through its row passes
-   * (one vector per row: 16 classes at 512 bits), where a NaN logit makes the row's loss NaN.
-   */
-  private static boolean rowPassesAt(int classes) {
-    return GoldenTest.kernels().contains(Kernel.VECTOR)
-        && jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() == classes;
-  }
+
 
   @Test
   void sigmoidFiftyBothSidesGammaPointThree() {

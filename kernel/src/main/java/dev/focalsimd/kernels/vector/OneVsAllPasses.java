@@ -785,17 +785,23 @@ final class OneVsAllPasses {
    * the clip's change (0 where it leaves p alone). The clip is an integer max and min of the bits:
    * for floats >= 0 their order is the order of the bits as ints, every negative float (-0
    * included) is below lo's bits as an int, and 0 < lo < hi; NaN, possible only with the value
-   * checks off, is clipped to an end (the loss is then wrong, as documented, not NaN).
+   * checks off, would be clipped to an end, so x 0 (NaN for NaN and infinite x, 0 otherwise) is
+   * added after the clip: a NaN probability gives a NaN loss, as on the scalar kernel (its
+   * gradient: NaN for gamma 0 to 3, 0 here, where E marks the lane as clipped). Until the fourth
+   * stop of 2026-12-07 it gave a finite loss and a 0 gradient (p taken as 1 - eps: a NaN on a
+   * positive looked like a perfect prediction; an adversarial tester's find).
    */
   private static void ovaProbs(LossParams p, float[] x, int xo, float[] y, int yo, int n,
       float[] s) {
     int lo = Float.floatToRawIntBits(p.lo);
     int hi = Float.floatToRawIntBits(p.hi);
     FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
     for (int i = 0; i < n; i += L) {
       FloatVector yv = FloatVector.fromArray(S, y, yo + i);
       FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-      FloatVector pc = xv.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats();
+      // + x 0: NaN stays NaN (see ovaProbsSign)
+      FloatVector pc = xv.fma(zeros, xv.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats());
       FloatVector omy = ones.sub(yv);
       FloatVector ompc = ones.sub(pc);
       ompc.fma(yv, omy.mul(pc)).intoArray(s, Q + i);
@@ -834,7 +840,10 @@ final class OneVsAllPasses {
     FloatVector xv = FloatVector.fromArray(S, x, xi);
     FloatVector yv = FloatVector.fromArray(S, y, yi);
     FloatVector ones = FloatVector.broadcast(S, 1f);
-    FloatVector pc = xv.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats();
+    // the clip, then + x 0 (one fma): exact for finite x (pc > 0), NaN for NaN and infinite x,
+    // which the clip alone takes to an end (see ovaProbs)
+    FloatVector pc = xv.fma(FloatVector.zero(S),
+        xv.reinterpretAsInts().max(lo).min(hi).reinterpretAsFloats());
     FloatVector omy = ones.sub(yv);
     FloatVector ompc = ones.sub(pc);
     ompc.fma(yv, omy.mul(pc)).intoArray(s, Q + i);

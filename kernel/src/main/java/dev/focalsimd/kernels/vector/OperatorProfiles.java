@@ -102,6 +102,7 @@ final class OperatorProfiles {
     FloatVector t = h.blend(a, lt).blend(b, eq)
         .add(((FloatVector) n.convert(I2F, 0)).blend(f, ieq.cast(species)));
     return t.reduceLanes(ADD) + t.reduceLanes(MAX) + t.reduceLanes(MIN)
-        + n.reinterpretAsFloats().reduceLanes(ADD) + n.reduceLanes(ADD) + (t.test(IS_NAN).anyTrue() ? 1f : 0f);
+        + n.reinterpretAsFloats().reduceLanes(ADD) + n.reduceLanes(ADD)
+        + (t.test(IS_NAN).anyTrue() ? 1f : 0f);
   }
 }

@@ -45,8 +45,9 @@ import jdk.incubator.vector.VectorMask;
  *   <li>{@link #expm1}: the same reduction and polynomial, then {@code 2 * (h (r + r^2 Q) + (h -
  *       1/2))} with {@code h = 2^(k-1)}, which is {@code 2^k exp(r) - 1} with {@code h}
  *       representable up to the overflow threshold; {@code |x| < 2^-25} returns {@code x}.
- *   <li>{@link #expNegAbs}: {@code exp(-|x|)} with {@code -|x|} and the clamp at -104 as integer
- *       operations on the bits (the sign bit set, then a signed min), then as {@link #exp} but
+ *   <li>{@link #expNegAbs}: {@code exp(-|x|)} with {@code -|x|} as an integer operation on the
+ *       bits (the sign bit set) and the clamp at -104 by compare and blend (NaN passes), then as
+ *       {@link #exp} but
  *       scaled by {@code 2^(k + 64)} (normal for every {@code k} in [-150, 0]) and then by {@code
  *       2^-64}: the same bits as {@link #exp}'s two-factor scaling, in four operations instead of
  *       nine.
@@ -262,9 +263,6 @@ public final class VectorMath {
     return expClamped(x.blend(EXP_LO, x.compare(LT, EXP_LO)));
   }
 
-  /** Bits of {@link #EXP_LO}; as ints, the bits of a negative float grow with its magnitude. */
-  private static final int EXP_LO_BITS = Float.floatToRawIntBits(EXP_LO);
-
   private static final int SIGN_BIT = 0x80000000;
 
   /**
@@ -277,18 +275,21 @@ public final class VectorMath {
   private static final float TWO_M64 = 0x1p-64f;
 
   /**
-   * {@code exp(-|x|)}: the same value as {@link #exp} of {@code -|x|}, bit for bit, for every x but
-   * NaN, which gives 0. Cheaper: {@code -|x|} is the bits with the sign set, and the clamp at -104
-   * an integer min of the bits (for negative floats the bits as ints are ordered by magnitude), two
-   * integer operations instead of a negation and a compare-and-blend; and with k <= 0 the result is
-   * scaled by 2^(k + 64), always normal, then by 2^-64, instead of by 2^k as two normal halves:
-   * four operations instead of nine, and the same two roundings (the first at the reduced
-   * argument's scale, the second exact unless the result is subnormal). For the sigmoid's {@code
-   * exp(-|x|)} and the softmax's {@code exp(z - max)} ({@code z - max <= 0}).
+   * {@code exp(-|x|)}: the same value as {@link #exp} of {@code -|x|}, bit for bit, for every x,
+   * NaN giving NaN. Cheaper: {@code -|x|} is the bits with the sign set, an integer operation
+   * instead of a negation; and with k <= 0 the result is scaled by 2^(k + 64), always normal, then
+   * by 2^-64, instead of by 2^k as two normal halves: four operations instead of nine, and the same
+   * two roundings (the first at the reduced argument's scale, the second exact unless the result is
+   * subnormal). For the sigmoid's {@code exp(-|x|)} and the softmax's {@code exp(z - max)} ({@code
+   * z - max <= 0}). The clamp at -104 was an integer min of the bits (one operation: for negative
+   * floats the bits as ints are ordered by magnitude) until the fourth stop of 2026-12-07; it took
+   * every NaN, whose bits with the sign set lie above those of -Infinity, to -104 and so to 0, and
+   * with the value checks off a NaN logit that softmax's row max had passed over then counted as a
+   * class of probability 0: a finite loss (an adversarial tester's find; {@code EdgeCaseTest}).
    */
   public static FloatVector expNegAbs(FloatVector x) {
-    return expNonPositive(
-        x.reinterpretAsInts().or(SIGN_BIT).min(EXP_LO_BITS).reinterpretAsFloats());
+    FloatVector nx = x.reinterpretAsInts().or(SIGN_BIT).reinterpretAsFloats();
+    return expNonPositive(nx.blend(EXP_LO, nx.compare(LT, EXP_LO)));
   }
 
   /** exp of x in [-104, 0] (or NaN), scaled through 2^(k + 64). */

@@ -306,7 +306,7 @@ class VectorMathTest {
     assertTrue(checked > 0x1_0000_0000L / STRIDE, "checked " + checked);
   }
 
-  /** Asserts expNegAbs(x) is exp(-|x|) bit for bit (0 for NaN) for in[0, n); returns n. */
+  /** Asserts expNegAbs(x) is exp(-|x|) bit for bit (NaN for NaN) for in[0, n); returns n. */
   private static int sameAsExpOfMinusAbs(float[] in, int n) {
     java.util.Arrays.fill(in, n, CHUNK, 0f);
     float[] negAbs = new float[CHUNK];
@@ -320,7 +320,11 @@ class VectorMathTest {
     for (int i = 0; i < n; i++) {
       float x = in[i];
       float g = got[i];
-      int expected = Float.isNaN(x) ? 0 : Float.floatToRawIntBits(want[i]);
+      if (Float.isNaN(x)) { // NaN, whatever its bits (0 until the fourth stop of 2026-12-07)
+        assertTrue(Float.isNaN(g), () -> "expNegAbs(" + x + ") = " + g);
+        continue;
+      }
+      int expected = Float.floatToRawIntBits(want[i]);
       assertEquals(expected, Float.floatToRawIntBits(g), () -> "expNegAbs(" + x + ") = " + g);
     }
     return n;
