@@ -13,7 +13,8 @@ import jdk.incubator.vector.IntVector;
 
 /**
  * The value checks' scans of {@link VectorKernel}: whether a run of floats is all finite, or all in
- * [0, 1], read before any output is written.
+ * [0, 1], read before any output is written; and the count of a run of class indices (rows counted,
+ * rows with a positive class, whether one is out of range).
  */
 final class ValueScans {
 
