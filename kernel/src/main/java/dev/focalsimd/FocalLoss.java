@@ -903,7 +903,6 @@ public final class FocalLoss {
     return v < 0 ? v - r0 : v;
   }
 
-
   /**
    * Part k of parts equal row ranges of class indices: {@link #countIndices} of the range into
    * counts[2k] and counts[2k + 1], its first bad row (or -1) into badRow[k].
@@ -1322,9 +1321,10 @@ public final class FocalLoss {
      * dense targets for NaN, infinity and targets outside [0, 1] before computing (default true).
      * Off saves that read pass for trusted data; bad values then give NaN or wrong outputs instead
      * of an exception, but never a finite loss from a NaN: a NaN in the input or the dense targets
-     * makes its row's loss NaN, and so the reduced loss, on both kernels (infinities and targets
-     * outside [0, 1] may give finite, wrong values). Lengths and class indices are checked either
-     * way, and {@code gradientHessian} (a booster's objective) always checks values too.
+     * of a row that is not ignored makes that row's loss NaN, and so the reduced loss, on both
+     * kernels (infinities and targets outside [0, 1] may give finite, wrong values). Lengths and
+     * class indices are checked either way, and {@code gradientHessian} (a booster's objective)
+     * always checks values too.
      */
     public B validateValues(boolean validateValues) {
       this.validateValues = validateValues;

@@ -195,9 +195,13 @@ class EdgeCaseTest {
       int bad = 11;
       t[bad] = (column + 1) % classes; // not the NaN's column
       z[bad * classes + column] = Float.intBitsToFloat(bits);
-      uncheckedSoftmaxRows(z, t, classes, bad).forEach((k, ps) ->
-          assertTrue(Float.isNaN(ps[bad]), k + " row " + bad + " loss " + ps[bad] + ", NaN bits "
-              + Integer.toHexString(bits)));
+      uncheckedSoftmaxRows(z, t, classes, bad).forEach((k, ps) -> {
+        assertTrue(Float.isNaN(ps[bad]), k + " row " + bad + " loss " + ps[bad] + ", NaN bits "
+            + Integer.toHexString(bits));
+        float reduced = FocalLoss.softmax().gamma(2f).validateValues(false).kernel(k).build()
+            .forward(z, t, classes);
+        assertTrue(Float.isNaN(reduced), k + " reduced loss " + reduced);
+      });
     }
   }
 
@@ -290,8 +294,6 @@ class EdgeCaseTest {
     }
     return out;
   }
-
-
 
   @Test
   void sigmoidFiftyBothSidesGammaPointThree() {

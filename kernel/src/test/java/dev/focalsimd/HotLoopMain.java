@@ -234,7 +234,10 @@ public final class HotLoopMain {
      */
     int measure(String name, FocalLoss.Builder<?> builder, boolean checks, boolean indices) {
       FocalLoss l = builder.validateValues(checks).build();
-      float[] x = name.startsWith("one_vs_all") ? p : z;
+      // probabilities for one-vs-all on probabilities, logits for every other case (one-vs-all from
+      // logits included)
+      boolean probabilities = name.equals("one_vs_all") || name.startsWith("one_vs_all, ");
+      float[] x = probabilities ? p : z;
       Call call = indices ? () -> l.forwardBackward(x, t, classes, grad)
           : () -> l.forwardBackward(x, y, classes, grad);
       return HotLoopMain.measure(name + ", " + rows + " x " + classes + ", checks " + checks,
@@ -307,10 +310,10 @@ public final class HotLoopMain {
   }
 
   /**
-   * HotSpot's {@code com.sun.management.ThreadMXBean.getCurrentThreadAllocatedBytes()}, bound to the
-   * platform's thread bean, as {@code ()long}: looked up once by reflection (the test module does
-   * not read jdk.management) and called through a method handle, which neither boxes the count nor
-   * allocates per call once warm.
+   * HotSpot's {@code com.sun.management.ThreadMXBean.getCurrentThreadAllocatedBytes()}, bound to
+   * the platform's thread bean, as {@code ()long}: looked up once by reflection (the test module
+   * does not read jdk.management) and called through a method handle, which neither boxes the count
+   * nor allocates per call once warm.
    */
   private static final MethodHandle ALLOCATED_BYTES = allocatedBytesHandle();
 

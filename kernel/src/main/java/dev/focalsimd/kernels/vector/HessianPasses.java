@@ -382,7 +382,7 @@ final class HessianPasses {
       FloatVector m = FloatVector.fromArray(S, s, SM_M + i);
       for (int j = 0; j < k; j++) {
         int at = j * n + i;
-        VectorMath.expNegAbs(FloatVector.fromArray(S, km, at).sub(m)).intoArray(km, at);
+        VectorMath.expNonPositive(FloatVector.fromArray(S, km, at).sub(m)).intoArray(km, at);
       }
     }
   }

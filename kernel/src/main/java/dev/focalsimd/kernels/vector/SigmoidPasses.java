@@ -301,7 +301,6 @@ final class SigmoidPasses {
     }
   }
 
-
   /** Row by row: per-sample output, or class-index targets (y == null); classes >= L. */
   static double sigmoidRows(LossParams p, float[] x, int xOff, float[] y, int yOff,
       int[] t, int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,

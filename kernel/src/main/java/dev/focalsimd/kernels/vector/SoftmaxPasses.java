@@ -227,7 +227,7 @@ final class SoftmaxPasses {
     FloatVector tv = FloatVector.fromArray(S, s, SMALL_T);
     FloatVector et = FloatVector.zero(S);
     for (int j = 0; j < k; j++) {
-      FloatVector e = VectorMath.expNegAbs(FloatVector.fromArray(S, km, j * L).sub(m));
+      FloatVector e = VectorMath.expNonPositive(FloatVector.fromArray(S, km, j * L).sub(m));
       e.intoArray(km, j * L);
       VectorMask<Float> hit = tv.compare(EQ, (float) j);
       et = e.blend(et, tv.compare(NE, (float) j));
@@ -375,7 +375,7 @@ final class SoftmaxPasses {
         FloatVector.zero(S).intoArray(km, r * L);
         continue;
       }
-      FloatVector e = VectorMath.expNegAbs(
+      FloatVector e = VectorMath.expNonPositive(
           FloatVector.fromArray(S, z, c.xo + r * L).sub(s[SMALL_M + r]));
       e.intoArray(km, ROW_EXPS + r * L);
       FloatVector o = e.blend(0f, iota.compare(EQ, tf));
@@ -404,7 +404,7 @@ final class SoftmaxPasses {
     float[] s = c.s;
     for (int g = 0; g < c.groups * L; g += L) {
       VectorMask<Float> dead = FloatVector.fromArray(S, s, SMALL_T + g).compare(LT, 0f);
-      VectorMath.expNegAbs(FloatVector.fromArray(S, s, D + g)).blend(1f, dead)
+      VectorMath.expNonPositive(FloatVector.fromArray(S, s, D + g)).blend(1f, dead)
           .intoArray(s, ET + g);
     }
   }
@@ -475,8 +475,8 @@ final class SoftmaxPasses {
       // four running maxima: one is a chain of dependent compare-and-blends, bound by their
       // latency. A NaN logit (possible only with the checks off) is kept only where no later
       // compare-and-blend of its chain or of the merges below replaces it (v.blend(m, v <= m) takes
-      // v where m is NaN); where it is dropped, its exponential is 0 (VectorMath.expNegAbs) and the
-      // row's loss can be finite: "NaN or wrong outputs", as validateValues documents
+      // v where m is NaN); where it is dropped, its exponential (VectorMath.expNonPositive, which passes
+      // NaN on since the fourth stop of 2026-12-07) still makes the row's sums and loss NaN
       FloatVector mv = FloatVector.fromArray(S, z, row);
       FloatVector m1 = mv;
       FloatVector m2 = mv;
@@ -558,7 +558,7 @@ final class SoftmaxPasses {
       for (int col = 0; col < classes; ) {
         for (int end = col + Math.min(ROW_SUM_BLOCK, classes - col); col < end; col += L) {
           int at = Math.min(col, classes - L); // the last vector ends at the row's end
-          FloatVector e = VectorMath.expNegAbs(FloatVector.fromArray(S, z, row + at).sub(m));
+          FloatVector e = VectorMath.expNonPositive(FloatVector.fromArray(S, z, row + at).sub(m));
           if (grad != null) {
             e.intoArray(grad, gRow + at);
           }
@@ -1111,7 +1111,7 @@ final class SoftmaxPasses {
       rawMin = raw.min(rawMin);
       FloatVector d = raw.max(-Float.MAX_VALUE);
       d.intoArray(b, lnAt + j * L);
-      FloatVector term = VectorMath.expNegAbs(d);
+      FloatVector term = VectorMath.expNonPositive(d);
       FloatVector acc = FloatVector.fromArray(S, s, DIST_ACC);
       FloatVector next = term.add(acc);
       // TwoSum (Knuth): acc + term - next exactly, whichever addend is larger. Kahan's

@@ -45,12 +45,12 @@ import jdk.incubator.vector.VectorMask;
  *   <li>{@link #expm1}: the same reduction and polynomial, then {@code 2 * (h (r + r^2 Q) + (h -
  *       1/2))} with {@code h = 2^(k-1)}, which is {@code 2^k exp(r) - 1} with {@code h}
  *       representable up to the overflow threshold; {@code |x| < 2^-25} returns {@code x}.
- *   <li>{@link #expNegAbs}: {@code exp(-|x|)} with {@code -|x|} as an integer operation on the
- *       bits (the sign bit set) and the clamp at -104 by compare and blend (NaN passes), then as
- *       {@link #exp} but
+ *   <li>{@link #expNegAbs}: {@code exp(-|x|)} with {@code -|x|} and the clamp at -104 as integer
+ *       operations on the bits (the sign bit set, then a signed min), then as {@link #exp} but
  *       scaled by {@code 2^(k + 64)} (normal for every {@code k} in [-150, 0]) and then by {@code
  *       2^-64}: the same bits as {@link #exp}'s two-factor scaling, in four operations instead of
- *       nine.
+ *       nine; NaN gives 0. {@link #expNonPositive}: the same for {@code x <= 0}, the clamp by
+ *       compare and blend instead (NaN gives NaN).
  *   <li>{@link #log1p}: {@code u = 1 + x} rounded, {@code c = x - (u - 1)} its exact rounding
  *       error, {@code log1p(x) = log(u) + c/u}, {@code log(u)} reduced as in {@link #log} and
  *       then {@code log(1 + f) = f - f^2/2 + f^3 P(f)}, {@code P} the degree-8 minimax polynomial
@@ -90,7 +90,8 @@ import jdk.incubator.vector.VectorMask;
  * <h2>Inlining</h2>
  *
  * Each method is a single method body under C2's {@code FreqInlineSize} of 325 bytecodes, or
- * ({@link #exp}, {@link #expNoOverflow}; {@link #expNegAbs}) a clamp around one body, so a
+ * ({@link #exp}, {@link #expNoOverflow}; {@link #expNegAbs}, {@link #expNonPositive}) a clamp
+ * around one body, so a
  * hot call is inlined whole or not at all; {@link #softplus} calls {@link #exp} and a {@code
  * log1p} half. But the Vector API expands every
  * operation into hundreds of C2 nodes while parsing, and C2 stops inlining ordinary (not
@@ -263,6 +264,9 @@ public final class VectorMath {
     return expClamped(x.blend(EXP_LO, x.compare(LT, EXP_LO)));
   }
 
+  /** Bits of {@link #EXP_LO}; as ints, the bits of a negative float grow with its magnitude. */
+  private static final int EXP_LO_BITS = Float.floatToRawIntBits(EXP_LO);
+
   private static final int SIGN_BIT = 0x80000000;
 
   /**
@@ -275,25 +279,38 @@ public final class VectorMath {
   private static final float TWO_M64 = 0x1p-64f;
 
   /**
-   * {@code exp(-|x|)}: the same value as {@link #exp} of {@code -|x|}, bit for bit, for every x,
-   * NaN giving NaN. Cheaper: {@code -|x|} is the bits with the sign set, an integer operation
-   * instead of a negation; and with k <= 0 the result is scaled by 2^(k + 64), always normal, then
-   * by 2^-64, instead of by 2^k as two normal halves: four operations instead of nine, and the same
-   * two roundings (the first at the reduced argument's scale, the second exact unless the result is
-   * subnormal). For the sigmoid's {@code exp(-|x|)} and the softmax's {@code exp(z - max)} ({@code
-   * z - max <= 0}). The clamp at -104 was an integer min of the bits (one operation: for negative
-   * floats the bits as ints are ordered by magnitude) until the fourth stop of 2026-12-07; it took
-   * every NaN, whose bits with the sign set lie above those of -Infinity, to -104 and so to 0, and
-   * with the value checks off a NaN logit that softmax's row max had passed over then counted as a
-   * class of probability 0: a finite loss (an adversarial tester's find; {@code EdgeCaseTest}).
+   * {@code exp(-|x|)}: the same value as {@link #exp} of {@code -|x|}, bit for bit, for every x but
+   * NaN, which gives 0. Cheaper: {@code -|x|} is the bits with the sign set, and the clamp at -104
+   * an integer min of the bits (for negative floats the bits as ints are ordered by magnitude), two
+   * integer operations instead of a negation and a compare-and-blend; and with k <= 0 the result is
+   * scaled by 2^(k + 64), always normal, then by 2^-64, instead of by 2^k as two normal halves:
+   * four operations instead of nine, and the same two roundings (the first at the reduced
+   * argument's scale, the second exact unless the result is subnormal). For the sigmoid's {@code
+   * exp(-|x|)}, whose loss and gradient take x itself too, so that a NaN logit (the checks off)
+   * makes them NaN whatever this gives. Softmax's {@code exp(z - max)} is {@link #expNonPositive}:
+   * until the fourth stop of 2026-12-07 it was this function, whose 0 for NaN let a NaN logit that
+   * the row's max had passed over count as a class of probability 0, a finite loss (an adversarial
+   * tester's find; {@code EdgeCaseTest}).
    */
   public static FloatVector expNegAbs(FloatVector x) {
-    FloatVector nx = x.reinterpretAsInts().or(SIGN_BIT).reinterpretAsFloats();
-    return expNonPositive(nx.blend(EXP_LO, nx.compare(LT, EXP_LO)));
+    return expScaled(
+        x.reinterpretAsInts().or(SIGN_BIT).min(EXP_LO_BITS).reinterpretAsFloats());
+  }
+
+  /**
+   * {@code exp(x)} for {@code x <= 0} and NaN: the same bits as {@link #expNegAbs} for every {@code
+   * x <= 0}, and NaN for NaN ({@code VectorMathTest}); positive x gives unspecified results. The
+   * clamp at -104 by compare and blend (a NaN compares false and passes), in place of {@link
+   * #expNegAbs}'s two integer operations (the sign set, the min), which take NaN to -104 and so to
+   * 0: as many operations. For softmax's {@code exp(z - max)}, where {@code z - max <= 0} by
+   * construction, or NaN where a logit is NaN (the checks off) and the row's max passed it over.
+   */
+  public static FloatVector expNonPositive(FloatVector x) {
+    return expScaled(x.blend(EXP_LO, x.compare(LT, EXP_LO)));
   }
 
   /** exp of x in [-104, 0] (or NaN), scaled through 2^(k + 64). */
-  private static FloatVector expNonPositive(FloatVector xc) {
+  private static FloatVector expScaled(FloatVector xc) {
     FloatVector t = xc.fma(LOG2E, ROUND_MAGIC);
     FloatVector kf = t.sub(ROUND_MAGIC);
     FloatVector r1 = kf.fma(xc.broadcast(-LN2_HI), xc); // exact

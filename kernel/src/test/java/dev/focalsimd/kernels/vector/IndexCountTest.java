@@ -27,6 +27,7 @@ class IndexCountTest {
     vector = VectorKernel.create();
   }
 
+  /** The ignore index of most cases; {@link #ignoreIndexInsideTheRange} moves it. */
   private static final int IGNORE = -100;
 
   /** Valid indices: classes [0, upper], about a tenth of them the ignore index where ignorable. */
@@ -62,6 +63,34 @@ class IndexCountTest {
           }
           int rows = 2 * 16384 + 37; // three of the scan's calls, a partial vector after
           same(valid(r, 1, rows, upper, ignorable), 1, rows, classes, upper, ignorable, "valid");
+        }
+      }
+    }
+  }
+
+  /**
+   * An ignore index that is itself a class (inside [0, C)), or the sigmoid's background index C:
+   * such rows count as ignored, not as classes, on both kernels.
+   */
+  @Test
+  void ignoreIndexInsideTheRange() {
+    SplittableRandom r = new SplittableRandom(43);
+    int classes = 7;
+    for (int ignore : new int[] {0, 3, classes - 1, classes}) {
+      for (int upper : new int[] {classes - 1, classes}) {
+        for (int rows : new int[] {5, 16, 33, 100, 2 * 16384 + 9}) {
+          int[] t = new int[rows];
+          for (int i = 0; i < rows; i++) {
+            t[i] = r.nextInt(upper + 1);
+          }
+          t[rows - 1] = ignore;
+          for (boolean ignorable : new boolean[] {false, true}) {
+            long expected = ScalarKernel.INSTANCE.countIndices(t, 0, rows, classes, upper,
+                ignore, ignorable);
+            long actual = vector.countIndices(t, 0, rows, classes, upper, ignore, ignorable);
+            assertEquals(expected, actual, () -> "ignore " + ignore + ", upper " + upper
+                + ", rows " + rows + ", ignorable " + ignorable);
+          }
         }
       }
     }

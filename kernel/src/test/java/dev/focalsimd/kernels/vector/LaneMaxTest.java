@@ -14,8 +14,10 @@ import org.junit.jupiter.api.Test;
  * FloatVector.reduceLanes(MAX)} on every vector without NaN (zeros of both signs, subnormals,
  * infinities, the extremes, random floats of every binade, negatives only, near ties), and NaN on
  * every vector with a NaN lane, whatever its sign bit: the NaN of 0/0 on x86 has it set, and a row
- * max that dropped it (a reviewer's find in the first version, which had no NaN lanes) would leave
- * the row's loss finite where the 512-bit row passes give NaN.
+ * max that dropped it (a reviewer's find in the first version, which had no NaN lanes) left the
+ * row's loss finite where the 512-bit row passes gave NaN (then, the exponential of a NaN
+ * difference was 0; since the fourth stop of 2026-12-07 it is NaN, and a dropped NaN still makes
+ * the row NaN there, but the max stays the JDK's on every vector).
  */
 class LaneMaxTest {
 

@@ -306,7 +306,58 @@ class VectorMathTest {
     assertTrue(checked > 0x1_0000_0000L / STRIDE, "checked " + checked);
   }
 
-  /** Asserts expNegAbs(x) is exp(-|x|) bit for bit (NaN for NaN) for in[0, n); returns n. */
+  /**
+   * expNonPositive(x) is expNegAbs(x) bit for bit for every x <= 0 (every float with the sign bit
+   * set, -0 included, every STRIDE-th pattern, then every one around the clamp at -104 and around
+   * 0), +0 included, and NaN for NaN of either sign (where expNegAbs gives 0): softmax takes its
+   * exp(z - max) from it.
+   */
+  @Test
+  void expNonPositiveIsExpNegAbsWhereXIsNotPositive() {
+    float[] in = new float[CHUNK];
+    int n = 0;
+    long checked = 0;
+    for (long b = 0x8000_0000L; b <= 0xffff_ffffL; b += STRIDE) {
+      in[n++] = Float.intBitsToFloat((int) b);
+      if (n == CHUNK) {
+        checked += sameAsExpNegAbs(in, n);
+        n = 0;
+      }
+    }
+    checked += sameAsExpNegAbs(in, n);
+    n = 0;
+    for (int d = 0; d < CHUNK / 4 - 2; d++) {
+      in[n++] = -Float.intBitsToFloat(Float.floatToRawIntBits(104f) - CHUNK / 8 + d);
+      in[n++] = -Float.intBitsToFloat(d);
+    }
+    in[n++] = 0f;
+    in[n++] = Float.NEGATIVE_INFINITY;
+    in[n++] = Float.NaN;
+    in[n++] = Float.intBitsToFloat(0xffc00000);
+    checked += sameAsExpNegAbs(in, n);
+    assertTrue(checked > 0x8000_0000L / STRIDE, "checked " + checked);
+  }
+
+  private static int sameAsExpNegAbs(float[] in, int n) {
+    java.util.Arrays.fill(in, n, CHUNK, 0f);
+    float[] want = new float[CHUNK];
+    float[] got = new float[CHUNK];
+    Vec.expNegAbs(in, want);
+    Vec.expNonPositive(in, got);
+    for (int i = 0; i < n; i++) {
+      float x = in[i];
+      float g = got[i];
+      if (Float.isNaN(x)) {
+        assertTrue(Float.isNaN(g), () -> "expNonPositive(" + x + ") = " + g);
+        continue;
+      }
+      int expected = Float.floatToRawIntBits(want[i]);
+      assertEquals(expected, Float.floatToRawIntBits(g), () -> "expNonPositive(" + x + ") = " + g);
+    }
+    return n;
+  }
+
+  /** Asserts expNegAbs(x) is exp(-|x|) bit for bit (0 for NaN) for in[0, n); returns n. */
   private static int sameAsExpOfMinusAbs(float[] in, int n) {
     java.util.Arrays.fill(in, n, CHUNK, 0f);
     float[] negAbs = new float[CHUNK];
@@ -320,11 +371,7 @@ class VectorMathTest {
     for (int i = 0; i < n; i++) {
       float x = in[i];
       float g = got[i];
-      if (Float.isNaN(x)) { // NaN, whatever its bits (0 until the fourth stop of 2026-12-07)
-        assertTrue(Float.isNaN(g), () -> "expNegAbs(" + x + ") = " + g);
-        continue;
-      }
-      int expected = Float.floatToRawIntBits(want[i]);
+      int expected = Float.isNaN(x) ? 0 : Float.floatToRawIntBits(want[i]);
       assertEquals(expected, Float.floatToRawIntBits(g), () -> "expNegAbs(" + x + ") = " + g);
     }
     return n;
@@ -614,6 +661,12 @@ class VectorMathTest {
       }
     }
 
+    static void expNonPositive(float[] in, float[] out) {
+      for (int i = 0; i < in.length; i += S.length()) {
+        VectorMath.expNonPositive(load(in, i)).intoArray(out, i);
+      }
+    }
+
     static void log1p(float[] in, float[] out) {
       for (int i = 0; i < in.length; i += S.length()) {
         VectorMath.log1p(load(in, i)).intoArray(out, i);
@@ -655,7 +708,8 @@ class VectorMathTest {
               jdk.incubator.vector.FloatVector.SPECIES_512,
               jdk.incubator.vector.FloatVector.SPECIES_MAX);
       List<String> names =
-          List.of("log", "exp", "log1p", "expm1", "softplus", "log1pQuotient", "expNegAbs");
+          List.of("log", "exp", "log1p", "expm1", "softplus", "log1pQuotient", "expNegAbs",
+              "expNonPositive");
       List<java.util.function.UnaryOperator<jdk.incubator.vector.FloatVector>> fns =
           List.of(
               VectorMath::log,
@@ -664,7 +718,8 @@ class VectorMathTest {
               VectorMath::expm1,
               VectorMath::softplus,
               v -> VectorMath.log1pQuotient(v, quotient(v)),
-              VectorMath::expNegAbs);
+              VectorMath::expNegAbs,
+              VectorMath::expNonPositive);
       List<String> bad = new java.util.ArrayList<>();
       for (int f = 0; f < fns.size(); f++) {
         float[] want = run(S, fns.get(f), xs);
