@@ -168,9 +168,19 @@ final class ValueScans {
   }
 
   /**
+   * Rows per call of {@link #indexCounts}: short, so that a call of the loss with a typical batch
+   * (a few thousand rows) calls it many times, as the kernel's other passes are called, and JDK
+   * 17's C2 compiles it within the first few dozen calls of the loss. With {@link #SCAN} rows per
+   * call it ran once per call of 4096 rows, and C1's code (whose vector operations allocate) ran it
+   * for the first 150 to 300 calls of the softmax Hessian at 4096 x 1000: 291,752 bytes per call
+   * then ({@code HotLoopTest}'s {@code hessian} suite, whose first measurement caught it).
+   */
+  static final int INDEX_BLOCK = 256;
+
+  /**
    * {@link dev.focalsimd.kernels.FocalKernel#countIndices} over t[off, off + rows), rows a multiple
    * of L: -1 where a counted row's index is outside [0, upper] (the caller then finds which), in
-   * {@link #SCAN}-row calls of {@link #indexCounts} (each lane's counts stay far below 2^31).
+   * {@link #INDEX_BLOCK}-row calls of {@link #indexCounts}.
    */
   static long countIndices(int[] t, int off, int rows, int classes, int upper, int ignoreIndex,
       boolean ignorable) {
@@ -182,9 +192,9 @@ final class ValueScans {
     c.indexIgnorable = ignorable;
     long counted = 0;
     long positives = 0;
-    for (int i = 0; i < rows; i += SCAN) {
+    for (int i = 0; i < rows; i += INDEX_BLOCK) {
       c.to = off + i;
-      c.n = Math.min(SCAN, rows - i);
+      c.n = Math.min(INDEX_BLOCK, rows - i);
       run(INDEX_COUNTS, c);
       if (c.indexCounts < 0) {
         counted = -1;
@@ -198,7 +208,8 @@ final class ValueScans {
   }
 
   /**
-   * {@link #countIndices}' loop over t[off, off + n), n a multiple of L, at most 2^31 / L: per
+   * {@link #countIndices}' loop over t[off, off + n), n a multiple of L (at most {@link
+   * #INDEX_BLOCK}): per
    * lane, 1 for a counted row (its index is not ignoreIndex, where ignorable), 1 for a counted row
    * with a positive class (index below classes), 1 for a counted row whose index is outside [0,
    * upper]; summed into three integer accumulators (arguments, never receivers: see VectorKernel's

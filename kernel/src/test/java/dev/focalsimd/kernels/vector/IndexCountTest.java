@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
  * The vector kernel's count of class indices (a vector of indices at a time, then the scalar
  * kernel's loop for the rows after the last whole vector) against the scalar kernel's loop: the
  * same counted and positive rows, and the same first bad row, for every row count around the lane
- * counts and the scan's 16384-row calls, every kind of bad index at every position class, with and
- * without an ignore index, and the sigmoid's background index C.
+ * counts and past the 256-row calls of its pass, every kind of bad index at every position class,
+ * with and without an ignore index, and the sigmoid's background index C.
  */
 class IndexCountTest {
 
@@ -61,7 +61,7 @@ class IndexCountTest {
             same(valid(r, off, rows, upper, ignorable), off, rows, classes, upper, ignorable,
                 "valid");
           }
-          int rows = 2 * 16384 + 37; // three of the scan's calls, a partial vector after
+          int rows = 2 * 16384 + 37; // many calls of the pass, a partial vector after
           same(valid(r, 1, rows, upper, ignorable), 1, rows, classes, upper, ignorable, "valid");
         }
       }
@@ -106,7 +106,7 @@ class IndexCountTest {
         for (int rows : new int[] {1, 15, 16, 17, 31, 32, 33, 64, 65, 2 * 16384 + 5}) {
           for (int bad : badValues) {
             // first row, inside a vector, last row of a vector, the tail, the last row, a later
-            // block of the scan
+            // call of the pass
             for (int at : new int[] {0, 5, 15, 16, rows - 1, rows / 2, 16384 + 3}) {
               if (at >= rows) {
                 continue;
