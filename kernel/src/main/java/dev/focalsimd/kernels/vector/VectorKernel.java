@@ -380,9 +380,26 @@ public final class VectorKernel implements FocalKernel, HessianKernel {
     return -1;
   }
 
+  /**
+   * Rows of at most this many classes have their class indices counted by the vector pass ({@link
+   * ValueScans#countIndices}); wider rows by the scalar kernel's loop. The count is one index per
+   * row, so over wide rows it is a negligible share of the call (8192 rows against 8.2M elements at
+   * 1000 classes: 4.5 us in about 8 ms), while its vector pass, called a few times per call where
+   * every other pass is called thousands of times, was the last to be compiled by C2: JDK 17's C1
+   * code (whose vector operations allocate) still ran it when {@code HotLoopTest}'s {@code hessian}
+   * suite (softmax at 4096 x 1000) began to measure, at 128 and 256 bits in the clean-clone CI run
+   * of 9f43006 (140,876, 76,331 and 25,443 bytes per call at the first of its measurements; 0 at the
+   * second). Over 10 to 64 classes the count is 2% to 7% of the call, and the calls are short.
+   */
+  static final int INDEX_COUNT_CLASSES = 64;
+
   @Override
   public long countIndices(int[] t, int off, int rows, int classes, int upper, int ignoreIndex,
       boolean ignorable) {
+    if (classes > INDEX_COUNT_CLASSES) {
+      return ScalarKernel.INSTANCE.countIndices(t, off, rows, classes, upper, ignoreIndex,
+          ignorable);
+    }
     int bound = S.loopBound(rows);
     long counted = 0;
     long positives = 0;
