@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -195,6 +196,80 @@ class LaneTailTest {
       loss.perSample(x, y, c, pd);
       loss.perSample(x, t, c, pi);
       assertArrayEquals(bits(pd), bits(pi), at + " per-sample losses");
+    }
+  }
+
+  /**
+   * One-vs-all on probabilities: a row's gradient and per-sample loss have the same bits in a call
+   * of that row alone as in the whole batch, on each kernel. The scalar kernel runs whole rows in
+   * blocks of 256 elements through loops that C2 vectorizes (rows of more than 256 classes 256
+   * columns at a time), and a block of fewer than 64 elements element by element: class counts
+   * around those sizes, so that a row alone and the same row in a batch take different paths.
+   */
+  @TestFactory
+  Stream<DynamicTest> oneVsAllRowBitsDoNotDependOnTheCall() {
+    List<DynamicTest> tests = new ArrayList<>();
+    for (int c : new int[] {1, 3, 10, 16, 63, 64, 65, 85, 86, 128, 129, 255, 256, 257, 300, 320,
+        513, 600}) {
+      for (int n : new int[] {2, 5, 26}) {
+        for (float gamma : new float[] {0f, 2f, 2.5f}) {
+          for (boolean indices : new boolean[] {false, true}) {
+            tests.add(DynamicTest.dynamicTest(n + "x" + c + " gamma " + gamma
+                + (indices ? " indices" : " dense"), () -> checkRowsAlone(n, c, gamma, indices)));
+          }
+        }
+      }
+    }
+    return tests.stream();
+  }
+
+  private static void checkRowsAlone(int n, int c, float gamma, boolean indices) {
+    float eps = 1e-4f;
+    Random rnd = new Random(17L * n + c);
+    float[] x = new float[n * c];
+    float[] y = new float[n * c];
+    int[] t = new int[n];
+    float[] edges = {0f, 1f, eps, 1f - eps, eps / 2, Math.nextUp(eps), Float.MIN_VALUE};
+    for (int i = 0; i < x.length; i++) {
+      x[i] = rnd.nextInt(8) == 0 ? edges[rnd.nextInt(edges.length)] : rnd.nextFloat();
+    }
+    for (int r = 0; r < n; r++) {
+      t[r] = rnd.nextInt(c);
+      y[r * c + t[r]] = 1f;
+    }
+    float[] alpha = new float[c];
+    for (int j = 0; j < c; j++) {
+      alpha[j] = 0.25f + rnd.nextFloat();
+    }
+    for (Kernel k : GoldenTest.kernels()) {
+      FocalLoss loss = FocalLoss.oneVsAll().gamma(gamma).alpha(alpha).epsilon(eps)
+          .reduction(Reduction.SUM).kernel(k).build();
+      float[] grad = new float[x.length];
+      float[] perSample = new float[n];
+      if (indices) {
+        loss.forwardBackward(x, t, c, grad);
+        loss.perSample(x, t, c, perSample);
+      } else {
+        loss.forwardBackward(x, y, c, grad);
+        loss.perSample(x, y, c, perSample);
+      }
+      for (int r = 0; r < n; r++) {
+        String at = k + " " + n + "x" + c + " gamma " + gamma + " row " + r;
+        float[] xr = Arrays.copyOfRange(x, r * c, (r + 1) * c);
+        float[] gr = new float[c];
+        float[] pr = new float[1];
+        if (indices) {
+          loss.forwardBackward(xr, new int[] {t[r]}, c, gr);
+          loss.perSample(xr, new int[] {t[r]}, c, pr);
+        } else {
+          float[] yr = Arrays.copyOfRange(y, r * c, (r + 1) * c);
+          loss.forwardBackward(xr, yr, c, gr);
+          loss.perSample(xr, yr, c, pr);
+        }
+        assertArrayEquals(bits(Arrays.copyOfRange(grad, r * c, (r + 1) * c)), bits(gr),
+            at + " gradient");
+        assertEquals(bits(perSample[r]), bits(pr[0]), at + " per-sample loss");
+      }
     }
   }
 

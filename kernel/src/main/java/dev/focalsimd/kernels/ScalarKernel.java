@@ -64,7 +64,7 @@ public final class ScalarKernel implements FocalKernel {
    * writes {@code gradScale * dl/dprob} to {@code grad[gi]}, and where {@code dOut} is not null
    * the unscaled dl/dprob to {@code dOut[di]} in double (from logits: the softmax Jacobian
    * subtracts these); both 0 where the clip is active. {@link #ovaBlock} does the same over a
-   * block of columns on probabilities.
+   * block of elements on probabilities, in loops C2 vectorizes.
    */
   private static double ovaElement(LossParams p, double prob, double omp, double y, double a,
       float[] grad, int gi, double gradScale, double[] dOut, int di) {
@@ -112,71 +112,63 @@ public final class ScalarKernel implements FocalKernel {
   private static double ova(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t,
       int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,
       float[] perSample, int psOff) {
+    if (!p.fromLogits) {
+      return ovaProbabilities(p, x, xOff, y, yOff, t, tOff, rows, classes, grad, gOff, gradScale,
+          perSample, psOff);
+    }
     double total = 0;
     // from logits: dl/dp at [0, classes) (with a gradient), exp(z - max) at [classes, 2 classes)
-    double[] scratch = p.fromLogits ? dScratch(2 * classes) : null;
+    double[] scratch = dScratch(2 * classes);
     double[] d = grad != null ? scratch : null;
-    double[] w = p.fromLogits ? null : BLOCK_SCRATCH.get();
     for (int r = 0; r < rows; r++) {
       int row = xOff + r * classes;
       int yRow = yOff + r * classes;
       int gRow = gOff + r * classes;
       int target = t == null ? -1 : t[tOff + r];
       double rowLoss = 0;
-      if (!p.fromLogits) {
-        for (int c0 = 0; c0 < classes; c0 += BLOCK) {
-          int len = Math.min(BLOCK, classes - c0);
-          ovaBlock(p, x, row + c0, y, yRow + c0, target - c0, c0, len, grad, gRow + c0,
-              gradScale, w);
-          for (int k = 0; k < len; k++) {
-            rowLoss += w[5 * BLOCK + k]; // column by column, as the per-element loop added them
-          }
+      // p = softmax(z) in double; 1 - p of the largest class is the others' sum over s.
+      int top = row;
+      for (int c = 1; c < classes; c++) {
+        if (x[row + c] > x[top]) {
+          top = row + c;
         }
-      } else {
-        // p = softmax(z) in double; 1 - p of the largest class is the others' sum over s.
-        int top = row;
-        for (int c = 1; c < classes; c++) {
-          if (x[row + c] > x[top]) {
-            top = row + c;
-          }
+      }
+      float m = x[top];
+      // each exp(z_c - m) once, kept in double for the two loops below (1 at the top)
+      double others = 0;
+      for (int c = 0; c < classes; c++) {
+        double e = Math.exp((double) x[row + c] - m);
+        scratch[classes + c] = e;
+        others += row + c == top ? 0.0 : e;
+      }
+      double sum = others + 1.0;
+      // dl/dp_c in double (into d), and sum_{c != top} p_c dl/dp_c: where a class's dl/dp is
+      // near the p-weighted mean s, p_j (d_j - s) cancels, and dl/dp rounded to float first
+      // put the gradient 5.6e-5 of its largest element off (limit 2e-5; reproducer in
+      // PropertyTest#oneVsAllFromLogitsNearlyBalancedRow).
+      double sOthers = 0;
+      for (int c = 0; c < classes; c++) {
+        double yc = t == null ? y[yRow + c] : (c == target ? 1.0 : 0.0);
+        double pc = scratch[classes + c] / sum;
+        double omp = row + c == top ? others / sum : 1.0 - pc;
+        rowLoss += ovaElement(p, pc, omp, yc, p.alphaOf(c), null, 0, 1.0, d, c);
+        if (d != null && row + c != top) {
+          sOthers += pc * d[c];
         }
-        float m = x[top];
-        // each exp(z_c - m) once, kept in double for the two loops below (1 at the top)
-        double others = 0;
+      }
+      if (grad != null) {
+        // Softmax Jacobian: dL/dz_j = p_j * (dL/dp_j - sum_c p_c dL/dp_c); for the largest
+        // class p_top (d_top (1 - p_top) - sum_{c != top} p_c d_c), as the vector kernel: its
+        // d_top may be ~1e7 where p_top is near 1, and 1 - p_top is others / sum, without
+        // cancellation.
+        int tc = top - row;
+        double pTop = 1.0 / sum;
+        double s = sOthers + pTop * d[tc];
         for (int c = 0; c < classes; c++) {
-          double e = Math.exp((double) x[row + c] - m);
-          scratch[classes + c] = e;
-          others += row + c == top ? 0.0 : e;
-        }
-        double sum = others + 1.0;
-        // dl/dp_c in double (into d), and sum_{c != top} p_c dl/dp_c: where a class's dl/dp is
-        // near the p-weighted mean s, p_j (d_j - s) cancels, and dl/dp rounded to float first
-        // put the gradient 5.6e-5 of its largest element off (limit 2e-5; reproducer in
-        // PropertyTest#oneVsAllFromLogitsNearlyBalancedRow).
-        double sOthers = 0;
-        for (int c = 0; c < classes; c++) {
-          double yc = t == null ? y[yRow + c] : (c == target ? 1.0 : 0.0);
           double pc = scratch[classes + c] / sum;
-          double omp = row + c == top ? others / sum : 1.0 - pc;
-          rowLoss += ovaElement(p, pc, omp, yc, p.alphaOf(c), null, 0, 1.0, d, c);
-          if (d != null && row + c != top) {
-            sOthers += pc * d[c];
-          }
+          grad[gRow + c] = (float) (gradScale * pc * (d[c] - s));
         }
-        if (grad != null) {
-          // Softmax Jacobian: dL/dz_j = p_j * (dL/dp_j - sum_c p_c dL/dp_c); for the largest
-          // class p_top (d_top (1 - p_top) - sum_{c != top} p_c d_c), as the vector kernel: its
-          // d_top may be ~1e7 where p_top is near 1, and 1 - p_top is others / sum, without
-          // cancellation.
-          int tc = top - row;
-          double pTop = 1.0 / sum;
-          double s = sOthers + pTop * d[tc];
-          for (int c = 0; c < classes; c++) {
-            double pc = scratch[classes + c] / sum;
-            grad[gRow + c] = (float) (gradScale * pc * (d[c] - s));
-          }
-          grad[gRow + tc] = (float) (gradScale * pTop * (d[tc] * (others / sum) - sOthers));
-        }
+        grad[gRow + tc] = (float) (gradScale * pTop * (d[tc] * (others / sum) - sOthers));
       }
       total += rowLoss;
       if (perSample != null) {
@@ -190,64 +182,283 @@ public final class ScalarKernel implements FocalKernel {
   static final int BLOCK = 256;
 
   /**
-   * Six regions of BLOCK doubles per thread: {@link #ovaBlock}'s q, p_t, ln p_t, sign factor,
-   * alpha and loss terms; {@link #sigmoidBlock}'s logits, targets, exp(-|x|), log1p of it and
-   * class weights.
+   * The fewest elements {@link #ovaBlock} runs through its loops over whole blocks; fewer go
+   * element by element.
    */
-  private static final ThreadLocal<double[]> BLOCK_SCRATCH = ThreadLocal.withInitial(() ->
-      new double[6 * BLOCK]);
+  private static final int MIN_LOOP_BLOCK = 64;
 
   /**
-   * {@link #ovaElement} over {@code len <= BLOCK} columns of a row from column {@code c0} (y ==
-   * null: one-hot at {@code target}, relative to the block), the same operations in the same
-   * order, each element's loss term into {@code w} from 5 BLOCK on (the caller adds them to the
-   * row's sum column by column, as before): clip, q, p_t and the sign factor into {@code w} in a
-   * first loop; ln p_t alone in the second; the weights widened; the gradient and the loss terms
-   * in the last (adding them here, from a sum passed in, ran 0.83x: JIT shape). Math.log is a
-   * call that clobbers every vector register, and in one loop with the rest it cost 7.5 ns (JDK
-   * 17) and 11 ns (JDK 25) per element against 5.5 and 6.8 ns in a loop of its own.
+   * Five regions of BLOCK doubles per thread: {@link #sigmoidBlock}'s logits, targets,
+   * exp(-|x|), log1p of it and class weights.
    */
-  private static void ovaBlock(LossParams p, float[] x, int xo, float[] y, int yo, int target,
-      int c0, int len, float[] grad, int go, float gradScale, double[] w) {
-    double lo = p.lo;
-    double hi = p.hi;
-    for (int k = 0; k < len; k++) {
-      double prob = x[xo + k];
-      double yc = y != null ? y[yo + k] : (k == target ? 1.0 : 0.0);
-      boolean low = prob < lo;
-      boolean high = prob > hi;
-      double pc = low ? lo : high ? hi : prob;
-      double ompc = low ? 1.0 - lo : high ? 1.0 - hi : 1.0 - prob;
-      w[k] = yc * ompc + (1.0 - yc) * pc; // q = 1 - p_t
-      w[BLOCK + k] = yc * pc + (1.0 - yc) * ompc; // p_t
-      // NaN marks a clipped element (with the checks off, a NaN target's element too: its
-      // gradient is then 0 where the per-element form gave NaN; unchecked bad input gives
-      // unspecified output)
-      w[3 * BLOCK + k] = low || high ? Double.NaN : 2.0 * yc - 1.0;
-    }
-    for (int k = 0; k < len; k++) {
-      w[2 * BLOCK + k] = Math.log(w[BLOCK + k]);
-    }
-    // the weights widened here too: alpha[c] widened from memory in the last loop kept the upper
-    // half of a register from the element before (vcvtss2sd; see the softmax's comment), one
-    // dependency chain through the loop in some compilations
-    if (p.alpha != null) {
-      widen(p.alpha, c0, w, 4 * BLOCK, len);
-    }
-    boolean general = p.gammaKind == LossParams.GAMMA_GENERAL;
-    for (int k = 0; k < len; k++) {
-      double q = w[k];
-      double lnpt = w[2 * BLOCK + k];
-      double a = p.alpha == null ? 1.0 : w[4 * BLOCK + k];
-      double qg = powGamma(q, p);
-      if (grad != null) {
-        double pt = w[BLOCK + k];
-        double sign = w[3 * BLOCK + k];
-        double qg1 = general ? qg / q : powGammaMinusOne(q, p);
-        double d = sign != sign ? 0.0 : a * (p.gamma * qg1 * lnpt - qg / pt) * sign;
-        grad[go + k] = (float) (gradScale * d);
+  private static final ThreadLocal<double[]> BLOCK_SCRATCH = ThreadLocal.withInitial(() ->
+      new double[5 * BLOCK]);
+
+  /**
+   * {@link #ovaBlock}'s per-thread scratch: one array per quantity, so that each loop reads and
+   * writes arrays of its own and C2 can run the loops over doubles in vector registers (JDK 17's
+   * superword does not vectorize a loop that converts between float and double, hence the
+   * separate widening and narrowing loops).
+   */
+  private static final class OvaScratch {
+    final double[] x = new double[BLOCK];
+    final double[] y = new double[BLOCK];
+    final double[] q = new double[BLOCK];
+    final double[] pt = new double[BLOCK];
+    final double[] lnpt = new double[BLOCK];
+    final double[] sign = new double[BLOCK];
+    final double[] keep = new double[BLOCK];
+    final double[] alpha = new double[BLOCK];
+    final double[] d = new double[BLOCK];
+    final double[] loss = new double[BLOCK];
+  }
+
+  private static final ThreadLocal<OvaScratch> OVA_SCRATCH = ThreadLocal.withInitial(
+      OvaScratch::new);
+
+  /**
+   * One-vs-all on probabilities: {@link #ovaElement}'s operations in the same order, over blocks
+   * of elements: whole rows (as many as fit in {@link #BLOCK} elements) where a row has at most
+   * BLOCK classes, otherwise a row's columns BLOCK at a time. Each row's loss adds its elements'
+   * terms in column order, as the per-element loop did.
+   */
+  private static double ovaProbabilities(LossParams p, float[] x, int xOff, float[] y, int yOff,
+      int[] t, int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,
+      float[] perSample, int psOff) {
+    OvaScratch w = OVA_SCRATCH.get();
+    double[] losses = w.loss;
+    double[] ys = w.y;
+    double total = 0;
+    if (classes <= BLOCK) {
+      int blockRows = Math.min(BLOCK / classes, rows);
+      // every block starts at a row, so its per-element weights are the same in every block
+      for (int r = 0; r < blockRows; r++) {
+        weights(p, 0, w.alpha, r * classes, classes);
       }
-      w[5 * BLOCK + k] = -a * qg * lnpt;
+      for (int r0 = 0; r0 < rows; r0 += blockRows) {
+        int n = Math.min(blockRows, rows - r0);
+        int len = n * classes;
+        int e = r0 * classes;
+        if (t != null) {
+          oneHot(ys, 0, t, tOff + r0, n, classes, 0, classes);
+        } else {
+          widen(y, yOff + e, ys, 0, len);
+        }
+        ovaBlock(p, x, xOff + e, len, grad, gOff + e, gradScale, w);
+        for (int r = 0; r < n; r++) {
+          double rowLoss = 0;
+          for (int k = r * classes, end = k + classes; k < end; k++) {
+            rowLoss += losses[k];
+          }
+          total += rowLoss;
+          if (perSample != null) {
+            perSample[psOff + r0 + r] = (float) rowLoss;
+          }
+        }
+      }
+    } else {
+      for (int r = 0; r < rows; r++) {
+        int e = r * classes;
+        double rowLoss = 0;
+        for (int c0 = 0; c0 < classes; c0 += BLOCK) {
+          int len = Math.min(BLOCK, classes - c0);
+          if (t != null) {
+            oneHot(ys, 0, t, tOff + r, 1, len, c0, classes);
+          } else {
+            widen(y, yOff + e + c0, ys, 0, len);
+          }
+          weights(p, c0, w.alpha, 0, len);
+          ovaBlock(p, x, xOff + e + c0, len, grad, gOff + e + c0, gradScale, w);
+          for (int k = 0; k < len; k++) {
+            rowLoss += losses[k]; // column by column, as the per-element loop added them
+          }
+        }
+        total += rowLoss;
+        if (perSample != null) {
+          perSample[psOff + r] = (float) rowLoss;
+        }
+      }
+    }
+    return total;
+  }
+
+  /** to[at..at+len) = the weights of classes c0..c0+len (alpha widened, or 1). */
+  private static void weights(LossParams p, int c0, double[] to, int at, int len) {
+    if (p.alpha != null) {
+      widen(p.alpha, c0, to, at, len);
+    } else {
+      java.util.Arrays.fill(to, at, at + len, 1.0);
+    }
+  }
+
+  /**
+   * One-hot targets of {@code n} rows of {@code width} columns each (columns c0..c0+width of
+   * rows of {@code classes}) into {@code ys} from {@code at}: 1 at the row's class index, 0
+   * elsewhere (everywhere where the index is outside the columns).
+   */
+  private static void oneHot(double[] ys, int at, int[] t, int tOff, int n, int width, int c0,
+      int classes) {
+    java.util.Arrays.fill(ys, at, at + n * width, 0.0);
+    for (int r = 0; r < n; r++) {
+      int c = t[tOff + r] - c0;
+      if (c >= 0 && c < width) {
+        ys[at + r * width + c] = 1.0;
+      }
+    }
+  }
+
+  /**
+   * {@link #ovaElement}'s operations over {@code len <= BLOCK} elements from {@code xo} (y ==
+   * null: the caller has put the targets into {@code w.y}; the weights are in {@code w.alpha}),
+   * each element's loss term into {@code w.loss}, its gradient into {@code grad}. Loops:
+   * probabilities (and dense targets) widened to double; clip, q, p_t, the sign factor and a
+   * factor 0 where the clip is active, 1 elsewhere; ln p_t alone; the gradient and the loss
+   * terms (one loop per gamma fast path); the gradient narrowed to float. Every loop but the
+   * logarithm's and the conversions is branch-free arithmetic over double arrays, which C2 runs
+   * in vector registers (JDK 17's superword does not vectorize a loop that converts between float
+   * and double, hence the separate widening and narrowing loops). Math.log is a call that
+   * clobbers every vector register, and in one loop with the rest it cost 7.5 ns (JDK 17) and 11
+   * ns (JDK 25) per element against 5.5 and 6.8 ns in a loop of its own.
+   */
+  private static void ovaBlock(LossParams p, float[] x, int xo, int len, float[] grad, int go,
+      float gradScale, OvaScratch w) {
+    if (len < MIN_LOOP_BLOCK) {
+      for (int k = 0; k < len; k++) {
+        double prob = x[xo + k];
+        w.loss[k] = ovaElement(p, prob, 1.0 - prob, w.y[k], w.alpha[k], grad, go + k, gradScale,
+            null, 0);
+      }
+      return;
+    }
+    widen(x, xo, w.x, 0, len);
+    ovaClip(w.x, w.y, w.q, w.pt, w.sign, w.keep, len, p.lo, p.hi);
+    logs(w.pt, w.lnpt, len);
+    double gamma = p.gamma;
+    switch (p.gammaKind) {
+      case 0:
+        ovaTermsGamma0(w.alpha, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, len, gamma);
+        break;
+      case 1:
+        ovaTermsGamma1(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, len, gamma);
+        break;
+      case 2:
+        ovaTermsGamma2(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, len, gamma);
+        break;
+      case 3:
+        ovaTermsGamma3(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, len, gamma);
+        break;
+      default:
+        ovaTermsGeneral(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, len, gamma);
+        break;
+    }
+    if (grad != null) {
+      narrow(w.d, grad, go, gradScale, len);
+    }
+  }
+
+  /**
+   * The clip, q = 1 - p_t, p_t, the sign factor 2y - 1 and the clip's factor: 0 where the clip
+   * moved prob, 1 where it did not, NaN for a NaN prob.
+   */
+  private static void ovaClip(double[] xs, double[] ys, double[] qs, double[] pts, double[] signs,
+      double[] keeps, int len, double lo, double hi) {
+    for (int k = 0; k < BLOCK; k++) {
+      double prob = xs[k];
+      double yc = ys[k];
+      // prob below lo becomes lo, above hi hi, NaN stays NaN (as the comparisons)
+      double pc = Math.min(Math.max(prob, lo), hi);
+      double ompc = 1.0 - pc;
+      qs[k] = yc * ompc + (1.0 - yc) * pc; // q = 1 - p_t
+      pts[k] = yc * pc + (1.0 - yc) * ompc; // p_t
+      signs[k] = 2.0 * yc - 1.0;
+      // |pc - prob| >= 2^-149 (the least float step) times 2^1000 is past 1: without a compare
+      // and a select, which C2 does not vectorize
+      keeps[k] = 1.0 - Math.min(1.0, Math.abs(pc - prob) * 0x1p1000);
+    }
+  }
+
+  /** to[k] = ln(from[k]) for k < len. */
+  private static void logs(double[] from, double[] to, int len) {
+    for (int k = 0; k < len; k++) {
+      to[k] = Math.log(from[k]);
+    }
+  }
+
+  // The gradient's d * keep + 0 * (0.5 - keep) is d, bit for bit (-0 too: d + -0 = d), where
+  // the clip did not move prob, and +0 where it did (as the per-element form's select).
+
+  private static void ovaTermsGamma0(double[] as, double[] pts, double[] lnpts, double[] signs,
+      double[] keeps, double[] ds, double[] losses, int len, double gamma) {
+    for (int k = 0; k < BLOCK; k++) {
+      double a = as[k];
+      double lnpt = lnpts[k];
+      double keep = keeps[k];
+      double d = a * (gamma * 1.0 * lnpt - 1.0 / pts[k]) * signs[k];
+      ds[k] = d * keep + 0.0 * (0.5 - keep);
+      losses[k] = -a * 1.0 * lnpt;
+    }
+  }
+
+  private static void ovaTermsGamma1(double[] as, double[] qs, double[] pts, double[] lnpts,
+      double[] signs, double[] keeps, double[] ds, double[] losses, int len, double gamma) {
+    for (int k = 0; k < BLOCK; k++) {
+      double a = as[k];
+      double q = qs[k];
+      double lnpt = lnpts[k];
+      double keep = keeps[k];
+      double d = a * (gamma * 1.0 * lnpt - q / pts[k]) * signs[k];
+      ds[k] = d * keep + 0.0 * (0.5 - keep);
+      losses[k] = -a * q * lnpt;
+    }
+  }
+
+  private static void ovaTermsGamma2(double[] as, double[] qs, double[] pts, double[] lnpts,
+      double[] signs, double[] keeps, double[] ds, double[] losses, int len, double gamma) {
+    for (int k = 0; k < BLOCK; k++) {
+      double a = as[k];
+      double q = qs[k];
+      double lnpt = lnpts[k];
+      double keep = keeps[k];
+      double qg = q * q;
+      double d = a * (gamma * q * lnpt - qg / pts[k]) * signs[k];
+      ds[k] = d * keep + 0.0 * (0.5 - keep);
+      losses[k] = -a * qg * lnpt;
+    }
+  }
+
+  private static void ovaTermsGamma3(double[] as, double[] qs, double[] pts, double[] lnpts,
+      double[] signs, double[] keeps, double[] ds, double[] losses, int len, double gamma) {
+    for (int k = 0; k < BLOCK; k++) {
+      double a = as[k];
+      double q = qs[k];
+      double lnpt = lnpts[k];
+      double keep = keeps[k];
+      double qq = q * q;
+      double qg = qq * q;
+      double d = a * (gamma * qq * lnpt - qg / pts[k]) * signs[k];
+      ds[k] = d * keep + 0.0 * (0.5 - keep);
+      losses[k] = -a * qg * lnpt;
+    }
+  }
+
+  private static void ovaTermsGeneral(double[] as, double[] qs, double[] pts, double[] lnpts,
+      double[] signs, double[] keeps, double[] ds, double[] losses, int len, double gamma) {
+    for (int k = 0; k < len; k++) {
+      double a = as[k];
+      double q = qs[k];
+      double lnpt = lnpts[k];
+      double keep = keeps[k];
+      double qg = Math.pow(q, gamma);
+      double d = a * (gamma * (qg / q) * lnpt - qg / pts[k]) * signs[k];
+      ds[k] = d * keep + 0.0 * (0.5 - keep);
+      losses[k] = -a * qg * lnpt;
+    }
+  }
+
+  /** to[at + k] = (float) (scale * from[k]) for k < len. */
+  private static void narrow(double[] from, float[] to, int at, float scale, int len) {
+    for (int k = 0; k < len; k++) {
+      to[at + k] = (float) (scale * from[k]);
     }
   }
 
