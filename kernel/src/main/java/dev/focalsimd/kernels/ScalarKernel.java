@@ -592,12 +592,19 @@ public final class ScalarKernel implements FocalKernel {
         // (paired A/B at 4096 x 16 and 8192 x 1000; not that chain, which a loop of
         // Math.exp((double) z_c - m) alone does not show). rest leaves out the largest class (its
         // e is 1) and others the target, so that ln s = log1p(rest) and 1 - p_t = others / s
-        // keep their precision when one class holds nearly all the mass.
+        // keep their precision when one class holds nearly all the mass. Math.exp in a loop of
+        // its own, as one-vs-all's Math.log (a call that clobbers every vector register): the
+        // kernel ran 1.09x to 1.14x as fast over 16 and 80 classes and 1.02x over 1000 on JDK 17,
+        // 1.02x to 1.21x on JDK 25, than with it beside the sum (paired A/B).
+        for (int c = 0; c < classes; c++) {
+          ex[c] = z[row + c] - m;
+        }
+        for (int c = 0; c < classes; c++) {
+          ex[c] = Math.exp(ex[c]);
+        }
         double rest = 0;
         for (int c = 0; c < classes; c++) {
-          double e = Math.exp(z[row + c] - m);
-          ex[c] = e;
-          rest += c == jm ? 0.0 : e;
+          rest += c == jm ? 0.0 : ex[c];
         }
         double et = ex[target];
         double s = 1.0 + rest;
