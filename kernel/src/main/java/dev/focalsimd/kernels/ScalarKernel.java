@@ -98,24 +98,27 @@ public final class ScalarKernel implements FocalKernel {
   @Override
   public double oneVsAll(LossParams p, float[] x, int xOff, float[] y, int yOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
-    return ova(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale, perSample,
-        psOff);
+    return p.fromLogits
+        ? ovaLogits(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale, perSample,
+            psOff)
+        : ovaProbabilities(p, x, xOff, y, yOff, null, 0, rows, classes, grad, gOff, gradScale,
+            perSample, psOff);
   }
 
   @Override
   public double oneVsAll(LossParams p, float[] x, int xOff, int[] t, int tOff, int rows,
       int classes, float[] grad, int gOff, float gradScale, float[] perSample, int psOff) {
-    return ova(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale, perSample,
-        psOff);
+    return p.fromLogits
+        ? ovaLogits(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale, perSample,
+            psOff)
+        : ovaProbabilities(p, x, xOff, null, 0, t, tOff, rows, classes, grad, gOff, gradScale,
+            perSample, psOff);
   }
 
-  private static double ova(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t,
+  /** One-vs-all from logits, row by row (y == null: one-hot rows of the class indices t). */
+  private static double ovaLogits(LossParams p, float[] x, int xOff, float[] y, int yOff, int[] t,
       int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,
       float[] perSample, int psOff) {
-    if (!p.fromLogits) {
-      return ovaProbabilities(p, x, xOff, y, yOff, t, tOff, rows, classes, grad, gOff, gradScale,
-          perSample, psOff);
-    }
     double total = 0;
     // from logits: dl/dp at [0, classes) (with a gradient), exp(z - max) at [classes, 2 classes)
     double[] scratch = dScratch(2 * classes);
@@ -195,10 +198,10 @@ public final class ScalarKernel implements FocalKernel {
       new double[5 * BLOCK]);
 
   /**
-   * {@link #ovaBlock}'s per-thread scratch: one array per quantity, so that each loop reads and
-   * writes arrays of its own and C2 can run the loops over doubles in vector registers (JDK 17's
-   * superword does not vectorize a loop that converts between float and double, hence the
-   * separate widening and narrowing loops).
+   * {@link #ovaBlock}'s per-thread scratch, one array of BLOCK doubles per quantity: its loops
+   * are branch-free arithmetic over these arrays, which C2 compiles to vector instructions; the
+   * conversions between float and double have loops of their own (JDK 17's superword does not
+   * vectorize a loop that converts between the two).
    */
   private static final class OvaScratch {
     final double[] x = new double[BLOCK];
@@ -217,8 +220,8 @@ public final class ScalarKernel implements FocalKernel {
       OvaScratch::new);
 
   /**
-   * One-vs-all on probabilities: {@link #ovaElement}'s operations in the same order, over blocks
-   * of elements: whole rows (as many as fit in {@link #BLOCK} elements) where a row has at most
+   * One-vs-all on probabilities (y == null: one-hot rows of the class indices t): {@link
+   * #ovaElement}'s operations in the same order, over blocks of elements: whole rows (as many as fit in {@link #BLOCK} elements) where a row has at most
    * BLOCK classes, otherwise a row's columns BLOCK at a time. Each row's loss adds its elements'
    * terms in column order, as the per-element loop did.
    */
@@ -308,17 +311,17 @@ public final class ScalarKernel implements FocalKernel {
   }
 
   /**
-   * {@link #ovaElement}'s operations over {@code len <= BLOCK} elements from {@code xo} (y ==
-   * null: the caller has put the targets into {@code w.y}; the weights are in {@code w.alpha}),
-   * each element's loss term into {@code w.loss}, its gradient into {@code grad}. Loops:
-   * probabilities (and dense targets) widened to double; clip, q, p_t, the sign factor and a
-   * factor 0 where the clip is active, 1 elsewhere; ln p_t alone; the gradient and the loss
-   * terms (one loop per gamma fast path); the gradient narrowed to float. Every loop but the
-   * logarithm's and the conversions is branch-free arithmetic over double arrays, which C2 runs
-   * in vector registers (JDK 17's superword does not vectorize a loop that converts between float
-   * and double, hence the separate widening and narrowing loops). Math.log is a call that
-   * clobbers every vector register, and in one loop with the rest it cost 7.5 ns (JDK 17) and 11
-   * ns (JDK 25) per element against 5.5 and 6.8 ns in a loop of its own.
+   * {@link #ovaElement}'s operations over {@code len <= BLOCK} elements from {@code xo}, whose
+   * targets and weights the caller has put into {@code w.y} and {@code w.alpha}: each element's
+   * loss term into {@code w.loss}, its gradient (where {@code grad} is not null) into {@code
+   * grad}. Loops: the probabilities widened to double; clip, q, p_t, the sign factor and the
+   * clip's factor; ln p_t alone (Math.log is a call that clobbers every vector register: in one
+   * loop with the rest it cost 7.5 ns per element on JDK 17 and 11 ns on JDK 25, against 5.5 and
+   * 6.8 ns in a loop of its own); the gradient and the loss terms, one loop per gamma fast path;
+   * the gradient narrowed to float. The arithmetic loops run over the whole block (a constant
+   * trip count: with {@code len} as their bound, JDK 17's C2 left them scalar and not unrolled in
+   * most compilations; past {@code len} they compute on stale values that nothing reads). A block
+   * of fewer than {@link #MIN_LOOP_BLOCK} elements goes element by element.
    */
   private static void ovaBlock(LossParams p, float[] x, int xo, int len, float[] grad, int go,
       float gradScale, OvaScratch w) {
