@@ -204,7 +204,9 @@ class LaneTailTest {
    * of that row alone as in the whole batch, on each kernel. The scalar kernel runs whole rows in
    * blocks of 256 elements through loops that C2 vectorizes (rows of more than 256 classes 256
    * columns at a time), and a block of fewer than 64 elements element by element: class counts
-   * around those sizes, so that a row alone and the same row in a batch take different paths.
+   * around those sizes, so that a row alone and the same row in a batch take different paths;
+   * every gamma fast path and a general gamma, with and without alpha, one-hot targets as class
+   * indices and as dense rows, and soft dense targets.
    */
   @TestFactory
   Stream<DynamicTest> oneVsAllRowBitsDoNotDependOnTheCall() {
@@ -212,10 +214,13 @@ class LaneTailTest {
     for (int c : new int[] {1, 3, 10, 16, 63, 64, 65, 85, 86, 128, 129, 255, 256, 257, 300, 320,
         513, 600}) {
       for (int n : new int[] {2, 5, 26}) {
-        for (float gamma : new float[] {0f, 2f, 2.5f}) {
-          for (boolean indices : new boolean[] {false, true}) {
-            tests.add(DynamicTest.dynamicTest(n + "x" + c + " gamma " + gamma
-                + (indices ? " indices" : " dense"), () -> checkRowsAlone(n, c, gamma, indices)));
+        int g = 0;
+        for (float gamma : new float[] {0f, 1f, 2f, 2.5f, 3f}) {
+          boolean withAlpha = g++ % 2 == 0;
+          for (Targets targets : Targets.values()) {
+            tests.add(DynamicTest.dynamicTest(n + "x" + c + " gamma " + gamma + " " + targets
+                + (withAlpha ? " alpha" : ""),
+                () -> checkRowsAlone(n, c, gamma, withAlpha, targets)));
           }
         }
       }
@@ -223,7 +228,11 @@ class LaneTailTest {
     return tests.stream();
   }
 
-  private static void checkRowsAlone(int n, int c, float gamma, boolean indices) {
+  private enum Targets { INDICES, ONE_HOT, SOFT }
+
+  private static void checkRowsAlone(int n, int c, float gamma, boolean withAlpha,
+      Targets targets) {
+    boolean indices = targets == Targets.INDICES;
     float eps = 1e-4f;
     Random rnd = new Random(17L * n + c);
     float[] x = new float[n * c];
@@ -237,13 +246,19 @@ class LaneTailTest {
       t[r] = rnd.nextInt(c);
       y[r * c + t[r]] = 1f;
     }
+    if (targets == Targets.SOFT) {
+      for (int i = 0; i < y.length; i++) {
+        y[i] = rnd.nextInt(4) == 0 ? rnd.nextInt(2) : rnd.nextFloat();
+      }
+    }
     float[] alpha = new float[c];
     for (int j = 0; j < c; j++) {
       alpha[j] = 0.25f + rnd.nextFloat();
     }
     for (Kernel k : GoldenTest.kernels()) {
-      FocalLoss loss = FocalLoss.oneVsAll().gamma(gamma).alpha(alpha).epsilon(eps)
-          .reduction(Reduction.SUM).kernel(k).build();
+      FocalLoss.OneVsAllBuilder b = FocalLoss.oneVsAll().gamma(gamma).epsilon(eps)
+          .reduction(Reduction.SUM).kernel(k);
+      FocalLoss loss = (withAlpha ? b.alpha(alpha) : b).build();
       float[] grad = new float[x.length];
       float[] perSample = new float[n];
       if (indices) {
@@ -254,7 +269,8 @@ class LaneTailTest {
         loss.perSample(x, y, c, perSample);
       }
       for (int r = 0; r < n; r++) {
-        String at = k + " " + n + "x" + c + " gamma " + gamma + " row " + r;
+        String at = k + " " + n + "x" + c + " gamma " + gamma + " " + targets
+            + (withAlpha ? " alpha" : "") + " row " + r;
         float[] xr = Arrays.copyOfRange(x, r * c, (r + 1) * c);
         float[] gr = new float[c];
         float[] pr = new float[1];

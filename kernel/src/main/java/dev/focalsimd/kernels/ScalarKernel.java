@@ -181,7 +181,10 @@ public final class ScalarKernel implements FocalKernel {
     return total;
   }
 
-  /** Columns per {@link #ovaBlock} and {@link #sigmoidBlock}. */
+  /**
+   * Elements per {@link #ovaBlock} (whole rows, or a row's columns) and columns per {@link
+   * #sigmoidBlock}.
+   */
   static final int BLOCK = 256;
 
   /**
@@ -221,9 +224,10 @@ public final class ScalarKernel implements FocalKernel {
 
   /**
    * One-vs-all on probabilities (y == null: one-hot rows of the class indices t): {@link
-   * #ovaElement}'s operations in the same order, over blocks of elements: whole rows (as many as fit in {@link #BLOCK} elements) where a row has at most
-   * BLOCK classes, otherwise a row's columns BLOCK at a time. Each row's loss adds its elements'
-   * terms in column order, as the per-element loop did.
+   * #ovaElement}'s operations in the same order, over blocks of elements: whole rows, as many as
+   * fit in {@link #BLOCK} elements, where a row has at most BLOCK classes, otherwise a row's
+   * columns BLOCK at a time. Each row's loss adds its elements' terms in column order, as the
+   * per-element loop did.
    */
   private static double ovaProbabilities(LossParams p, float[] x, int xOff, float[] y, int yOff,
       int[] t, int tOff, int rows, int classes, float[] grad, int gOff, float gradScale,
@@ -243,7 +247,7 @@ public final class ScalarKernel implements FocalKernel {
         int len = n * classes;
         int e = r0 * classes;
         if (t != null) {
-          oneHot(ys, 0, t, tOff + r0, n, classes, 0, classes);
+          oneHot(ys, 0, t, tOff + r0, n, classes, 0);
         } else {
           widen(y, yOff + e, ys, 0, len);
         }
@@ -266,7 +270,7 @@ public final class ScalarKernel implements FocalKernel {
         for (int c0 = 0; c0 < classes; c0 += BLOCK) {
           int len = Math.min(BLOCK, classes - c0);
           if (t != null) {
-            oneHot(ys, 0, t, tOff + r, 1, len, c0, classes);
+            oneHot(ys, 0, t, tOff + r, 1, len, c0);
           } else {
             widen(y, yOff + e + c0, ys, 0, len);
           }
@@ -295,12 +299,11 @@ public final class ScalarKernel implements FocalKernel {
   }
 
   /**
-   * One-hot targets of {@code n} rows of {@code width} columns each (columns c0..c0+width of
-   * rows of {@code classes}) into {@code ys} from {@code at}: 1 at the row's class index, 0
-   * elsewhere (everywhere where the index is outside the columns).
+   * One-hot targets of {@code n} rows of {@code width} columns each (the columns from {@code c0}
+   * of their rows) into {@code ys} from {@code at}: 1 at the row's class index, 0 elsewhere
+   * (everywhere where the index is outside the columns).
    */
-  private static void oneHot(double[] ys, int at, int[] t, int tOff, int n, int width, int c0,
-      int classes) {
+  private static void oneHot(double[] ys, int at, int[] t, int tOff, int n, int width, int c0) {
     java.util.Arrays.fill(ys, at, at + n * width, 0.0);
     for (int r = 0; r < n; r++) {
       int c = t[tOff + r] - c0;
@@ -318,10 +321,11 @@ public final class ScalarKernel implements FocalKernel {
    * clip's factor; ln p_t alone (Math.log is a call that clobbers every vector register: in one
    * loop with the rest it cost 7.5 ns per element on JDK 17 and 11 ns on JDK 25, against 5.5 and
    * 6.8 ns in a loop of its own); the gradient and the loss terms, one loop per gamma fast path;
-   * the gradient narrowed to float. The arithmetic loops run over the whole block (a constant
-   * trip count: with {@code len} as their bound, JDK 17's C2 left them scalar and not unrolled in
-   * most compilations; past {@code len} they compute on stale values that nothing reads). A block
-   * of fewer than {@link #MIN_LOOP_BLOCK} elements goes element by element.
+   * the gradient narrowed to float. The arithmetic loops but the general gamma's (calls of
+   * Math.pow) run over the whole block (a constant trip count: with {@code len} as their bound,
+   * JDK 17's C2 left them scalar and not unrolled in most compilations; past {@code len} they
+   * compute on stale values that nothing reads). A block of fewer than {@link #MIN_LOOP_BLOCK}
+   * elements goes element by element.
    */
   private static void ovaBlock(LossParams p, float[] x, int xo, int len, float[] grad, int go,
       float gradScale, OvaScratch w) {
@@ -334,21 +338,21 @@ public final class ScalarKernel implements FocalKernel {
       return;
     }
     widen(x, xo, w.x, 0, len);
-    ovaClip(w.x, w.y, w.q, w.pt, w.sign, w.keep, len, p.lo, p.hi);
+    ovaClip(w.x, w.y, w.q, w.pt, w.sign, w.keep, p.lo, p.hi);
     logs(w.pt, w.lnpt, len);
     double gamma = p.gamma;
     switch (p.gammaKind) {
       case 0:
-        ovaTermsGamma0(w.alpha, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, len, gamma);
+        ovaTermsGamma0(w.alpha, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, gamma);
         break;
       case 1:
-        ovaTermsGamma1(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, len, gamma);
+        ovaTermsGamma1(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, gamma);
         break;
       case 2:
-        ovaTermsGamma2(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, len, gamma);
+        ovaTermsGamma2(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, gamma);
         break;
       case 3:
-        ovaTermsGamma3(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, len, gamma);
+        ovaTermsGamma3(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, gamma);
         break;
       default:
         ovaTermsGeneral(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, len, gamma);
@@ -364,7 +368,7 @@ public final class ScalarKernel implements FocalKernel {
    * moved prob, 1 where it did not, NaN for a NaN prob.
    */
   private static void ovaClip(double[] xs, double[] ys, double[] qs, double[] pts, double[] signs,
-      double[] keeps, int len, double lo, double hi) {
+      double[] keeps, double lo, double hi) {
     for (int k = 0; k < BLOCK; k++) {
       double prob = xs[k];
       double yc = ys[k];
@@ -391,7 +395,7 @@ public final class ScalarKernel implements FocalKernel {
   // the clip did not move prob, and +0 where it did (as the per-element form's select).
 
   private static void ovaTermsGamma0(double[] as, double[] pts, double[] lnpts, double[] signs,
-      double[] keeps, double[] ds, double[] losses, int len, double gamma) {
+      double[] keeps, double[] ds, double[] losses, double gamma) {
     for (int k = 0; k < BLOCK; k++) {
       double a = as[k];
       double lnpt = lnpts[k];
@@ -403,7 +407,7 @@ public final class ScalarKernel implements FocalKernel {
   }
 
   private static void ovaTermsGamma1(double[] as, double[] qs, double[] pts, double[] lnpts,
-      double[] signs, double[] keeps, double[] ds, double[] losses, int len, double gamma) {
+      double[] signs, double[] keeps, double[] ds, double[] losses, double gamma) {
     for (int k = 0; k < BLOCK; k++) {
       double a = as[k];
       double q = qs[k];
@@ -416,7 +420,7 @@ public final class ScalarKernel implements FocalKernel {
   }
 
   private static void ovaTermsGamma2(double[] as, double[] qs, double[] pts, double[] lnpts,
-      double[] signs, double[] keeps, double[] ds, double[] losses, int len, double gamma) {
+      double[] signs, double[] keeps, double[] ds, double[] losses, double gamma) {
     for (int k = 0; k < BLOCK; k++) {
       double a = as[k];
       double q = qs[k];
@@ -430,7 +434,7 @@ public final class ScalarKernel implements FocalKernel {
   }
 
   private static void ovaTermsGamma3(double[] as, double[] qs, double[] pts, double[] lnpts,
-      double[] signs, double[] keeps, double[] ds, double[] losses, int len, double gamma) {
+      double[] signs, double[] keeps, double[] ds, double[] losses, double gamma) {
     for (int k = 0; k < BLOCK; k++) {
       double a = as[k];
       double q = qs[k];
