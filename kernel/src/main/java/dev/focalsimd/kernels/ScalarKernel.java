@@ -215,8 +215,15 @@ public final class ScalarKernel implements FocalKernel {
     final double[] sign = new double[BLOCK];
     final double[] keep = new double[BLOCK];
     final double[] alpha = new double[BLOCK];
+    final double[] qg = new double[BLOCK];
+    final double[] qg1 = new double[BLOCK];
     final double[] d = new double[BLOCK];
     final double[] loss = new double[BLOCK];
+    final double[] ones = new double[BLOCK];
+
+    OvaScratch() {
+      java.util.Arrays.fill(ones, 1.0);
+    }
   }
 
   private static final ThreadLocal<OvaScratch> OVA_SCRATCH = ThreadLocal.withInitial(
@@ -320,8 +327,8 @@ public final class ScalarKernel implements FocalKernel {
    * grad}. Loops: the probabilities widened to double; clip, q, p_t, the sign factor and the
    * clip's factor; ln p_t alone (Math.log is a call that clobbers every vector register: in one
    * loop with the rest it cost 7.5 ns per element on JDK 17 and 11 ns on JDK 25, against 5.5 and
-   * 6.8 ns in a loop of its own); the gradient and the loss terms, one loop per gamma fast path;
-   * the gradient narrowed to float. The arithmetic loops but the general gamma's (calls of
+   * 6.8 ns in a loop of its own); q^gamma and q^(gamma - 1) (by multiplication for gamma 0 to
+   * 3); the gradient and the loss terms; the gradient narrowed to float. The arithmetic loops but the general gamma's (calls of
    * Math.pow) run over the whole block (a constant trip count: with {@code len} as their bound,
    * JDK 17's C2 left them scalar and not unrolled in most compilations; past {@code len} they
    * compute on stale values that nothing reads). A block of fewer than {@link #MIN_LOOP_BLOCK}
@@ -340,24 +347,35 @@ public final class ScalarKernel implements FocalKernel {
     widen(x, xo, w.x, 0, len);
     ovaClip(w.x, w.y, w.q, w.pt, w.sign, w.keep, p.lo, p.hi);
     logs(w.pt, w.lnpt, len);
-    double gamma = p.gamma;
+    // q^gamma and q^(gamma - 1) (its factor gamma makes gamma 0's irrelevant), the fast paths
+    // by multiplication, as powGamma and powGammaMinusOne
+    double[] qg = w.qg;
+    double[] qg1 = w.qg1;
     switch (p.gammaKind) {
       case 0:
-        ovaTermsGamma0(w.alpha, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, gamma);
+        qg = w.ones;
+        qg1 = w.ones;
         break;
       case 1:
-        ovaTermsGamma1(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, gamma);
+        qg = w.q;
+        qg1 = w.ones;
         break;
       case 2:
-        ovaTermsGamma2(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, gamma);
+        squares(w.q, qg);
+        qg1 = w.q;
         break;
       case 3:
-        ovaTermsGamma3(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, gamma);
+        squares(w.q, qg1);
+        products(qg1, w.q, qg);
         break;
       default:
-        ovaTermsGeneral(w.alpha, w.q, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, len, gamma);
+        for (int k = 0; k < len; k++) {
+          qg[k] = Math.pow(w.q[k], p.gamma);
+          qg1[k] = qg[k] / w.q[k];
+        }
         break;
     }
+    ovaTerms(w.alpha, qg, qg1, w.pt, w.lnpt, w.sign, w.keep, w.d, w.loss, p.gamma);
     if (grad != null) {
       narrow(w.d, grad, go, gradScale, len);
     }
@@ -391,72 +409,33 @@ public final class ScalarKernel implements FocalKernel {
     }
   }
 
-  // The gradient's d * keep + 0 * (0.5 - keep) is d, bit for bit (-0 too: d + -0 = d), where
-  // the clip did not move prob, and +0 where it did (as the per-element form's select).
-
-  private static void ovaTermsGamma0(double[] as, double[] pts, double[] lnpts, double[] signs,
-      double[] keeps, double[] ds, double[] losses, double gamma) {
+  /** to[k] = from[k] * from[k] over the block. */
+  private static void squares(double[] from, double[] to) {
     for (int k = 0; k < BLOCK; k++) {
-      double a = as[k];
-      double lnpt = lnpts[k];
-      double keep = keeps[k];
-      double d = a * (gamma * 1.0 * lnpt - 1.0 / pts[k]) * signs[k];
-      ds[k] = d * keep + 0.0 * (0.5 - keep);
-      losses[k] = -a * 1.0 * lnpt;
+      to[k] = from[k] * from[k];
     }
   }
 
-  private static void ovaTermsGamma1(double[] as, double[] qs, double[] pts, double[] lnpts,
-      double[] signs, double[] keeps, double[] ds, double[] losses, double gamma) {
+  /** to[k] = a[k] * b[k] over the block. */
+  private static void products(double[] a, double[] b, double[] to) {
     for (int k = 0; k < BLOCK; k++) {
-      double a = as[k];
-      double q = qs[k];
-      double lnpt = lnpts[k];
-      double keep = keeps[k];
-      double d = a * (gamma * 1.0 * lnpt - q / pts[k]) * signs[k];
-      ds[k] = d * keep + 0.0 * (0.5 - keep);
-      losses[k] = -a * q * lnpt;
+      to[k] = a[k] * b[k];
     }
   }
 
-  private static void ovaTermsGamma2(double[] as, double[] qs, double[] pts, double[] lnpts,
-      double[] signs, double[] keeps, double[] ds, double[] losses, double gamma) {
+  /**
+   * The gradient's and the loss's terms from q^gamma and q^(gamma - 1): the gradient's d * keep +
+   * 0 * (0.5 - keep) is d, bit for bit (-0 too: d + -0 = d), where the clip did not move prob, and
+   * +0 where it did (as the per-element form's select).
+   */
+  private static void ovaTerms(double[] as, double[] qgs, double[] qg1s, double[] pts,
+      double[] lnpts, double[] signs, double[] keeps, double[] ds, double[] losses, double gamma) {
     for (int k = 0; k < BLOCK; k++) {
       double a = as[k];
-      double q = qs[k];
+      double qg = qgs[k];
       double lnpt = lnpts[k];
       double keep = keeps[k];
-      double qg = q * q;
-      double d = a * (gamma * q * lnpt - qg / pts[k]) * signs[k];
-      ds[k] = d * keep + 0.0 * (0.5 - keep);
-      losses[k] = -a * qg * lnpt;
-    }
-  }
-
-  private static void ovaTermsGamma3(double[] as, double[] qs, double[] pts, double[] lnpts,
-      double[] signs, double[] keeps, double[] ds, double[] losses, double gamma) {
-    for (int k = 0; k < BLOCK; k++) {
-      double a = as[k];
-      double q = qs[k];
-      double lnpt = lnpts[k];
-      double keep = keeps[k];
-      double qq = q * q;
-      double qg = qq * q;
-      double d = a * (gamma * qq * lnpt - qg / pts[k]) * signs[k];
-      ds[k] = d * keep + 0.0 * (0.5 - keep);
-      losses[k] = -a * qg * lnpt;
-    }
-  }
-
-  private static void ovaTermsGeneral(double[] as, double[] qs, double[] pts, double[] lnpts,
-      double[] signs, double[] keeps, double[] ds, double[] losses, int len, double gamma) {
-    for (int k = 0; k < len; k++) {
-      double a = as[k];
-      double q = qs[k];
-      double lnpt = lnpts[k];
-      double keep = keeps[k];
-      double qg = Math.pow(q, gamma);
-      double d = a * (gamma * (qg / q) * lnpt - qg / pts[k]) * signs[k];
+      double d = a * (gamma * qg1s[k] * lnpt - qg / pts[k]) * signs[k];
       ds[k] = d * keep + 0.0 * (0.5 - keep);
       losses[k] = -a * qg * lnpt;
     }
