@@ -42,11 +42,11 @@ final class OneVsAllPasses {
   }
 
   static void ovaGradLossPass(Chunk c) {
-    c.sum = ovaGradLoss(c, c.n, c.go, c.col0, c.done, false);
+    c.sum = ovaGradLoss(c);
   }
 
   static void ovaGradLossNextPass(Chunk c) {
-    c.sum = ovaGradLoss(c, c.prevN, c.prevGo, c.prevCol0, c.prevDone, true);
+    c.sum = ovaGradLossNext(c, c.prevN, c.prevGo, c.prevCol0, c.prevDone);
   }
 
   static void ovaProbsPass(Chunk c) {
@@ -96,7 +96,7 @@ final class OneVsAllPasses {
   /**
    * {@link #OVA}'s passes over the pieces [0, last] of a segment (see {@link Passes#piece}) beyond
    * L2, software-pipelined: where the next piece is as long, the gradient pass of a piece also runs
-   * the next piece's first pass ({@link #ovaGradLoss} with next), so that the gradient's stores and
+   * the next piece's first pass ({@link #ovaGradLossNext}), so that the gradient's stores and
    * the next input's loads share one loop, as in a single fused loop, instead of the stores coming
    * in a burst after two passes that only read and compute (timing-only variants at 8192 x 1000:
    * the gradient stored into the scratch 1.28x, the input read from L2 1.05x). Against the passes
@@ -719,12 +719,79 @@ final class OneVsAllPasses {
    * compute leave the memory idle, and this one writes the gradient. Not fewer: with the logarithm
    * as well, one loop reached C2's node cutoff and boxed its last operations (an allocation per
    * vector) in some JVM runs; so did the clip and the logarithm in one loop. Writes the gradient of
-   * the piece n, go, col0, done (its passes 1 and 2 in the scratch) and returns its loss sum. With
-   * next ({@link #ovaPipelined}), c already holds the next piece (set by {@link Passes#piece}), as
-   * long as this one, and the loop also runs that piece's first pass ({@link #ovaProbsSign}) into
-   * the Q, PT and E slots it has just read.
+   * the piece c.n, c.go, c.col0, c.done (its passes 1 and 2 in the scratch) and returns its loss
+   * sum.
+   *
+   * <p>The loss goes into two compensated sums, even vectors into one and odd into the other: one
+   * sum is a chain of four dependent additions per vector (about 16 cycles), which bounded this
+   * loop in L2. Paired A/B against one sum (two class loaders, 100 ms slices, checks off, JDK 17,
+   * 512 bits): 1.08x at 4096 x 16 in three runs, 1.12x at 256 bits, class indices 1.02x to 1.05x
+   * (4096 x 10, 16 and 21); beyond L2, where {@link #ovaGradLossNext} runs instead but for a
+   * segment's last piece, 0.99x to 1.07x; JDK 25 1.01x at 4096 x 16, beyond L2 0.83x to 1.25x
+   * between JVM runs (A/A runs read 0.96x to 0.97x). Four sums: 0.97x of two. The loss's last
+   * bits change (the sums' order); the gradient's do not.
    */
-  private static double ovaGradLoss(Chunk c, int n, int go, int col0, int done, boolean next) {
+  private static double ovaGradLoss(Chunk c) {
+    LossParams p = c.p;
+    int n = c.n;
+    int go = c.go;
+    int classes = c.classes;
+    float[] grad = c.grad;
+    float[] s = c.s;
+    float[] alpha = p.alphaTiled;
+    int kind = p.gammaKind;
+    float gamma = p.gamma;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    FloatVector zeros = FloatVector.zero(S);
+    FloatVector scale = FloatVector.broadcast(S, c.gradScale);
+    FloatVector minusGamma = FloatVector.broadcast(S, -gamma);
+    // (acc, comp) takes this vector's term, then trades places with (acc2, comp2)
+    FloatVector acc = zeros;
+    FloatVector comp = zeros;
+    FloatVector acc2 = zeros;
+    FloatVector comp2 = zeros;
+    int step = L % classes;
+    int col = c.col0;
+    for (int i = 0; i < n; i += L) {
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector lnpt = FloatVector.fromArray(S, s, LN + i);
+      FloatVector a = alpha == null ? ones : FloatVector.fromArray(S, alpha, col);
+      FloatVector qg1 = kind == 2 ? q : kind == 3 ? q.mul(q) : ones;
+      FloatVector qg = kind == 0 ? ones : kind == 1 ? q : q.mul(qg1);
+      if (grad != null) {
+        // as in ovaGradLossNext
+        FloatVector pt = FloatVector.fromArray(S, s, PT + i);
+        FloatVector e = FloatVector.fromArray(S, s, E + i);
+        lnpt.mul(qg1).mul(e).fma(minusGamma, ONE.mul(qg).mul(e).div(pt)).mul(scale.mul(a))
+            .intoArray(grad, go + i);
+      }
+      FloatVector term = lnpt.mul(qg).mul(a).sub(comp);
+      FloatVector sum = term.add(acc);
+      FloatVector lost = sum.sub(acc).sub(term);
+      acc = acc2;
+      comp = comp2;
+      acc2 = sum;
+      comp2 = lost;
+      col += step;
+      if (col >= classes) {
+        col -= classes;
+      }
+    }
+    ONE.mul(comp).sub(acc).intoArray(s, RED);
+    ONE.mul(comp2).sub(acc2).intoArray(s, RED + L);
+    zeroCounted(s, RED, c.done);
+    zeroCounted(s, RED + L, c.done);
+    return sumLanes(s, RED) + sumLanes(s, RED + L);
+  }
+
+  /**
+   * {@link #ovaGradLoss} for {@link #ovaPipelined}: the piece n, go, col0, done, while c already
+   * holds the next piece (set by {@link Passes#piece}), as long as this one; the loop also runs
+   * that piece's first pass ({@link #ovaProbsSign}) into the Q, PT and E slots it has just read.
+   * One compensated sum: here the next piece's work overlaps its chain, and two sums measured 0.90x
+   * to 1.02x of one (JDK 17, paired A/B at 65536 x 16 and 16384 x 80).
+   */
+  private static double ovaGradLossNext(Chunk c, int n, int go, int col0, int done) {
     LossParams p = c.p;
     int classes = c.classes;
     float[] grad = c.grad;
@@ -767,9 +834,8 @@ final class OneVsAllPasses {
       FloatVector sum = term.add(acc);
       comp = sum.sub(acc).sub(term);
       acc = sum;
-      if (next) { // the next piece's first pass, into the slots just read
-        ovaProbsSign(x, xo + i, y, yo + i, lo, hi, s, i);
-      }
+      // the next piece's first pass, into the slots just read
+      ovaProbsSign(x, xo + i, y, yo + i, lo, hi, s, i);
       col += step;
       if (col >= classes) {
         col -= classes;
