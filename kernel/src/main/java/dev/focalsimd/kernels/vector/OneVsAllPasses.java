@@ -722,14 +722,15 @@ final class OneVsAllPasses {
    * the piece c.n, c.go, c.col0, c.done (its passes 1 and 2 in the scratch) and returns its loss
    * sum.
    *
-   * <p>The loss goes into two compensated sums, even vectors into one and odd into the other: one
-   * sum is a chain of four dependent additions per vector (about 16 cycles), which bounded this
-   * loop in L2. Paired A/B against one sum (two class loaders, 100 ms slices, checks off, JDK 17,
-   * 512 bits): 1.08x at 4096 x 16 in three runs, 1.12x at 256 bits, class indices 1.02x to 1.05x
-   * (4096 x 10, 16 and 21); beyond L2, where {@link #ovaGradLossNext} runs instead but for a
-   * segment's last piece, 0.99x to 1.07x; JDK 25 1.01x at 4096 x 16, beyond L2 0.83x to 1.25x
-   * between JVM runs (A/A runs read 0.96x to 0.97x). Four sums: 0.97x of two. The loss's last
-   * bits change (the sums' order); the gradient's do not.
+   * <p>The loss goes into two compensated sums, even vectors into one and odd into the other, added
+   * in double at the end: one sum is a chain of four dependent additions per vector (about 16
+   * cycles), which bounded this loop in L2. Paired A/B against one sum (two class loaders, 100 ms
+   * slices, checks off, JDK 17, 512 bits): 1.08x at 4096 x 16 (1.06x to 1.14x in five runs), 1.12x
+   * at 256 bits, class indices 1.02x to 1.05x (4096 x 10, 16 and 21); beyond L2, where {@link
+   * #ovaGradLossNext} runs instead but for a segment's last piece, 0.99x to 1.07x; JDK 25 0.98x and
+   * 1.01x at 4096 x 16, beyond L2 0.80x to 1.20x between JVM runs (A/A runs: 0.96x and 0.97x). Four
+   * sums: 0.97x of two. The loss's last bits changed (the order of its additions); the gradient's
+   * did not (docs/performance.md, "2026-12-07, sixth stop").
    */
   private static double ovaGradLoss(Chunk c) {
     LossParams p = c.p;
@@ -779,6 +780,7 @@ final class OneVsAllPasses {
     }
     ONE.mul(comp).sub(acc).intoArray(s, RED);
     ONE.mul(comp2).sub(acc2).intoArray(s, RED + L);
+    // a last piece (done > 0) is one vector, which ends in the second sum; the first is 0
     zeroCounted(s, RED, c.done);
     zeroCounted(s, RED + L, c.done);
     return sumLanes(s, RED) + sumLanes(s, RED + L);
@@ -789,7 +791,7 @@ final class OneVsAllPasses {
    * holds the next piece (set by {@link Passes#piece}), as long as this one; the loop also runs
    * that piece's first pass ({@link #ovaProbsSign}) into the Q, PT and E slots it has just read.
    * One compensated sum: here the next piece's work overlaps its chain, and two sums measured 0.90x
-   * to 1.02x of one (JDK 17, paired A/B at 65536 x 16 and 16384 x 80).
+   * to 1.01x of one (JDK 17, paired A/B at 65536 x 16, 16384 x 80 and 8192 x 1000).
    */
   private static double ovaGradLossNext(Chunk c, int n, int go, int col0, int done) {
     LossParams p = c.p;
