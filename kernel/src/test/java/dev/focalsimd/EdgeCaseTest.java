@@ -1159,6 +1159,59 @@ class EdgeCaseTest {
   }
 
   /**
+   * gradientHessian at a huge gamma where p_t is below 2^-25 (an adversarial tester's find,
+   * 2026-12-07): the vector kernel's q = 1 - p_t rounds to 1 in float, so q^gamma is 1 instead of
+   * exp(-gamma p_t), and at gamma 1e27 its gamma^2 terms overflowed: Hessians of +Infinity for
+   * softmax logits {0, 17.5} with class index 0 and the sigmoid's logit -17.5 with target 1 (p_t
+   * = 2.5e-8 both). The exact q^gamma = exp(-gamma p_t) is below every double there, so every
+   * gradient and Hessian element is 0; the row sits alone and among 40 ordinary rows (one block).
+   */
+  @Test
+  void hessianAtHugeGammaWhereQRoundsToOneIsFinite() {
+    for (float gamma : new float[] {1e27f, 1e30f, 3e38f}) {
+      for (Kernel k : GoldenTest.kernels()) {
+        for (int rows : new int[] {1, 41}) {
+          String at = k + " gamma " + gamma + " rows " + rows;
+          float[] z = new float[2 * rows];
+          int[] t = new int[rows];
+          float[] x = new float[rows];
+          float[] y = new float[rows];
+          for (int r = 1; r < rows; r++) { // ordinary rows after the first
+            z[2 * r] = 0.1f * r;
+            z[2 * r + 1] = -0.05f * r;
+            t[r] = r % 2;
+            x[r] = 0.1f * r - 2f;
+            y[r] = r % 2;
+          }
+          z[1] = 17.5f; // row 0: p_t = 1 / (1 + e^17.5)
+          x[0] = -17.5f;
+          y[0] = 1f;
+          float[] g = nanFilled(2 * rows);
+          float[] h = nanFilled(2 * rows);
+          FocalLoss.softmax().gamma(gamma).kernel(k).build().gradientHessian(z, t, 2, g, h);
+          float[] sg = nanFilled(rows);
+          float[] sh = nanFilled(rows);
+          FocalLoss.sigmoid().gamma(gamma).kernel(k).build().gradientHessian(x, y, 1, sg, sh);
+          for (int i = 0; i < 2 * rows; i++) {
+            assertTrue(Float.isFinite(g[i]) && Float.isFinite(h[i]),
+                at + ": softmax [" + i + "] " + g[i] + ", " + h[i]);
+          }
+          for (int i = 0; i < rows; i++) {
+            assertTrue(Float.isFinite(sg[i]) && Float.isFinite(sh[i]),
+                at + ": sigmoid [" + i + "] " + sg[i] + ", " + sh[i]);
+          }
+          for (int j = 0; j < 2; j++) {
+            assertEquals(0f, g[j], 1e-30f, at + ": softmax gradient[" + j + "]");
+            assertEquals(0f, h[j], 1e-30f, at + ": softmax hessian[" + j + "]");
+          }
+          assertEquals(0f, sg[0], 1e-30f, at + ": sigmoid gradient");
+          assertEquals(0f, sh[0], 1e-30f, at + ": sigmoid hessian");
+        }
+      }
+    }
+  }
+
+  /**
    * Softmax where the largest logits are tied at 1e15 or 1e30: ln p_c is (z_c - max) - ln(sum),
    * not z_c - (max + ln(sum)), where max + ln(sum) rounds ln(sum) away (the scalar kernel gave a
    * loss of 0 at 1e30 and 0.75 instead of ln 2 at 1e15, C = 2). With k tied maxima and the other
