@@ -1159,6 +1159,48 @@ class EdgeCaseTest {
   }
 
   /**
+   * The scalar kernel at a huge gamma where p_t is below 2^-53 (an adversarial tester's find,
+   * 2026-12-07): its q = 1 - p_t rounded to 1 in double and q^gamma to 1 instead of exp(-gamma
+   * p_t): softmax logits {0, 40}, class index 0, SUM gave a loss of 40.0 for 39.983 at gamma 1e14
+   * and for 0.57 at gamma 1e18; the sigmoid's logit -40 with target 1 likewise. The reference here
+   * takes (1 - p_t)^gamma as exp(gamma log1p(-p_t)) in double, and the gradient by a central
+   * difference of that reference (the loss depends on z_1 - z_0 only).
+   */
+  @Test
+  void scalarKernelAtHugeGammaKeepsQPowGamma() {
+    for (double gamma : new double[] {1e12, 1e14, 1e16, 1e17, 1e18}) {
+      float g = (float) gamma;
+      java.util.function.DoubleUnaryOperator softmaxRef = z1 -> {
+        double pt = 1.0 / (1.0 + Math.exp(z1));
+        double lnpt = -(z1 + Math.log1p(Math.exp(-z1)));
+        return -Math.exp(g * Math.log1p(-pt)) * lnpt;
+      };
+      java.util.function.DoubleUnaryOperator sigmoidRef = x -> {
+        double p = 1.0 / (1.0 + Math.exp(-x));
+        double ce = -x + Math.log1p(Math.exp(x)); // -ln p, x < 0
+        return 0.25 * ce * Math.exp(g * Math.log1p(-p));
+      };
+      String at = "gamma " + gamma;
+      float[] z = {0f, 40f};
+      float[] grad = nanFilled(2);
+      float loss = FocalLoss.softmax().gamma(g).reduction(Reduction.SUM).kernel(Kernel.SCALAR)
+          .build().forwardBackward(z, new int[] {0}, 2, grad);
+      assertRelative(softmaxRef.applyAsDouble(40), loss, 2e-6, at + ": softmax loss");
+      double d1 = (softmaxRef.applyAsDouble(40 + 1e-3) - softmaxRef.applyAsDouble(40 - 1e-3))
+          / 2e-3;
+      assertEquals(d1, grad[1], 1e-4 * Math.abs(d1) + 1e-30, at + ": softmax dl/dz_1");
+      assertEquals(-d1, grad[0], 1e-4 * Math.abs(d1) + 1e-30, at + ": softmax dl/dz_0");
+      float[] sg = nanFilled(1);
+      float sloss = FocalLoss.sigmoid().gamma(g).reduction(Reduction.SUM).kernel(Kernel.SCALAR)
+          .build().forwardBackward(new float[] {-40f}, new float[] {1f}, 1, sg);
+      assertRelative(sigmoidRef.applyAsDouble(-40), sloss, 2e-6, at + ": sigmoid loss");
+      double ds = (sigmoidRef.applyAsDouble(-40 + 1e-3) - sigmoidRef.applyAsDouble(-40 - 1e-3))
+          / 2e-3;
+      assertEquals(ds, sg[0], 1e-4 * Math.abs(ds) + 1e-30, at + ": sigmoid dl/dx");
+    }
+  }
+
+  /**
    * gradientHessian at a huge gamma where p_t is below 2^-25 (an adversarial tester's find,
    * 2026-12-07): the vector kernel's q = 1 - p_t rounds to 1 in float, so q^gamma is 1 instead of
    * exp(-gamma p_t), and at gamma 1e27 its gamma^2 terms overflowed: Hessians of +Infinity for

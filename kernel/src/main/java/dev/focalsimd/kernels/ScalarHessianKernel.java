@@ -77,7 +77,7 @@ public final class ScalarHessianKernel implements HessianKernel {
     if (p.sigmoidAlpha >= 0f) {
       w *= p.sigmoidAlpha * y + (1.0 - p.sigmoidAlpha) * (1.0 - y);
     }
-    double qg = ScalarKernel.powGamma(q, p);
+    double qg = ScalarKernel.powGamma(q, prob * y + omp * (1.0 - y), p);
     double s = prob * omp;
     double ratio = q > 0 ? s / q : 0.0;
     double dce = prob * (1.0 - y) - omp * y; // p - y
@@ -137,7 +137,7 @@ public final class ScalarHessianKernel implements HessianKernel {
       double pt = et * inv;
       double q = others * inv; // 1 - p_t, from the other classes' terms
       double ratio = q > 0 ? u / q : -1.0; // ln p_t / (1 - p_t), -> -1 as p_t -> 1
-      double qg = ScalarKernel.powGamma(q, p);
+      double qg = ScalarKernel.powGamma(q, pt, p);
       double a = p.alphaOf(target);
       double fp = g * pt * qg * ratio - qg; // f'(u)
       double curv = g * qg * pt * (q * (u + 2.0) - (g - 1.0) * pt * u); // f''(u) q^2
