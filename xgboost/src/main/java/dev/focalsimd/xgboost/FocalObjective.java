@@ -179,6 +179,7 @@ public final class FocalObjective implements IObjective, Serializable {
    * @throws IllegalArgumentException if the margins' shape does not match the labels or numClass,
    *     a margin is NaN or infinite (named as {@code predicts[i][k]}), or a label is not valid
    *     (outside [0, 1] for binary, not a class index for multiclass)
+   * @throws NullPointerException if predicts, a row of it, or dtrain is null
    * @throws IllegalStateException if XGBoost fails to return the labels
    */
   @Override
@@ -194,6 +195,9 @@ public final class FocalObjective implements IObjective, Serializable {
     float[] margins = new float[n * numClass];
     for (int i = 0; i < n; i++) {
       float[] row = predicts[i];
+      if (row == null) {
+        throw new NullPointerException("predicts[" + i + "] is null");
+      }
       if (row.length != numClass) {
         throw new IllegalArgumentException("predicts[" + i + "] has " + row.length
             + " margins but this objective has numClass = " + numClass

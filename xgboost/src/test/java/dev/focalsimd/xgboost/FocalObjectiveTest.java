@@ -199,6 +199,12 @@ class FocalObjectiveTest {
     e = assertThrows(IllegalArgumentException.class, () -> FocalObjective.binary(2f, -1f)
         .getGradient(new float[3][1], dmatrix(2, new float[] {0, 1})));
     assertTrue(e.getMessage().contains("3 rows"), e.getMessage());
+    // a null row (an adversarial tester's find: the JVM's own NullPointerException, unnamed)
+    float[][] withNullRow = new float[2][];
+    withNullRow[0] = new float[1];
+    NullPointerException npe = assertThrows(NullPointerException.class, () -> FocalObjective
+        .binary(2f, -1f).getGradient(withNullRow, dmatrix(2, new float[] {0, 1})));
+    assertEquals("predicts[1] is null", npe.getMessage());
     float[] g = new float[4];
     e = assertThrows(IllegalArgumentException.class, () -> FocalObjective.multiclass(2, 2f)
         .gradientHessian(new float[6], new float[] {0, 1}, Layout.CLASS_MAJOR, g, g));
