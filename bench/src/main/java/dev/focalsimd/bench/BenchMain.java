@@ -24,7 +24,12 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.SortedSet;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.profile.ProfilerException;
+import org.openjdk.jmh.profile.ProfilerFactory;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.BenchmarkList;
@@ -37,6 +42,7 @@ import org.openjdk.jmh.runner.options.CommandLineOptionException;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.Options;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.ProfilerConfig;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
@@ -129,6 +135,9 @@ public final class BenchMain {
       }
       if (cli.rounds != null) {
         throw new BenchException("--rounds goes with --paired");
+      }
+      if (cli.peersDir != null && !cli.peers) {
+        throw new BenchException("--peers-dir goes with --peers, --like-ref or --like-ref-scalar");
       }
       return bench(cli, out, err);
     } catch (BenchException e) {
@@ -230,16 +239,24 @@ public final class BenchMain {
               }
               c.paired = Paired.Spec.parse(value);
             } else if (a.equals("--rounds")) {
+              once(a, c.rounds);
               c.rounds = rounds(value);
             } else if (a.equals("--out")) {
+              once(a, c.out);
               c.out = value;
             } else if (a.equals("--chart")) {
+              once(a, c.chart);
               c.chart = value;
             } else {
+              once(a, c.peersDir);
               c.peersDir = value;
             }
             break;
           case "--compare":
+            if (c.compare != null) {
+              throw new BenchException("--compare given twice: name all the files after one"
+                  + " --compare");
+            }
             c.compare = new ArrayList<>();
             if (value != null) {
               c.compare.add(value);
@@ -267,7 +284,7 @@ public final class BenchMain {
       }
       if (c.compare != null && (c.settings != null || c.peers || c.widths || c.extras
           || c.paired != null || c.rounds != null || c.likeRef || c.likeRefScalar
-          || c.out != null || !c.jmh.isEmpty())) {
+          || c.out != null || c.peersDir != null || c.verbose || !c.jmh.isEmpty())) {
         throw new BenchException("--compare takes result files and --chart only");
       }
       return c;
@@ -284,6 +301,13 @@ public final class BenchMain {
         throw new BenchException("--rounds " + value + ": expected a whole number from 1 to 100");
       }
       return r;
+    }
+
+    /** A repeated option would silently keep its last value: rejected. */
+    private static void once(String a, Object earlier) {
+      if (earlier != null) {
+        throw new BenchException(a + " given twice");
+      }
     }
 
     private static void noValue(String a, String value) {
@@ -379,13 +403,116 @@ public final class BenchMain {
     }
   }
 
-  /** The options left for JMH, parsed as JMH parses its command line. */
-  private static CommandLineOptions jmhOptions(Cli cli) {
+  /**
+   * The options left for JMH, parsed as JMH parses its command line, with the benchmark modes and
+   * regexes checked (JMH lets a bad mode escape as an unchecked exception, and reads a regex that
+   * does not compile as one that matches nothing).
+   */
+  static CommandLineOptions jmhOptions(Cli cli) {
+    checkModes(cli.jmh);
+    CommandLineOptions jmh;
     try {
-      return new CommandLineOptions(cli.jmh.toArray(new String[0]));
+      jmh = new CommandLineOptions(cli.jmh.toArray(new String[0]));
     } catch (CommandLineOptionException e) {
       throw new BenchException("JMH rejected the arguments " + cli.jmh + ": "
           + oneLine(e.getMessage()));
+    } catch (RuntimeException e) { // JMH's checks that are not CommandLineOptionExceptions
+      throw new BenchException("JMH rejected the arguments " + cli.jmh + ": "
+          + oneLine(String.valueOf(e.getMessage())));
+    }
+    checkRegexes("benchmark regex", jmh.getIncludes());
+    checkRegexes("-e", jmh.getExcludes());
+    return jmh;
+  }
+
+  /** Each value of -bm, as JMH reads it (comma-separated, {@link Mode#deepValueOf}). */
+  private static void checkModes(List<String> args) {
+    for (int i = 0; i + 1 < args.size(); i++) {
+      if (Cli.JMH_VALUED.contains(args.get(i))) {
+        i++;
+      } else if (args.get(i).equals("-bm")) {
+        String value = args.get(++i);
+        for (String m : value.split(",")) {
+          try {
+            Mode.deepValueOf(m);
+          } catch (RuntimeException e) {
+            throw new BenchException("-bm " + value + ": unknown benchmark mode " + m
+                + " (JMH's: " + String.join(", ", Mode.getKnown()) + ")");
+          }
+        }
+      }
+    }
+  }
+
+  private static void checkRegexes(String option, List<String> regexes) {
+    for (String r : regexes) {
+      try {
+        Pattern.compile(r);
+      } catch (PatternSyntaxException e) {
+        throw new BenchException(option + " " + r + ": not a valid regex (" + e.getDescription()
+            + (e.getIndex() >= 0 ? " near index " + e.getIndex() : "") + ")");
+      }
+    }
+  }
+
+  /**
+   * What JMH would take and then fail on, or misread, only once the run has started: a validate
+   * value other than true or false (JMH's Boolean.valueOf reads it as false, the checks off, while
+   * the results file would call it checked), a -jvm that cannot run, a -prof that JMH cannot
+   * start (it says only "Profilers failed to initialize").
+   */
+  static void checkRunOptions(CommandLineOptions jmh) {
+    if (jmh.getParameter("validate").hasValue()) {
+      Collection<String> values = jmh.getParameter("validate").get();
+      for (String v : values) {
+        checkValidate("-p validate=" + String.join(",", values), v);
+      }
+    }
+    if (jmh.getJvm().hasValue()) {
+      checkJvm(jmh.getJvm().get());
+    }
+    for (ProfilerConfig p : jmh.getProfilers()) {
+      try {
+        ProfilerFactory.getProfilerOrException(p);
+      } catch (ProfilerException | RuntimeException e) {
+        String why = oneLine(String.valueOf(e.getMessage()));
+        throw new BenchException("-prof " + p.getKlass()
+            + (p.getOpts() == null || p.getOpts().isEmpty() ? "" : ":" + p.getOpts()) + ": "
+            + (why.contains("ClassNotFoundException") ? "no such profiler (" + jar()
+                + " -lprof lists them)"
+                : why.contains("ClassCastException") ? "not a JMH profiler" : why));
+      }
+    }
+  }
+
+  /** A value of the validate parameter: exactly true or false. */
+  static void checkValidate(String option, String value) {
+    if (!value.equals("true") && !value.equals("false")) {
+      throw new BenchException(option + ": validate is true or false, not " + value);
+    }
+  }
+
+  /** -jvm: a file that exists and can be executed, or a command on the PATH. */
+  private static void checkJvm(String jvm) {
+    if (!jvm.contains("/") && !jvm.contains(java.io.File.separator)) {
+      for (String dir : System.getenv().getOrDefault("PATH", "")
+          .split(java.io.File.pathSeparator)) {
+        Path p = Path.of(dir.isEmpty() ? "." : dir).resolve(jvm);
+        if (!jvm.isEmpty() && Files.isRegularFile(p) && Files.isExecutable(p)) {
+          return;
+        }
+      }
+      throw new BenchException("-jvm " + jvm + ": not found on the PATH");
+    }
+    Path p = Path.of(jvm);
+    if (!Files.exists(p)) {
+      throw new BenchException("-jvm " + jvm + ": no such file");
+    }
+    if (!Files.isRegularFile(p)) {
+      throw new BenchException("-jvm " + jvm + ": not a file");
+    }
+    if (!Files.isExecutable(p)) {
+      throw new BenchException("-jvm " + jvm + ": not executable");
     }
   }
 
@@ -394,11 +521,19 @@ public final class BenchMain {
   static int paired(Cli cli, PrintStream out) {
     String other = cli.settings != null ? "--" + cli.settings : cli.peers ? "--peers"
         : cli.widths ? "--widths" : cli.extras ? "--extras" : cli.out != null ? "--out"
-        : cli.chart != null ? "--chart" : cli.verbose ? "--verbose" : null;
+        : cli.chart != null ? "--chart" : cli.verbose ? "--verbose"
+        : cli.peersDir != null ? "--peers-dir" : null;
     if (other != null) {
       throw new BenchException("--paired takes --rounds and JMH options only, not " + other);
     }
+    if (cli.paired.name().equals("validate")) {
+      checkValidate("--paired " + cli.paired.name() + "=" + cli.paired.a() + "," + cli.paired.b(),
+          cli.paired.a());
+      checkValidate("--paired " + cli.paired.name() + "=" + cli.paired.a() + "," + cli.paired.b(),
+          cli.paired.b());
+    }
     CommandLineOptions jmh = jmhOptions(cli);
+    checkRunOptions(jmh);
     return Paired.run(cli.paired, cli.rounds == null ? Paired.DEFAULT_ROUNDS : cli.rounds, jmh,
         out);
   }
@@ -411,7 +546,12 @@ public final class BenchMain {
     for (String f : cli.compare) {
       Path p = Path.of(f);
       paths.add(p);
-      files.add(ResultFile.read(p));
+      ResultFile file = ResultFile.read(p);
+      if (file.results().isEmpty()) {
+        throw new BenchException(p + ": no results to compare (the file holds a header only: its"
+            + " run's benchmarks gave no result or are not one cell per form, shape and kernel)");
+      }
+      files.add(file);
     }
     out.print(Reports.compareTable(paths, files));
     if (cli.chart != null) {
@@ -466,7 +606,14 @@ public final class BenchMain {
         || jmh.shouldListProfilers() || jmh.shouldListResultFormats()) {
       return jmhInfo(jmh, out);
     }
+    checkRunOptions(jmh);
+    if (cli.peers && cli.peersDir != null) {
+      Peers.checkGiven(cli.peersDir, true);
+    }
     checkWritable("--out", cli.out);
+    if (cli.out == null) {
+      checkResultsFolder(Path.of(RESULTS_FOLDER));
+    }
     checkWritable("--chart", cli.chart);
     String profileName = cli.profileName();
     boolean plainJmh = profileName.equals("jmh");
@@ -599,6 +746,13 @@ public final class BenchMain {
             + " (" + jar() + " -l lists them)");
       } catch (RunnerException e) {
         throw new BenchException("JMH: " + oneLine(String.valueOf(e.getMessage())));
+      } catch (RuntimeException e) {
+        if (!jmh.getJvm().hasValue()) {
+          throw e;
+        }
+        // a -jvm that runs but is no JVM JMH can use: "Unable to extract forked JVM properties"
+        throw new BenchException("-jvm " + jmh.getJvm().get() + ": JMH cannot start its forks"
+            + " with it (" + oneLine(String.valueOf(e.getMessage())) + ")");
       }
       for (RunResult r : results) {
         Entry e = entry(r, s);
@@ -636,7 +790,7 @@ public final class BenchMain {
     try {
       file.write(path);
     } catch (IOException e) {
-      throw new BenchException("cannot write " + path + ": " + e.getMessage());
+      throw new BenchException("cannot write " + path + ": " + reason(e));
     }
     out.println();
     out.println(savedLine(path, !entries.isEmpty() || peers != null, untabled > 0));
@@ -678,24 +832,77 @@ public final class BenchMain {
     }
   }
 
-  /** Fails before any benchmark runs where an output file could not be written afterwards. */
-  private static void checkWritable(String option, String file) {
+  /**
+   * Fails before any benchmark runs where an output file could not be written afterwards: a name
+   * that ends in a separator (Path would drop it and write a file of the folder's name), a
+   * directory, a folder that cannot be created or written in, an existing file that cannot be
+   * overwritten.
+   */
+  static void checkWritable(String option, String file) {
     if (file == null) {
       return;
     }
+    String what = option + " " + file;
+    if (file.endsWith("/") || file.endsWith(java.io.File.separator)) {
+      throw new BenchException(what + ": names a folder; give a file name (" + file
+          + "results.json, say)");
+    }
     Path p = Path.of(file).toAbsolutePath();
-    if (java.nio.file.Files.isDirectory(p)) {
-      throw new BenchException(option + " " + file + " is a directory");
+    if (Files.isDirectory(p)) {
+      throw new BenchException(what + " is a directory");
     }
-    Path parent = p.getParent();
+    checkFolder(what, p.getParent(), "");
+    if (Files.exists(p)) {
+      try (java.io.OutputStream o = Files.newOutputStream(p, java.nio.file.StandardOpenOption.WRITE,
+          java.nio.file.StandardOpenOption.APPEND)) {
+        // opened without truncating: it can be overwritten
+      } catch (IOException | RuntimeException e) {
+        throw new BenchException(what + ": cannot overwrite it: " + reason(e));
+      }
+    }
+  }
+
+  /** The folder the results go to without --out. */
+  static final String RESULTS_FOLDER = "bench-results";
+
+  /** Fails before any benchmark runs where the default results folder cannot take the file. */
+  static void checkResultsFolder(Path dir) {
+    checkFolder("cannot save the results in " + RESULTS_FOLDER + "/", dir.toAbsolutePath(),
+        " (--out FILE saves them elsewhere)");
+  }
+
+  /** Creates dir where it is missing and checks that a file can be created in it. */
+  private static void checkFolder(String what, Path dir, String hint) {
     try {
-      java.nio.file.Files.createDirectories(parent);
+      Files.createDirectories(dir);
     } catch (IOException | RuntimeException e) {
-      throw new BenchException(option + " " + file + ": cannot create " + parent);
+      throw new BenchException(what + ": cannot create " + dir + ": " + reason(e) + hint);
     }
-    if (!java.nio.file.Files.isWritable(parent)) {
-      throw new BenchException(option + " " + file + ": " + parent + " is not writable");
+    try {
+      Files.deleteIfExists(Files.createTempFile(dir, ".bench-", ".tmp"));
+    } catch (IOException | RuntimeException e) {
+      throw new BenchException(what + ": cannot write in " + dir + ": " + reason(e) + hint);
     }
+  }
+
+  /**
+   * Why a file operation failed, in words: NIO's exceptions carry the OS's reason apart from the
+   * path (and none at all for a permission or a missing file).
+   */
+  static String reason(Exception e) {
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file or directory";
+    }
+    if (e instanceof java.nio.file.FileAlreadyExistsException) {
+      return "it exists and is not a directory";
+    }
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+      return f.getReason();
+    }
+    return String.valueOf(e.getMessage());
   }
 
   private static int jmhInfo(CommandLineOptions jmh, PrintStream out) {
@@ -912,7 +1119,7 @@ public final class BenchMain {
    */
   static String savedLine(Path path, boolean hasResults, boolean untabled) {
     return "results saved to " + path + (hasResults
-        ? " (compare: " + jar() + " --compare " + path + " OTHER.json)"
+        ? " (compare: " + jar() + " --compare " + shellQuote(path.toString()) + " OTHER.json)"
         : untabled
         ? " (the header only: none of these benchmarks is one cell per form, shape and kernel)"
         : " (the header only: no benchmark gave a result)");
@@ -930,12 +1137,21 @@ public final class BenchMain {
       if (jar.toString().endsWith(".jar")) {
         Path cwd = Path.of("").toAbsolutePath();
         Path abs = jar.toAbsolutePath().normalize();
-        return "java -jar " + (abs.startsWith(cwd) ? cwd.relativize(abs) : abs);
+        return "java -jar " + shellQuote((abs.startsWith(cwd) ? cwd.relativize(abs) : abs)
+            .toString());
       }
     } catch (RuntimeException | java.net.URISyntaxException e) {
       // no code source: fall through
     }
     return "java -jar bench.jar";
+  }
+
+  /** s as a shell word: unchanged where it is one, else in single quotes. */
+  static String shellQuote(String s) {
+    if (!s.isEmpty() && s.matches("[A-Za-z0-9_./:@%+=,-]+")) {
+      return s;
+    }
+    return "'" + s.replace("'", "'\\''") + "'";
   }
 
   static String defaultFileName(HostInfo host, PlatformProbe.Info info, Instant date) {
@@ -946,7 +1162,7 @@ public final class BenchMain {
     jdk = slug(plus > 0 ? jdk.substring(0, plus) : jdk, 20);
     String when = LocalDateTime.ofInstant(date, java.time.ZoneId.systemDefault())
         .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT));
-    return "bench-results/" + cpu + "_jdk" + jdk + "_" + when + ".json";
+    return RESULTS_FOLDER + "/" + cpu + "_jdk" + jdk + "_" + when + ".json";
   }
 
   static String slug(String s, int max) {

@@ -124,7 +124,7 @@ final class Charts {
         ChartUtils.saveChartAsPNG(out.toFile(), chart, width, height);
       }
     } catch (IOException e) {
-      throw new BenchException("--chart " + out + ": cannot write: " + e.getMessage());
+      throw new BenchException("--chart " + out + ": cannot write: " + BenchMain.reason(e));
     } catch (RuntimeException | LinkageError e) {
       throw new BenchException("--chart " + out + ": cannot draw the chart (" + e
           + "); headless Java needs fonts (fontconfig) installed");

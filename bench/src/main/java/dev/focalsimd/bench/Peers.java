@@ -55,7 +55,7 @@ final class Peers {
    */
   static Path locate(String dir) {
     if (dir != null) {
-      return Path.of(dir);
+      return checkGiven(dir, false);
     }
     for (String d : List.of("../shared/peers", "shared/peers")) {
       if (Files.isDirectory(Path.of(d))) {
@@ -67,6 +67,26 @@ final class Peers {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write bench.jar's copy of the peers", e);
     }
+  }
+
+  /**
+   * A folder given with --peers-dir: a BenchException where it is missing or no folder, or, where
+   * {@code anyFile}, holds none of {@link #BUNDLED_FILES} (--peers would then quote nothing and
+   * measure nothing).
+   */
+  static Path checkGiven(String dir, boolean anyFile) {
+    Path p = Path.of(dir);
+    if (!Files.exists(p)) {
+      throw new BenchException(dir + " not found (--peers-dir DIR)");
+    }
+    if (!Files.isDirectory(p)) {
+      throw new BenchException(dir + " is not a directory (--peers-dir DIR)");
+    }
+    if (anyFile && BUNDLED_FILES.stream().noneMatch(f -> Files.isRegularFile(p.resolve(f)))) {
+      throw new BenchException(dir + " holds none of " + String.join(", ", BUNDLED_FILES)
+          + " (--peers-dir DIR)");
+    }
+    return p;
   }
 
   /**

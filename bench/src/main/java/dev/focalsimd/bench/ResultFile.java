@@ -165,7 +165,10 @@ public record ResultFile(String schema, Header header, List<Entry> results, List
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    MAPPER.writeValue(path.toFile(), this);
+    // through NIO, whose exceptions say why (AccessDeniedException, ...) for BenchMain.reason
+    try (java.io.OutputStream out = Files.newOutputStream(path)) {
+      MAPPER.writeValue(out, this);
+    }
   }
 
   String toJson() throws IOException {
@@ -183,10 +186,12 @@ public record ResultFile(String schema, Header header, List<Entry> results, List
       throw new BenchException(path + ": is a directory, not a result file");
     }
     ResultFile f;
-    try {
-      f = MAPPER.readValue(path.toFile(), ResultFile.class);
-    } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+    try (java.io.InputStream in = Files.newInputStream(path)) {
+      f = MAPPER.readValue(in, ResultFile.class);
+    } catch (NoSuchFileException e) {
       throw new BenchException(path + ": no such file");
+    } catch (java.nio.file.FileSystemException e) { // permission denied, not a directory, ...
+      throw new BenchException(path + ": cannot read: " + BenchMain.reason(e));
     } catch (JacksonException e) {
       String msg = e.getOriginalMessage();
       int nl = msg == null ? -1 : msg.indexOf('\n');
@@ -208,12 +213,30 @@ public record ResultFile(String schema, Header header, List<Entry> results, List
 
   /** Checks what the schema requires; returns this. */
   ResultFile validate(String name) {
-    if (schema == null || !schema.startsWith("focal-simd-bench/")) {
+    if (!SCHEMA.equals(schema)) {
       throw new BenchException(name + ": not a bench result file (schema is " + schema
           + ", expected " + SCHEMA + ")");
     }
     if (header == null) {
       throw new BenchException(name + ": malformed bench result file: no header");
+    }
+    // what --compare prints of each file; a header of {} would read "null, 0 cores | JDK null"
+    List<String> missing = new java.util.ArrayList<>();
+    String[][] required = {{"benchVersion", header.benchVersion()},
+        {"profile", header.profile()}, {"date", header.date()}, {"cpuModel", header.cpuModel()},
+        {"jdkVersion", header.jdkVersion()}};
+    for (String[] field : required) {
+      if (field[1] == null) {
+        missing.add(field[0]);
+      }
+    }
+    if (header.cores() < 1) {
+      missing.add("cores");
+    }
+    if (!missing.isEmpty()) {
+      throw new BenchException(name + ": malformed bench result file: the header lacks "
+          + String.join(", ", missing) + " (required: benchVersion, profile, date, cpuModel,"
+          + " jdkVersion and a positive cores)");
     }
     if (results == null) {
       throw new BenchException(name + ": malformed bench result file: no results");
@@ -226,6 +249,10 @@ public record ResultFile(String schema, Header header, List<Entry> results, List
       }
       if (e.benchmark() == null || e.form() == null || e.kernel() == null) {
         throw new BenchException(where + " lacks benchmark, form or kernel");
+      }
+      if (!e.kernel().equals("SCALAR") && !e.kernel().equals("VECTOR")) {
+        throw new BenchException(where + " has kernel = " + e.kernel()
+            + "; must be SCALAR or VECTOR");
       }
       try {
         BenchData.Form.parse(e.form());

@@ -78,6 +78,35 @@ class CliTest {
     assertTrue(!failed.contains("one cell per form"), failed);
   }
 
+  /** The hint is a command to paste: a path with spaces (or quotes) is quoted for the shell. */
+  @Test
+  void compareHintQuotesPathsThatNeedIt() {
+    String line = BenchMain.savedLine(java.nio.file.Path.of("my results/r.json"), true, false);
+    assertTrue(line.startsWith("results saved to my results/r.json (compare: "), line);
+    assertTrue(line.endsWith(" --compare 'my results/r.json' OTHER.json)"), line);
+    assertEquals("bench-results/cpu_jdk17.json", BenchMain.shellQuote("bench-results/cpu_jdk17.json"));
+    assertEquals("'it'\\''s.json'", BenchMain.shellQuote("it's.json"));
+    assertEquals("''", BenchMain.shellQuote(""));
+  }
+
+  /** Repeated options silently kept the last value (--compare a --compare b compared only b). */
+  @Test
+  void repeatedOptionsAreRejected() {
+    for (String[] args : new String[][] {{"--compare", "a.json", "--compare", "b.json"},
+        {"--out", "a.json", "--out=b.json"}, {"--chart", "a.png", "--chart", "b.png"},
+        {"--peers", "--peers-dir", "a", "--peers-dir", "b"},
+        {"--paired", "a=1,2", "--rounds", "2", "--rounds", "3"}}) {
+      BenchException e = assertThrows(BenchException.class, () -> BenchMain.Cli.parse(args),
+          String.join(" ", args));
+      assertTrue(e.getMessage().matches("--[a-z-]+ given twice.*"), e.getMessage());
+    }
+    for (String other : new String[] {"--verbose", "--peers-dir=p", "--out=x.json"}) {
+      BenchException e = assertThrows(BenchException.class,
+          () -> BenchMain.Cli.parse(new String[] {"--compare", "a.json", other}), other);
+      assertEquals("--compare takes result files and --chart only", e.getMessage());
+    }
+  }
+
   @Test
   void hintsNameAJarThatRuns() {
     // from the tests' class directories there is no jar: the generic name

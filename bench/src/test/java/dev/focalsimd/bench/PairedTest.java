@@ -69,7 +69,22 @@ class PairedTest {
     ErrorPathsTest.oneLineError(Fixtures.run("OptionsBench", "--paired", "parallelism=1,2",
         "--paired", "validate=true,false"), "--paired given twice");
     ErrorPathsTest.oneLineError(Fixtures.run("--rounds", "2"), "--rounds goes with --paired");
+    ErrorPathsTest.oneLineError(Fixtures.run("OptionsBench", "--paired", "parallelism=1,2",
+        "--peers-dir", "p"), "not --peers-dir");
     ErrorPathsTest.oneLineError(Fixtures.run("--like-ref", "--paired", "a=1,2"),
         "--like-ref takes --peers-dir only");
+  }
+
+  /** validate=maybe ran as false (JMH's Boolean.valueOf): only true and false are taken. */
+  @Test
+  void validateValuesAreTrueOrFalse() {
+    ErrorPathsTest.oneLineError(Fixtures.run("ForwardBackwardBench", "--paired",
+        "validate=true,maybe"), "--paired validate=true,maybe: validate is true or false, not maybe");
+    ErrorPathsTest.oneLineError(Fixtures.run("OptionsBench", "--paired", "parallelism=1,2", "-p",
+        "validate=FALSE"), "-p validate=FALSE: validate is true or false, not FALSE");
+    ErrorPathsTest.oneLineError(Fixtures.run("OptionsBench", "--paired", "parallelism=1,2",
+        "-bm", "foo"), "-bm foo: unknown benchmark mode foo");
+    ErrorPathsTest.oneLineError(Fixtures.run("OptionsBench", "--paired", "parallelism=1,2",
+        "-jvm", "/nonexistent/java"), "-jvm /nonexistent/java: no such file");
   }
 }
