@@ -1301,7 +1301,7 @@ public final class FocalLoss {
     /**
      * The focusing parameter gamma >= 0 (default 2); 0 gives the (weighted) cross-entropy,
      * reduced as {@link Reduction} says. Every finite gamma gives finite outputs; the vector
-     * kernel's accuracy declines above gamma 10 ({@link Kernel#VECTOR}).
+     * kernel's accuracy declines slowly above gamma 10 ({@link Kernel#VECTOR}).
      *
      * @throws IllegalArgumentException if gamma is negative, NaN or infinite
      */

@@ -1159,6 +1159,39 @@ class EdgeCaseTest {
   }
 
   /**
+   * Both kernels above gamma 10 where 1 - p_t rounds to 1 in float (p_t below 2^-25): the vector
+   * kernel's q^gamma was 1 there instead of exp(-gamma p_t), an error without bound (softmax
+   * logits {0, 20} with targets {0.5, 0.5}: loss 10.0 for 9.9998 at gamma 1e4, for 1.1e-8 at gamma
+   * 1e10; README "Accuracy"), until its general-gamma passes corrected ln q from p_t. Held to the
+   * golden measure (|actual - expected| <= 2e-6 max(|expected|, 1e-4)) against float64 references
+   * that take (1 - p)^gamma as exp(gamma log1p(-p)).
+   */
+  @Test
+  void bothKernelsAboveGammaTenKeepQPowGammaWherePtIsTiny() {
+    double p0 = 1.0 / (1.0 + Math.exp(20)); // softmax p of logit 0 beside 20; sigmoid(-20)
+    double lnP0 = -(20 + Math.log1p(Math.exp(-20)));
+    double lnP1 = -Math.log1p(Math.exp(-20));
+    for (float gamma : new float[] {11f, 50f, 1e4f, 1e6f, 1e10f}) {
+      double g = gamma;
+      double dist = -0.5 * Math.exp(g * Math.log1p(-p0)) * lnP0 - 0.5 * Math.exp(g * lnP0) * lnP1;
+      double sigmoid = 0.25 * -lnP0 * Math.exp(g * Math.log1p(-p0));
+      for (Kernel k : GoldenTest.kernels()) {
+        String at = k + " gamma " + gamma;
+        float l = FocalLoss.softmax().gamma(gamma).reduction(Reduction.SUM).kernel(k).build()
+            .forward(new float[] {0f, 20f}, new float[] {0.5f, 0.5f}, 2);
+        assertEquals(dist, l, 2e-6 * Math.max(Math.abs(dist), 1e-4), at + ": softmax, dense");
+        float s = FocalLoss.sigmoid().gamma(gamma).reduction(Reduction.SUM).kernel(k).build()
+            .forward(new float[] {-20f}, new float[] {1f}, 1);
+        assertEquals(sigmoid, s, 2e-6 * Math.max(Math.abs(sigmoid), 1e-4), at + ": sigmoid");
+        float t = FocalLoss.softmax().gamma(gamma).reduction(Reduction.SUM).kernel(k).build()
+            .forward(new float[] {0f, 20f}, new int[] {0}, 2);
+        double idx = -Math.exp(g * Math.log1p(-p0)) * lnP0;
+        assertEquals(idx, t, 2e-6 * Math.max(Math.abs(idx), 1e-4), at + ": softmax, index");
+      }
+    }
+  }
+
+  /**
    * The scalar kernel at a huge gamma where p_t is below 2^-53 (an adversarial tester's find,
    * 2026-12-07): its q = 1 - p_t rounded to 1 in double and q^gamma to 1 instead of exp(-gamma
    * p_t): softmax logits {0, 40}, class index 0, SUM gave a loss of 40.0 for 39.983 at gamma 1e14

@@ -69,7 +69,7 @@ final class HessianPasses {
   private static final Pass[] Q_POW_GAMMA = {
       pass("lnQReducePass"),
       pass("lnQFinishPass"),
-      OVA_GENERAL_GAMMA[3]}; // Passes.qPowGammaPass
+      OVA_GENERAL_GAMMA[4]}; // Passes.qPowGammaPass
   static final Pass[] SIGMOID_HESS_GENERAL_GAMMA = {
       SIGMOID_HESS[0], SIGMOID_HESS[1], SIGMOID_HESS[2], SIGMOID_HESS[3],
       Q_POW_GAMMA[0], Q_POW_GAMMA[1], Q_POW_GAMMA[2],

@@ -75,15 +75,16 @@ final class OneVsAllPasses {
       pass("ovaProbsPass"),
       OVA[1],
       pass("lnQPass"),
+      pass("lnQFixPass"),
       pass("qPowGammaPass"),
       pass("ovaGrad"),
       pass("ovaLoss")};
   private static final Pass[] OVA_LOGITS = {
       pass("ovaProbsLogitsPass"),
-      OVA_GENERAL_GAMMA[1], OVA_GENERAL_GAMMA[4], OVA_GENERAL_GAMMA[5]};
+      OVA_GENERAL_GAMMA[1], OVA_GENERAL_GAMMA[5], OVA_GENERAL_GAMMA[6]};
   private static final Pass[] OVA_LOGITS_GENERAL_GAMMA = {
       OVA_LOGITS[0], OVA_GENERAL_GAMMA[1], OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3],
-      OVA_GENERAL_GAMMA[4], OVA_GENERAL_GAMMA[5]};
+      OVA_GENERAL_GAMMA[4], OVA_GENERAL_GAMMA[5], OVA_GENERAL_GAMMA[6]};
 
   /**
    * Per-sample losses over many rows at once ({@link Passes#perSampleBlock}), gamma 0 to 3: the
@@ -91,7 +92,7 @@ final class OneVsAllPasses {
    * power passes).
    */
   static final Pass[] OVA_TERMS = {
-      OVA_GENERAL_GAMMA[0], OVA_GENERAL_GAMMA[1], OVA_GENERAL_GAMMA[4], OVA_GENERAL_GAMMA[5]};
+      OVA_GENERAL_GAMMA[0], OVA_GENERAL_GAMMA[1], OVA_GENERAL_GAMMA[5], OVA_GENERAL_GAMMA[6]};
 
   /**
    * {@link #OVA}'s passes over the pieces [0, last] of a segment (see {@link Passes#piece}) beyond

@@ -685,6 +685,46 @@ final class Passes {
     logInto(c.s, Q, QG, c.n);
   }
 
+  static void lnQFixPass(Chunk c) {
+    if (c.p.gamma > LN_Q_FIX_GAMMA) {
+      lnQFix(c.s, Q, PT, QG, c.n);
+    }
+  }
+
+  /**
+   * The gamma above which the general-gamma passes correct ln q for q's rounding ({@link #lnQFix}):
+   * up to it, that rounding moves q^gamma by a factor of at most exp(10 x 2^-24), 1 + 6e-7, and the
+   * correction's pass cost one-vs-all 0.90x and the sigmoid 0.97x at 4096 x 16 and 0.85x at 65536 x
+   * 16 (gamma 2.5, paired A/B, JDK 17; softmax 0.99x to 1.00x). Above it, at gamma 20: one-vs-all
+   * 0.93x (4096 x 16), the sigmoid 0.98x (65536 x 16), softmax 1.01x (4096 x 16); the loss's
+   * largest relative error against the scalar kernel, 1,000 random configurations per gamma, went
+   * from 1.2e-6 to 2.5e-7 at gamma 20, from 8.4e-6 to 1.2e-6 at 100 and from 4.7e-4 to 2.1e-6 at
+   * 1e4 (docs/performance.md, "seventh stop").
+   */
+  static final float LN_Q_FIX_GAMMA = 10f;
+
+  /**
+   * ln q corrected for q's rounding, for q^gamma = exp(gamma ln q) with a general gamma: where q
+   * >= 1/2, s[lnq + i] += ((1 - q) - p_t) / q, from q at s[q + i] and p_t at s[pt + i]. q = 1 - p_t
+   * rounded to float carries a relative error of up to 2^-24, which q^gamma multiplies by gamma
+   * (and where p_t is below 2^-25, q is 1 and q^gamma 1 instead of exp(-gamma p_t)); p_t, accurate
+   * to an ulp or two relative wherever q >= 1/2 (p_t <= 1/2), gives ln q to first order: 1 - q is
+   * exact there (Sterbenz), and ln(q + d) = ln q + d / q for the tiny d = (1 - q) - p_t. Where q <
+   * 1/2 every form's q is accurate relative to itself (the other classes' sum, or 1 - p_t exact).
+   * A pass of its own beside the logarithm's, which is about as large as a compilation can get
+   * before C2's inlining cutoff ({@link VectorKernel}'s class comment).
+   */
+  static void lnQFix(float[] s, int q, int pt, int lnq, int n) {
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    for (int i = 0; i < n; i += L) {
+      FloatVector qv = FloatVector.fromArray(S, s, q + i);
+      FloatVector d = ones.sub(qv).sub(FloatVector.fromArray(S, s, pt + i));
+      FloatVector.fromArray(S, s, lnq + i)
+          .add(d.div(qv).blend(0f, qv.compare(LT, 0.5f)))
+          .intoArray(s, lnq + i);
+    }
+  }
+
   static void qPowGammaPass(Chunk c) {
     expScaledInto(c.s, QG, QG, c.n, c.p.gamma);
   }

@@ -4,6 +4,7 @@ import static dev.focalsimd.kernels.vector.OneVsAllPasses.*;
 import static dev.focalsimd.kernels.vector.Passes.*;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.EQ;
+import static jdk.incubator.vector.VectorOperators.LT;
 
 import dev.focalsimd.kernels.LossParams;
 import jdk.incubator.vector.FloatVector;
@@ -38,12 +39,38 @@ final class SigmoidPasses {
       pass("sigmoidTermsGradLoss")};
   static final Pass[] SIGMOID_GENERAL_GAMMA = {
       SIGMOID[0], SIGMOID[1], pass("sigmoidTermsGeneralGammaPass"),
-      OVA_GENERAL_GAMMA[2], OVA_GENERAL_GAMMA[3], // Passes.lnQPass, Passes.qPowGammaPass
+      OVA_GENERAL_GAMMA[2], // Passes.lnQPass
+      pass("sigmoidLnQFixPass"),
+      OVA_GENERAL_GAMMA[4], // Passes.qPowGammaPass
       pass("sigmoidGrad"), pass("sigmoidLoss")};
 
   static final Pass[] SIGMOID_TERMS = {
-      SIGMOID[0], SIGMOID[1], SIGMOID_GENERAL_GAMMA[2], SIGMOID_GENERAL_GAMMA[5],
-      SIGMOID_GENERAL_GAMMA[6]};
+      SIGMOID[0], SIGMOID[1], SIGMOID_GENERAL_GAMMA[2], SIGMOID_GENERAL_GAMMA[6],
+      SIGMOID_GENERAL_GAMMA[7]};
+
+  /**
+   * {@link Passes#lnQFix} for the sigmoid, whose scratch holds p and 1 - p (PT and E, from {@link
+   * #sigmoidTerms}) rather than p_t: p_t = y p + (1 - y)(1 - p), each exact for hard targets.
+   */
+  static void sigmoidLnQFixPass(Chunk c) {
+    if (c.p.gamma <= LN_Q_FIX_GAMMA) {
+      return;
+    }
+    float[] s = c.s;
+    float[] y = c.y;
+    int yo = c.yo;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    for (int i = 0; i < c.n; i += L) {
+      FloatVector yv = FloatVector.fromArray(S, y, yo + i);
+      FloatVector pt = yv.fma(FloatVector.fromArray(S, s, PT + i),
+          ones.sub(yv).mul(FloatVector.fromArray(S, s, E + i)));
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector d = ones.sub(q).sub(pt);
+      FloatVector.fromArray(S, s, QG + i)
+          .add(d.div(q).blend(0f, q.compare(LT, 0.5f)))
+          .intoArray(s, QG + i);
+    }
+  }
 
   /** {@link VectorKernel#sigmoid} with class indices of which none is the ignore index. */
   static double sigmoidIndices(LossParams p, float[] x, int xOff, int[] t, int tOff,

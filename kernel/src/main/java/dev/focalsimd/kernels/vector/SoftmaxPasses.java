@@ -36,6 +36,12 @@ final class SoftmaxPasses {
     logInto(c.s, Q, QG, c.groups * L);
   }
 
+  static void groupLnQFixPass(Chunk c) {
+    if (c.p.gamma > LN_Q_FIX_GAMMA) {
+      lnQFix(c.s, Q, PT, QG, c.groups * L);
+    }
+  }
+
   static void groupQPowGammaPass(Chunk c) {
     expScaledInto(c.s, QG, QG, c.groups * L, c.p.gamma);
   }
@@ -50,6 +56,7 @@ final class SoftmaxPasses {
   private static final Pass[] SOFTMAX_GENERAL_GAMMA = {
       SOFTMAX[0], SOFTMAX[1], SOFTMAX[2], SOFTMAX[3],
       pass("groupLnQPass"),
+      pass("groupLnQFixPass"),
       pass("groupQPowGammaPass"),
       SOFTMAX[4], SOFTMAX[5]};
 
@@ -140,7 +147,7 @@ final class SoftmaxPasses {
       pass("softmaxSmallOut")};
   private static final Pass[] SOFTMAX_SMALL_GENERAL_GAMMA = {
       SOFTMAX_SMALL[0], SOFTMAX_SMALL[1], SOFTMAX[3],
-      SOFTMAX_GENERAL_GAMMA[4], SOFTMAX_GENERAL_GAMMA[5],
+      SOFTMAX_GENERAL_GAMMA[4], SOFTMAX_GENERAL_GAMMA[5], SOFTMAX_GENERAL_GAMMA[6],
       SOFTMAX[4], SOFTMAX_SMALL[4]};
 
   // Group lanes of the class-major passes: target class as a float (-1: ignored or no row), max.
@@ -297,7 +304,7 @@ final class SoftmaxPasses {
       pass("softmaxRowOut")};
   private static final Pass[] SOFTMAX_ROW_GENERAL_GAMMA = {
       SOFTMAX_ROW[0], SOFTMAX_ROW[1], SOFTMAX_ROW[2], SOFTMAX_ROW[3], SOFTMAX[3],
-      SOFTMAX_GENERAL_GAMMA[4], SOFTMAX_GENERAL_GAMMA[5],
+      SOFTMAX_GENERAL_GAMMA[4], SOFTMAX_GENERAL_GAMMA[5], SOFTMAX_GENERAL_GAMMA[6],
       SOFTMAX[4], SOFTMAX_ROW[6]};
 
   /**
@@ -723,6 +730,7 @@ final class SoftmaxPasses {
   private static final Pass[] SOFTMAX_DIST_GENERAL_GAMMA = {
       SOFTMAX_DIST[0], SOFTMAX_DIST[1],
       pass("lnQPass"),
+      pass("lnQFixPass"),
       pass("qPowGammaPass"),
       SOFTMAX_DIST[2], SOFTMAX_DIST[3]};
 
@@ -919,6 +927,12 @@ final class SoftmaxPasses {
     logInto(c.km, 3 * c.classes * L, 4 * c.classes * L, c.classes * L);
   }
 
+  static void distSmallLnQFixPass(Chunk c) {
+    if (c.p.gamma > LN_Q_FIX_GAMMA) {
+      lnQFix(c.km, 3 * c.classes * L, 2 * c.classes * L, 4 * c.classes * L, c.classes * L);
+    }
+  }
+
   static void distSmallQPowGammaPass(Chunk c) {
     expScaledInto(c.km, 4 * c.classes * L, 4 * c.classes * L, c.classes * L, c.p.gamma);
   }
@@ -935,6 +949,7 @@ final class SoftmaxPasses {
       SOFTMAX_DIST_SMALL[0], SOFTMAX_DIST_SMALL[1], SOFTMAX_DIST_SMALL[2], SOFTMAX_DIST_SMALL[3],
       SOFTMAX_DIST_SMALL[4],
       pass("distSmallLnQPass"),
+      pass("distSmallLnQFixPass"),
       pass("distSmallQPowGammaPass"),
       SOFTMAX_DIST_SMALL[5], SOFTMAX_DIST_SMALL[6]};
   // Group lanes of the class-major distribution passes: the row's target class as a float (-1: an
