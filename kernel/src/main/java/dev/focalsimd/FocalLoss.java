@@ -303,8 +303,8 @@ public final class FocalLoss {
    * these are p - y and p (1 - p): bit for bit on the scalar kernel, to float rounding on the
    * vector kernel. Closed forms and their numerics: docs/hessian.md. Finite logits give finite
    * outputs for every gamma: with gamma above 10, a block of rows where the vector kernel's float
-   * arithmetic overflowed (its q = 1 - p_t rounds to 1 where p_t is below 2^-25) is computed again
-   * by the scalar kernel.
+   * arithmetic overflowed (as its q^gamma did at gamma 1e27 before its passes corrected q = 1 - p_t
+   * for rounding to 1 where p_t is below 2^-25) is computed again by the scalar kernel.
    *
    * @param logits N x C logits, row-major
    * @param targets N x C target values in [0, 1]

@@ -1159,6 +1159,47 @@ class EdgeCaseTest {
   }
 
   /**
+   * gradientHessian above gamma 10 where p_t is below 2^-25: the vector kernel's Hessian passes
+   * took q^gamma as 1 (q = 1 - p_t rounded to 1 in float) instead of exp(-gamma p_t), 2.5e-4 too
+   * large at gamma 1e4 and 2.5% at 1e6 for softmax logits {0, 17.5} with class index 0 and the
+   * sigmoid's logit -17.5 with target 1 (p_t = 2.5e-8), until they corrected ln q from p_t as the
+   * loss passes do. Against the scalar kernel (double, its q^gamma from ln q corrected likewise),
+   * with the golden gradient tolerance, 2e-5 of the largest element.
+   */
+  @Test
+  void hessianAboveGammaTenKeepsQPowGammaWherePtIsTiny() {
+    for (float gamma : new float[] {1e4f, 1e6f}) {
+      float[][] ref = new float[4][];
+      for (Kernel k : GoldenTest.kernels()) {
+        float[] g = nanFilled(2);
+        float[] h = nanFilled(2);
+        FocalLoss.softmax().gamma(gamma).hessianFloor(Float.NEGATIVE_INFINITY).kernel(k).build()
+            .gradientHessian(new float[] {0f, 17.5f}, new int[] {0}, 2, g, h);
+        float[] sg = nanFilled(1);
+        float[] sh = nanFilled(1);
+        FocalLoss.sigmoid().gamma(gamma).hessianFloor(Float.NEGATIVE_INFINITY).kernel(k).build()
+            .gradientHessian(new float[] {-17.5f}, new float[] {1f}, 1, sg, sh);
+        float[][] got = {g, h, sg, sh};
+        if (k == Kernel.SCALAR) {
+          ref = got;
+        }
+        String[] what = {"softmax gradient", "softmax hessian", "sigmoid gradient",
+            "sigmoid hessian"};
+        for (int a = 0; a < 4; a++) {
+          double largest = 1e-4;
+          for (float v : ref[a]) {
+            largest = Math.max(largest, Math.abs(v));
+          }
+          for (int i = 0; i < got[a].length; i++) {
+            assertEquals(ref[a][i], got[a][i], 2e-5 * largest,
+                k + " gamma " + gamma + ": " + what[a] + "[" + i + "]");
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * Both kernels above gamma 10 where 1 - p_t rounds to 1 in float (p_t below 2^-25): the vector
    * kernel's q^gamma was 1 there instead of exp(-gamma p_t), an error without bound (softmax
    * logits {0, 20} with targets {0.5, 0.5}: loss 10.0 for 9.9998 at gamma 1e4, for 1.1e-8 at gamma

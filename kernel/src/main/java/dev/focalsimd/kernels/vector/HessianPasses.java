@@ -72,7 +72,7 @@ final class HessianPasses {
       OVA_GENERAL_GAMMA[4]}; // Passes.qPowGammaPass
   static final Pass[] SIGMOID_HESS_GENERAL_GAMMA = {
       SIGMOID_HESS[0], SIGMOID_HESS[1], SIGMOID_HESS[2], SIGMOID_HESS[3],
-      Q_POW_GAMMA[0], Q_POW_GAMMA[1], Q_POW_GAMMA[2],
+      Q_POW_GAMMA[0], Q_POW_GAMMA[1], pass("sigmoidHessLnQFix"), Q_POW_GAMMA[2],
       SIGMOID_HESS[4], SIGMOID_HESS[5]};
   private static final Pass[] SOFTMAX_HESS = {
       pass("softmaxHessIn"), pass("softmaxHessExp"), pass("softmaxHessSums"),
@@ -84,7 +84,7 @@ final class HessianPasses {
       pass("softmaxHessHess"), pass("softmaxHessOut")};
   private static final Pass[] SOFTMAX_HESS_GENERAL_GAMMA = {
       SOFTMAX_HESS[0], SOFTMAX_HESS[1], SOFTMAX_HESS[2], SOFTMAX_HESS[3], SOFTMAX_HESS[4],
-      SOFTMAX_HESS[5], Q_POW_GAMMA[0], Q_POW_GAMMA[1], Q_POW_GAMMA[2],
+      SOFTMAX_HESS[5], Q_POW_GAMMA[0], Q_POW_GAMMA[1], pass("softmaxHessLnQFix"), Q_POW_GAMMA[2],
       SOFTMAX_HESS[6], SOFTMAX_HESS[7], SOFTMAX_HESS[8], SOFTMAX_HESS[9], SOFTMAX_HESS[10],
       SOFTMAX_HESS[11]};
 
@@ -108,6 +108,59 @@ final class HessianPasses {
 
   static void lnQFinishPass(Chunk c) {
     lnFinish(c.s, Q, 0f, QG, c.n);
+  }
+
+  /**
+   * {@link Passes#lnQFix} for the sigmoid Hessian (above {@link Passes#LN_Q_FIX_GAMMA}), whose
+   * scratch keeps q but neither p nor p_t: p and 1 - p again from x and e = exp(-|x|) (E), as
+   * {@link #sigmoidHessProbs} takes them, then p_t = y p + (1 - y)(1 - p).
+   */
+  static void sigmoidHessLnQFix(Chunk c) {
+    if (c.p.gamma <= LN_Q_FIX_GAMMA) {
+      return;
+    }
+    float[] x = c.x;
+    int xo = c.xo;
+    float[] y = c.y;
+    int yo = c.yo;
+    float[] s = c.s;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    for (int i = 0; i < c.n; i += L) {
+      FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+      FloatVector yv = FloatVector.fromArray(S, y, yo + i);
+      FloatVector e = FloatVector.fromArray(S, s, E + i);
+      FloatVector inv = ones.div(e.add(1f));
+      FloatVector ei = e.mul(inv);
+      IntVector neg = xv.reinterpretAsInts().lanewise(ASHR, 31);
+      FloatVector pt = yv.fma(selectBySign(neg, inv, ei),
+          ones.sub(yv).mul(selectBySign(neg, ei, inv)));
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector d = ones.sub(q).sub(pt);
+      FloatVector.fromArray(S, s, QG + i)
+          .add(d.div(q).blend(0f, q.compare(LT, 0.5f)))
+          .intoArray(s, QG + i);
+    }
+  }
+
+  /**
+   * {@link Passes#lnQFix} for the softmax Hessian (above {@link Passes#LN_Q_FIX_GAMMA}): per row,
+   * p_t = e_t / (1 + rest) from SM_ET and SM_INV.
+   */
+  static void softmaxHessLnQFix(Chunk c) {
+    if (c.p.gamma <= LN_Q_FIX_GAMMA) {
+      return;
+    }
+    float[] s = c.s;
+    FloatVector ones = FloatVector.broadcast(S, 1f);
+    for (int i = 0; i < c.n; i += L) {
+      FloatVector pt = FloatVector.fromArray(S, s, SM_ET + i)
+          .mul(FloatVector.fromArray(S, s, SM_INV + i));
+      FloatVector q = FloatVector.fromArray(S, s, Q + i);
+      FloatVector d = ones.sub(q).sub(pt);
+      FloatVector.fromArray(S, s, QG + i)
+          .add(d.div(q).blend(0f, q.compare(LT, 0.5f)))
+          .intoArray(s, QG + i);
+    }
   }
 
   static void ln1pRestReducePass(Chunk c) {
