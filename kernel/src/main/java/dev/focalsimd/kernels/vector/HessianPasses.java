@@ -114,6 +114,8 @@ final class HessianPasses {
    * {@link Passes#lnQFix} for the sigmoid Hessian (above {@link Passes#LN_Q_FIX_GAMMA}), whose
    * scratch keeps q but neither p nor p_t: p and 1 - p again from x and e = exp(-|x|) (E), as
    * {@link #sigmoidHessProbs} takes them, then p_t = y p + (1 - y)(1 - p).
+   * The correction is lnQFix's, written out: a helper taking vectors would box them wherever C2
+   * does not inline it ({@link Passes#run}).
    */
   static void sigmoidHessLnQFix(Chunk c) {
     if (c.p.gamma <= LN_Q_FIX_GAMMA) {
@@ -145,6 +147,8 @@ final class HessianPasses {
   /**
    * {@link Passes#lnQFix} for the softmax Hessian (above {@link Passes#LN_Q_FIX_GAMMA}): per row,
    * p_t = e_t / (1 + rest) from SM_ET and SM_INV.
+   * The correction is lnQFix's, written out: a helper taking vectors would box them wherever C2
+   * does not inline it ({@link Passes#run}).
    */
   static void softmaxHessLnQFix(Chunk c) {
     if (c.p.gamma <= LN_Q_FIX_GAMMA) {

@@ -51,6 +51,8 @@ final class SigmoidPasses {
   /**
    * {@link Passes#lnQFix} for the sigmoid, whose scratch holds p and 1 - p (PT and E, from {@link
    * #sigmoidTerms}) rather than p_t: p_t = y p + (1 - y)(1 - p), each exact for hard targets.
+   * The correction is lnQFix's, written out: a helper taking vectors would box them wherever C2
+   * does not inline it ({@link Passes#run}).
    */
   static void sigmoidLnQFixPass(Chunk c) {
     if (c.p.gamma <= LN_Q_FIX_GAMMA) {
