@@ -497,7 +497,7 @@ public final class FocalLoss {
    * below 2^-25, so q^gamma is 1 instead of about exp(-gamma p_t), and at gamma 1e27 its gamma^2
    * terms overflowed to Infinity (softmax logits {0, 17.5} with class index 0; an adversarial
    * tester's find, 2026-12-07; {@code EdgeCaseTest}). Up to gamma 10 that rounding changes
-   * q^gamma by a factor of at most exp(10 x 2^-25), so a value that overflows there overflows in
+   * q^gamma by a factor of at most exp(10 x 2^-24), so a value that overflows there overflows in
    * the exact closed form too, so the check runs only above: the vector kernel's scan of both
    * outputs ({@link FocalKernel#firstNonFinite}), 0.98x to 1.04x of the calls without it at gamma
    * 20 (paired, JDK 17, 4096 x 16 and 8192 x 1000; a scalar loop over the outputs cost 0.85x).
