@@ -113,9 +113,8 @@ final class HessianPasses {
   /**
    * {@link Passes#lnQFix} for the sigmoid Hessian (above {@link Passes#LN_Q_FIX_GAMMA}), whose
    * scratch keeps q but neither p nor p_t: p and 1 - p again from x and e = exp(-|x|) (E), as
-   * {@link #sigmoidHessProbs} takes them, then p_t = y p + (1 - y)(1 - p).
-   * The correction is lnQFix's, written out: a helper taking vectors would box them wherever C2
-   * does not inline it ({@link Passes#run}).
+   * {@link #sigmoidHessProbs} takes them, then p_t = y p + (1 - y)(1 - p) into PT (free until
+   * {@link #sigmoidHessGrad} writes r there) for lnQFix.
    */
   static void sigmoidHessLnQFix(Chunk c) {
     if (c.p.gamma <= LN_Q_FIX_GAMMA) {
@@ -134,37 +133,27 @@ final class HessianPasses {
       FloatVector inv = ones.div(e.add(1f));
       FloatVector ei = e.mul(inv);
       IntVector neg = xv.reinterpretAsInts().lanewise(ASHR, 31);
-      FloatVector pt = yv.fma(selectBySign(neg, inv, ei),
-          ones.sub(yv).mul(selectBySign(neg, ei, inv)));
-      FloatVector q = FloatVector.fromArray(S, s, Q + i);
-      FloatVector d = ones.sub(q).sub(pt);
-      FloatVector.fromArray(S, s, QG + i)
-          .add(d.div(q).blend(0f, q.compare(LT, 0.5f)))
-          .intoArray(s, QG + i);
+      yv.fma(selectBySign(neg, inv, ei), ones.sub(yv).mul(selectBySign(neg, ei, inv)))
+          .intoArray(s, PT + i);
     }
+    lnQFix(s, Q, PT, QG, c.n);
   }
 
   /**
    * {@link Passes#lnQFix} for the softmax Hessian (above {@link Passes#LN_Q_FIX_GAMMA}): per row,
-   * p_t = e_t / (1 + rest) from SM_ET and SM_INV.
-   * The correction is lnQFix's, written out: a helper taking vectors would box them wherever C2
-   * does not inline it ({@link Passes#run}).
+   * p_t = e_t / (1 + rest) from SM_ET and SM_INV into SM_PT ({@link #softmaxHessCoef1} writes the
+   * same values there again) for lnQFix.
    */
   static void softmaxHessLnQFix(Chunk c) {
     if (c.p.gamma <= LN_Q_FIX_GAMMA) {
       return;
     }
     float[] s = c.s;
-    FloatVector ones = FloatVector.broadcast(S, 1f);
     for (int i = 0; i < c.n; i += L) {
-      FloatVector pt = FloatVector.fromArray(S, s, SM_ET + i)
-          .mul(FloatVector.fromArray(S, s, SM_INV + i));
-      FloatVector q = FloatVector.fromArray(S, s, Q + i);
-      FloatVector d = ones.sub(q).sub(pt);
-      FloatVector.fromArray(S, s, QG + i)
-          .add(d.div(q).blend(0f, q.compare(LT, 0.5f)))
-          .intoArray(s, QG + i);
+      FloatVector.fromArray(S, s, SM_ET + i).mul(FloatVector.fromArray(S, s, SM_INV + i))
+          .intoArray(s, SM_PT + i);
     }
+    lnQFix(s, Q, SM_PT, QG, c.n);
   }
 
   static void ln1pRestReducePass(Chunk c) {

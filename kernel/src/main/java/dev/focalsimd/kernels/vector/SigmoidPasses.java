@@ -4,7 +4,6 @@ import static dev.focalsimd.kernels.vector.OneVsAllPasses.*;
 import static dev.focalsimd.kernels.vector.Passes.*;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.EQ;
-import static jdk.incubator.vector.VectorOperators.LT;
 
 import dev.focalsimd.kernels.LossParams;
 import jdk.incubator.vector.FloatVector;
@@ -50,9 +49,8 @@ final class SigmoidPasses {
 
   /**
    * {@link Passes#lnQFix} for the sigmoid, whose scratch holds p and 1 - p (PT and E, from {@link
-   * #sigmoidTerms}) rather than p_t: p_t = y p + (1 - y)(1 - p), each exact for hard targets.
-   * The correction is lnQFix's, written out: a helper taking vectors would box them wherever C2
-   * does not inline it ({@link Passes#run}).
+   * #sigmoidTerms}) rather than p_t: p_t = y p + (1 - y)(1 - p), each exact for hard targets, into
+   * H1 (no sigmoid pass uses it) for lnQFix.
    */
   static void sigmoidLnQFixPass(Chunk c) {
     if (c.p.gamma <= LN_Q_FIX_GAMMA) {
@@ -64,14 +62,10 @@ final class SigmoidPasses {
     FloatVector ones = FloatVector.broadcast(S, 1f);
     for (int i = 0; i < c.n; i += L) {
       FloatVector yv = FloatVector.fromArray(S, y, yo + i);
-      FloatVector pt = yv.fma(FloatVector.fromArray(S, s, PT + i),
-          ones.sub(yv).mul(FloatVector.fromArray(S, s, E + i)));
-      FloatVector q = FloatVector.fromArray(S, s, Q + i);
-      FloatVector d = ones.sub(q).sub(pt);
-      FloatVector.fromArray(S, s, QG + i)
-          .add(d.div(q).blend(0f, q.compare(LT, 0.5f)))
-          .intoArray(s, QG + i);
+      yv.fma(FloatVector.fromArray(S, s, PT + i),
+          ones.sub(yv).mul(FloatVector.fromArray(S, s, E + i))).intoArray(s, H1 + i);
     }
+    lnQFix(s, Q, H1, QG, c.n);
   }
 
   /** {@link VectorKernel#sigmoid} with class indices of which none is the ignore index. */
