@@ -167,12 +167,25 @@ class ErrorPathsTest {
 
   @Test
   void unwritableOutFolderSaysWhy(@TempDir Path dir) throws Exception {
-    Path ro = Files.createDirectory(dir.resolve("ro"));
+    inReadOnlyFolder(dir.resolve("ro"), ro -> oneLineError(
+        smoke("--out", ro.resolve("r.json").toString()),
+        "cannot write in " + ro + ": permission denied"));
+  }
+
+  private interface FolderCheck {
+    void run(Path folder) throws Exception;
+  }
+
+  /**
+   * Runs check on a new read-only folder (skipped where the user writes in it anyway: root), and
+   * makes the folder writable again afterwards so that JUnit can delete it.
+   */
+  private static void inReadOnlyFolder(Path folder, FolderCheck check) throws Exception {
+    Path ro = Files.createDirectory(folder);
     Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
     try {
       assumeFalse(Files.isWritable(ro), "root writes in read-only folders");
-      oneLineError(smoke("--out", ro.resolve("r.json").toString()),
-          "cannot write in " + ro + ": permission denied");
+      check.run(ro);
     } finally {
       Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
@@ -204,17 +217,12 @@ class ErrorPathsTest {
 
   @Test
   void unwritableDefaultResultsFolder(@TempDir Path dir) throws Exception {
-    Path ro = Files.createDirectory(dir.resolve("bench-results"));
-    Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
-    try {
-      assumeFalse(Files.isWritable(ro), "root writes in read-only folders");
+    inReadOnlyFolder(dir.resolve("bench-results"), ro -> {
       BenchException e = assertThrows(BenchException.class,
           () -> BenchMain.checkResultsFolder(ro));
       assertTrue(e.getMessage().contains("cannot write in " + ro + ": permission denied"),
           e.getMessage());
-    } finally {
-      Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
+    });
   }
 
   /** A file that exists but cannot be read is not "no such file". */
