@@ -7,6 +7,7 @@ import dev.focalsimd.kernels.LossParams;
 import dev.focalsimd.kernels.LossParams.Form;
 import dev.focalsimd.kernels.ScalarHessianKernel;
 import dev.focalsimd.kernels.ScalarKernel;
+import dev.focalsimd.kernels.Scratch;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Objects;
@@ -320,6 +321,16 @@ public final class FocalLoss {
    */
   public void gradientHessian(float[] logits, float[] targets, int classes, float[] gradient,
       float[] hessian) {
+    Object[] lent = Scratch.enter();
+    try {
+      gradientHessianDense(logits, targets, classes, gradient, hessian);
+    } finally {
+      Scratch.exit(lent);
+    }
+  }
+
+  private void gradientHessianDense(float[] logits, float[] targets, int classes,
+      float[] gradient, float[] hessian) {
     Objects.requireNonNull(logits, "logits");
     Objects.requireNonNull(targets, "targets");
     Objects.requireNonNull(gradient, "gradient");
@@ -372,6 +383,16 @@ public final class FocalLoss {
    */
   public void gradientHessian(float[] logits, int[] targets, int classes, float[] gradient,
       float[] hessian) {
+    Object[] lent = Scratch.enter();
+    try {
+      gradientHessianIndices(logits, targets, classes, gradient, hessian);
+    } finally {
+      Scratch.exit(lent);
+    }
+  }
+
+  private void gradientHessianIndices(float[] logits, int[] targets, int classes,
+      float[] gradient, float[] hessian) {
     Objects.requireNonNull(logits, "logits");
     Objects.requireNonNull(targets, "targets");
     Objects.requireNonNull(gradient, "gradient");
@@ -593,6 +614,16 @@ public final class FocalLoss {
 
   private float runBuffers(FloatBuffer input, FloatBuffer y, IntBuffer t, int classes,
       FloatBuffer grad, FloatBuffer ps) {
+    Object[] lent = Scratch.enter();
+    try {
+      return runBuffersInCall(input, y, t, classes, grad, ps);
+    } finally {
+      Scratch.exit(lent);
+    }
+  }
+
+  private float runBuffersInCall(FloatBuffer input, FloatBuffer y, IntBuffer t, int classes,
+      FloatBuffer grad, FloatBuffer ps) {
     Objects.requireNonNull(input, "input");
     if (y == null && t == null) {
       throw new NullPointerException("targets");
@@ -690,10 +721,21 @@ public final class FocalLoss {
 
   /**
    * Validates values, computes the reduction's denominator, then runs the kernel block by block.
-   * Every check happens before the first output is written.
+   * Every check happens before the first output is written. On a virtual thread, with scratch
+   * lent for the call ({@link Scratch}).
    */
   float run(float[] x, int xOff, float[] y, int yOff, int[] t, int tOff, int n, int classes,
       float[] grad, int gOff, float[] ps, int psOff) {
+    Object[] lent = Scratch.enter();
+    try {
+      return runInCall(x, xOff, y, yOff, t, tOff, n, classes, grad, gOff, ps, psOff);
+    } finally {
+      Scratch.exit(lent);
+    }
+  }
+
+  private float runInCall(float[] x, int xOff, float[] y, int yOff, int[] t, int tOff, int n,
+      int classes, float[] grad, int gOff, float[] ps, int psOff) {
     checkClassParams(classes);
     int len = n * classes;
     if (parallelism > 1 && len >= PARALLEL_THRESHOLD && n > blockRows(classes)
@@ -1066,9 +1108,9 @@ public final class FocalLoss {
    * puts only), as the array path.
    */
   static final class Staged {
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() ->
+    private static final ThreadLocal<float[][]> SCRATCH = Scratch.withInitial(() ->
         new float[4][0]);
-    private static final ThreadLocal<int[]> SCRATCH_INT = ThreadLocal.withInitial(() -> new int[0]);
+    private static final ThreadLocal<int[]> SCRATCH_INT = Scratch.withInitial(() -> new int[0]);
     /**
      * The largest scratch array a thread keeps between calls (elements): a block's, which is one
      * row where a row has more than {@link #BLOCK_ELEMENTS} classes (class indices: a block's

@@ -73,6 +73,59 @@ class ConcurrencyTest {
     }
   }
 
+  /**
+   * The same on virtual threads (JDK 21 and later), whose calls borrow pooled scratch ({@code
+   * Scratch}): 8 long-lived virtual threads sharing the instance, then every call on a virtual
+   * thread of its own, 8 at a time; serial and with parallelism 3.
+   */
+  @Test
+  void virtualThreadsShareOneInstance() throws Exception {
+    ExecutorService pool = dev.focalsimd.kernels.ScratchTestAccess.virtualThreadsOrSkip();
+    try {
+      for (Kernel k : GoldenTest.kernels()) {
+        for (RefLoss.Form form : RefLoss.Form.values()) {
+          for (boolean indices : new boolean[] {false, true}) {
+            List<Scenario> data = perThread(form, indices, 300, 37, 1);
+            FocalLoss shared = data.get(0).build(k);
+            String what = "virtual threads " + k + " " + form + (indices ? " indices" : " dense");
+            runShared(pool, shared, data, ROUNDS, what);
+            runPerCall(pool, shared, data, ROUNDS, what + ", a thread per call");
+          }
+        }
+        int c = 64;
+        int n = FocalLoss.PARALLEL_THRESHOLD / c + 50;
+        List<Scenario> data = perThread(RefLoss.Form.SOFTMAX, true, n, c, 1);
+        FocalLoss shared = data.get(0).build(k, Reduction.MEAN, 3);
+        runPerCall(pool, shared, data, 2, "virtual threads " + k + " parallel softmax");
+      }
+    } finally {
+      pool.shutdown();
+      assertTrue(pool.awaitTermination(30, TimeUnit.SECONDS));
+    }
+  }
+
+  /** As runShared, but each call a task of its own (on a virtual thread, a new thread). */
+  private static void runPerCall(ExecutorService pool, FocalLoss shared, List<Scenario> data,
+      int rounds, String what) throws Exception {
+    for (Scenario s : data) {
+      s.run(shared); // warm-up (see runShared)
+    }
+    List<Scenario.Result> sequential = new ArrayList<>();
+    for (Scenario s : data) {
+      sequential.add(s.run(shared));
+    }
+    for (int round = 0; round < rounds; round++) {
+      List<Future<Scenario.Result>> futures = new ArrayList<>();
+      for (Scenario s : data) {
+        futures.add(pool.submit(() -> s.run(shared)));
+      }
+      for (int i = 0; i < THREADS; i++) {
+        assertSameBits(sequential.get(i), futures.get(i).get(5, TimeUnit.MINUTES),
+            what + " thread data " + data.get(i));
+      }
+    }
+  }
+
   private static void runShared(ExecutorService pool, FocalLoss shared, List<Scenario> data,
       int rounds, String what) throws Exception {
     // Sequential results after a few warm-up rounds, so that this test is about threads; whether

@@ -221,7 +221,7 @@ public final class ScalarKernel implements FocalKernel {
    * Five regions of BLOCK doubles per thread: {@link #sigmoidBlock}'s logits, targets,
    * exp(-|x|), log1p of it and class weights.
    */
-  private static final ThreadLocal<double[]> BLOCK_SCRATCH = ThreadLocal.withInitial(() ->
+  private static final ThreadLocal<double[]> BLOCK_SCRATCH = Scratch.withInitial(() ->
       new double[5 * BLOCK]);
 
   /**
@@ -250,7 +250,7 @@ public final class ScalarKernel implements FocalKernel {
     }
   }
 
-  private static final ThreadLocal<OvaScratch> OVA_SCRATCH = ThreadLocal.withInitial(
+  private static final ThreadLocal<OvaScratch> OVA_SCRATCH = Scratch.withInitial(
       OvaScratch::new);
 
   /**
@@ -479,7 +479,7 @@ public final class ScalarKernel implements FocalKernel {
     }
   }
 
-  private static final ThreadLocal<double[]> D_SCRATCH = ThreadLocal.withInitial(() ->
+  private static final ThreadLocal<double[]> D_SCRATCH = Scratch.withInitial(() ->
       new double[0]);
 
   /**

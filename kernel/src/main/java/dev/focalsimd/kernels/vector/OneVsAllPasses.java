@@ -15,6 +15,7 @@ import static jdk.incubator.vector.VectorOperators.XOR;
 
 import dev.focalsimd.kernels.LossParams;
 import dev.focalsimd.kernels.ScalarKernel;
+import dev.focalsimd.kernels.Scratch;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -389,7 +390,7 @@ final class OneVsAllPasses {
     return c.sum;
   }
 
-  private static final ThreadLocal<ShortCall> SHORT_CALL = ThreadLocal.withInitial(ShortCall::new);
+  private static final ThreadLocal<ShortCall> SHORT_CALL = Scratch.withInitial(ShortCall::new);
 
   /** Per-thread copies of a short call's arrays, padded to L rows or L elements. */
   private static final class ShortCall {
@@ -624,7 +625,7 @@ final class OneVsAllPasses {
     }
   }
 
-  private static final ThreadLocal<float[]> ROW_SCRATCH = ThreadLocal.withInitial(() ->
+  private static final ThreadLocal<float[]> ROW_SCRATCH = Scratch.withInitial(() ->
       new float[0]);
 
   private static float[] rowScratch(int classes) {

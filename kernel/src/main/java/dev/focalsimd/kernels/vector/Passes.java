@@ -6,6 +6,7 @@ import static jdk.incubator.vector.VectorOperators.AND_NOT;
 import static jdk.incubator.vector.VectorOperators.LT;
 
 import dev.focalsimd.kernels.LossParams;
+import dev.focalsimd.kernels.Scratch;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -266,7 +267,7 @@ final class Passes {
     throw new IllegalStateException("no pass " + name);
   }
 
-  static final ThreadLocal<Chunk> CHUNK_ARGS = ThreadLocal.withInitial(Chunk::new);
+  static final ThreadLocal<Chunk> CHUNK_ARGS = Scratch.withInitial(Chunk::new);
 
   /**
    * Runs a pass, through its method handle, which C2 cannot inline here: the handle is read from a

@@ -6,6 +6,7 @@ import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.EQ;
 
 import dev.focalsimd.kernels.LossParams;
+import dev.focalsimd.kernels.Scratch;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
@@ -132,7 +133,7 @@ final class SigmoidPasses {
     return total + shortRuns.flush(p, grad, gOff, gradScale, perSample, psOff);
   }
 
-  private static final ThreadLocal<ShortRuns> SHORT_RUNS = ThreadLocal.withInitial(ShortRuns::new);
+  private static final ThreadLocal<ShortRuns> SHORT_RUNS = Scratch.withInitial(ShortRuns::new);
 
   /**
    * A whole call of fewer elements than a vector (rows x classes < L), dense targets y or class
