@@ -141,7 +141,8 @@ public final class Scratch<T> extends ThreadLocal<T> {
     if (set == null) {
       return;
     }
-    LENT.remove();
+    LENT.set(null); // not remove(): the thread's next call then sets the entry it keeps,
+    // where remove() and set() would allocate a map entry per call
     give(set);
   }
 
