@@ -1113,8 +1113,19 @@ public final class FocalLoss {
    */
   static final class Staged {
     private static final ThreadLocal<float[][]> SCRATCH = Scratch.withInitial(() ->
-        new float[4][0]);
-    private static final ThreadLocal<int[]> SCRATCH_INT = Scratch.withInitial(() -> new int[0]);
+        new float[4][0], Staged::pooled);
+    private static final ThreadLocal<int[]> SCRATCH_INT = Scratch.withInitial(() -> new int[0],
+        Scratch.upTo(a -> a.length));
+
+    /** What a pooled set keeps of the staging arrays (see {@link Scratch#POOLED_ELEMENTS}). */
+    static float[][] pooled(float[][] s) {
+      for (int i = 0; i < s.length; i++) {
+        if (s[i].length > Scratch.POOLED_ELEMENTS) {
+          s[i] = new float[0];
+        }
+      }
+      return s;
+    }
     /**
      * The largest scratch array a thread keeps between calls (elements): a block's, which is one
      * row where a row has more than {@link #BLOCK_ELEMENTS} classes (class indices: a block's

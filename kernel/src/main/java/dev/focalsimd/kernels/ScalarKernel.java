@@ -480,7 +480,7 @@ public final class ScalarKernel implements FocalKernel {
   }
 
   private static final ThreadLocal<double[]> D_SCRATCH = Scratch.withInitial(() ->
-      new double[0]);
+      new double[0], Scratch.upTo(a -> a.length));
 
   /**
    * A per-thread double[classes] or longer (no allocation per call): one row's dl/dp and

@@ -6,6 +6,8 @@ import java.lang.invoke.MethodType;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
+import java.util.function.UnaryOperator;
 
 /**
  * A kernel's per-thread scratch (a {@link ThreadLocal}), lent to virtual threads from a small pool
@@ -20,13 +22,19 @@ import java.util.function.Supplier;
  * So {@link #enter} lends a virtual thread a set of values from a pool for the call, {@link #get}
  * and {@link #set} use the set's values there, and {@link #exit} returns the set (with what the
  * call created or grew in it) to the pool. The pool keeps at most {@link #POOL_SIZE} sets; a call
- * that finds none takes an empty set, and a set that finds the pool full is dropped.
+ * that finds none takes an empty set, and a set that finds the pool full is dropped. A set going
+ * back drops its arrays longer than {@link #POOLED_ELEMENTS} and its references to the caller's
+ * arrays (each kind's {@code pooled} function), so that the pool, which lives as long as the JVM,
+ * does not keep what one call on a very wide row grew (32 MB for a row of 4,000,000 classes, a
+ * tester's find) or a caller's batch.
  *
  * <p>Every scratch value is used by one thread at a time: a set is lent to one call, and the
  * kernels run no user code and take no lock while they hold it (with parallelism above 1 the
  * calling virtual thread may park, waiting for its helpers, which are platform threads with their
  * own scratch; the set stays with the parked thread). Public calls that run inside another (a
- * buffer call that runs the array path) keep the outer call's set.
+ * buffer call that runs the array path) keep the outer call's set. A {@link StackOverflowError}
+ * inside a call can leave its set with the thread (the {@code finally} that gives it back overflows
+ * too): that thread then keeps the set for its later calls, as every thread did before the pool.
  *
  * @param <T> the scratch value's type
  */
@@ -37,6 +45,18 @@ public final class Scratch<T> extends ThreadLocal<T> {
 
   /** Kinds registered: each kind's index in a set. */
   private static final AtomicInteger KINDS = new AtomicInteger();
+
+  /** Each kind's {@link #withInitial(Supplier, UnaryOperator) pooled} function, or null. */
+  private static final AtomicReferenceArray<UnaryOperator<?>> POOLED =
+      new AtomicReferenceArray<>(KINDS_MAX);
+
+  /**
+   * The longest scratch array a pooled set keeps (elements): the arrays that grow with the class
+   * count (a row's, a block's) are dropped above it when a set goes back to the pool, so that
+   * the pool does not hold, for the JVM's lifetime, what one call on a very wide row grew. Rows of
+   * up to 65,536 classes and every ordinary block keep theirs.
+   */
+  public static final int POOLED_ELEMENTS = 1 << 16;
 
   /** Sets the pool keeps: four per processor, at most 256. */
   static final int POOL_SIZE = Math.min(256, 4 * Runtime.getRuntime().availableProcessors());
@@ -70,11 +90,28 @@ public final class Scratch<T> extends ThreadLocal<T> {
    * @throws IllegalStateException if more than {@value #KINDS_MAX} kinds are registered
    */
   public static <T> Scratch<T> withInitial(Supplier<? extends T> initial) {
+    return withInitial(initial, null);
+  }
+
+  /**
+   * {@link #withInitial(Supplier)} with what of a value a set takes back to the pool when a
+   * virtual thread's call ends: {@code pooled} returns the value (trimmed, say: references to
+   * the caller's arrays cleared, arrays above {@link #POOLED_ELEMENTS} dropped) or null (the next
+   * borrower creates a new one). Platform threads keep their values as they are.
+   */
+  public static <T> Scratch<T> withInitial(Supplier<? extends T> initial,
+      UnaryOperator<T> pooled) {
     int kind = KINDS.getAndIncrement();
     if (kind >= KINDS_MAX) {
       throw new IllegalStateException("more than " + KINDS_MAX + " kinds of scratch");
     }
+    POOLED.set(kind, pooled);
     return new Scratch<>(initial, kind);
+  }
+
+  /** An array's pooled function: the array if it is no longer than {@link #POOLED_ELEMENTS}. */
+  public static <A> UnaryOperator<A> upTo(ToIntFunction<A> length) {
+    return a -> length.applyAsInt(a) <= POOLED_ELEMENTS ? a : null;
   }
 
   @Override
@@ -143,7 +180,19 @@ public final class Scratch<T> extends ThreadLocal<T> {
     }
     LENT.set(null); // not remove(): the thread's next call then sets the entry it keeps,
     // where remove() and set() would allocate a map entry per call
+    int kinds = Math.min(KINDS.get(), KINDS_MAX);
+    for (int i = 0; i < kinds; i++) {
+      UnaryOperator<?> pooled = POOLED.get(i);
+      if (set[i] != null && pooled != null) {
+        set[i] = pooledValue(pooled, set[i]);
+      }
+    }
     give(set);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> Object pooledValue(UnaryOperator<T> pooled, Object value) {
+    return pooled.apply((T) value);
   }
 
   private static Object[] take() {

@@ -143,6 +143,78 @@ class ScratchTest {
     }
   }
 
+  static final Scratch<float[]> GROWN = Scratch.withInitial(() -> new float[4],
+      Scratch.upTo(a -> a.length));
+
+  /**
+   * A set keeps a value no longer than {@link Scratch#POOLED_ELEMENTS}; a longer one is dropped
+   * when the call ends and the next borrower creates a new one; platform threads keep theirs.
+   */
+  @Test
+  void pooledSetsDropArraysAboveTheBound() throws Exception {
+    ExecutorService pool = virtualThreadsOrSkip();
+    try {
+      for (int length : new int[] {Scratch.POOLED_ELEMENTS, Scratch.POOLED_ELEMENTS + 1}) {
+        pool.submit(() -> { // one call, which grows the value
+          Object[] set = Scratch.enter();
+          try {
+            GROWN.set(new float[length]);
+          } finally {
+            Scratch.exit(set);
+          }
+          return null;
+        }).get(1, TimeUnit.MINUTES);
+        int seen = pool.submit(() -> { // the next call, one after the other: the same set
+          Object[] set = Scratch.enter();
+          try {
+            return GROWN.get().length;
+          } finally {
+            Scratch.exit(set);
+          }
+        }).get(1, TimeUnit.MINUTES);
+        assertEquals(length <= Scratch.POOLED_ELEMENTS ? length : 4, seen, "length " + length);
+      }
+      float[] big = new float[Scratch.POOLED_ELEMENTS + 1];
+      GROWN.set(big); // a platform thread: a plain ThreadLocal
+      assertSame(big, GROWN.get());
+    } finally {
+      pool.shutdown();
+      assertTrue(pool.awaitTermination(1, TimeUnit.MINUTES));
+    }
+  }
+
+  /**
+   * Through the public API: a one-vs-all call from logits on a row wider than the bound grows the
+   * kernel's row scratch, which its set then drops (the next call creates it again: 1 value); a
+   * row within the bound leaves it in the set (0 values). Both kernels keep such a row scratch.
+   */
+  @Test
+  void wideRowScratchDoesNotStayInThePool() throws Exception {
+    ExecutorService pool = virtualThreadsOrSkip();
+    try {
+      for (dev.focalsimd.Kernel k : new dev.focalsimd.Kernel[] {dev.focalsimd.Kernel.SCALAR,
+          dev.focalsimd.Kernel.AUTO}) {
+        dev.focalsimd.FocalLoss loss = dev.focalsimd.FocalLoss.oneVsAll().fromLogits(true)
+            .kernel(k).build();
+        for (int wide : new int[] {1000, 2 * Scratch.POOLED_ELEMENTS}) {
+          Callable<Float> small = () -> loss.forwardBackward(new float[100], new int[1], 100,
+              new float[100]);
+          pool.submit(small).get(1, TimeUnit.MINUTES); // the set has every value this call needs
+          pool.submit(() -> loss.forwardBackward(new float[wide], new int[1], wide,
+              new float[wide])).get(1, TimeUnit.MINUTES);
+          int before = Scratch.valuesCreated();
+          pool.submit(small).get(1, TimeUnit.MINUTES);
+          int created = Scratch.valuesCreated() - before;
+          assertEquals(wide > Scratch.POOLED_ELEMENTS ? 1 : 0, created,
+              k + ": values created after a row of " + wide + " classes");
+        }
+      }
+    } finally {
+      pool.shutdown();
+      assertTrue(pool.awaitTermination(1, TimeUnit.MINUTES));
+    }
+  }
+
   @Test
   void virtualThreadCallsInProgressNeverShareAValue() throws Exception {
     ExecutorService pool = virtualThreadsOrSkip();

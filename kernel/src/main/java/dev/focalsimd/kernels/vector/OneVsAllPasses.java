@@ -626,7 +626,7 @@ final class OneVsAllPasses {
   }
 
   private static final ThreadLocal<float[]> ROW_SCRATCH = Scratch.withInitial(() ->
-      new float[0]);
+      new float[0], Scratch.upTo(a -> a.length));
 
   private static float[] rowScratch(int classes) {
     float[] s = ROW_SCRATCH.get();

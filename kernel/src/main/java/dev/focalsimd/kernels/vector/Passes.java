@@ -230,6 +230,31 @@ final class Passes {
       }
       return row;
     }
+
+    /**
+     * What a pooled set keeps of this chunk when a virtual thread's call ends ({@link Scratch}):
+     * no reference to a caller's array or to another kind's scratch, and no array grown beyond
+     * {@link Scratch#POOLED_ELEMENTS}.
+     */
+    Chunk pooled() {
+      x = null;
+      y = null;
+      grad = null;
+      hess = null;
+      tArr = null;
+      perSample = null;
+      prob = null;
+      if (km.length > Scratch.POOLED_ELEMENTS) {
+        km = new float[0];
+      }
+      if (pad.length > Scratch.POOLED_ELEMENTS) {
+        pad = new float[0];
+      }
+      if (row.length > Scratch.POOLED_ELEMENTS) {
+        row = new float[0];
+      }
+      return this;
+    }
   }
 
   /**
@@ -267,7 +292,7 @@ final class Passes {
     throw new IllegalStateException("no pass " + name);
   }
 
-  static final ThreadLocal<Chunk> CHUNK_ARGS = Scratch.withInitial(Chunk::new);
+  static final ThreadLocal<Chunk> CHUNK_ARGS = Scratch.withInitial(Chunk::new, Chunk::pooled);
 
   /**
    * Runs a pass, through its method handle, which C2 cannot inline here: the handle is read from a
