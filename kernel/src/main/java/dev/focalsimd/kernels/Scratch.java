@@ -16,9 +16,10 @@ import java.util.function.UnaryOperator;
  * <p>On a platform thread a scratch value is created on the thread's first call and kept for the
  * thread's lifetime, as with any {@code ThreadLocal}: a trainer's threads call the kernels again
  * and again, and no call allocates. Virtual threads (JDK 21 and later) are many and short-lived,
- * often one per task: there every call would create the scratch afresh (about 60 KB; 8.4 us per
- * call of 64 x 16 elements from a new virtual thread each, against 2.2 us lent) and every live
- * thread would keep it (125 MB for 2,000 virtual threads parked after one call each, 10 MB lent).
+ * often one per task: there every call would create the scratch afresh (about 60 KB; 8.4 to 10.4
+ * us per call of 64 x 16 elements from a new virtual thread each, against 2.0 to 3.7 us lent, JDK
+ * 25) and every live thread would keep it (125 to 140 MB for 2,000 virtual threads parked after one
+ * call each, 10 MB lent). On a long-lived virtual thread the loan costs about 30 ns per call.
  * So {@link #enter} lends a virtual thread a set of values from a pool for the call, {@link #get}
  * and {@link #set} use the set's values there, and {@link #exit} returns the set (with what the
  * call created or grew in it) to the pool. The pool keeps at most {@link #POOL_SIZE} sets; a call
