@@ -801,7 +801,7 @@ public final class BenchMain {
     if (untabled > 0) {
       out.println("note: " + untabled + " benchmarks are not one cell per form, shape and kernel"
           + " (OptionsBench, ExtremeLogitsBench, JitHistoryBench,"
-          + " MemoryCeilingBench):"
+          + " MemoryCeilingBench, VirtualThreadBench):"
           + (compact ? " rerun with --verbose to see their scores, which are not in the table"
               + " or the file" : " their scores are in JMH's output above, not in the table or"
               + " the file"));

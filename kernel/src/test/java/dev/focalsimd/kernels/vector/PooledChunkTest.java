@@ -3,8 +3,10 @@ package dev.focalsimd.kernels.vector;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.focalsimd.kernels.Scratch;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,6 +16,12 @@ import org.junit.jupiter.api.Test;
  * the pool for the JVM's lifetime, 8 sets 256 MB).
  */
 class PooledChunkTest {
+
+  @BeforeAll
+  static void vectorModule() {
+    assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(),
+        "the chunk is the vector kernel's: needs --add-modules jdk.incubator.vector");
+  }
 
   @Test
   void pooledChunkDropsCallerArraysAndWideRowsKeepsTheRest() {
