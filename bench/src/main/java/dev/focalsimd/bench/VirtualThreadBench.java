@@ -12,6 +12,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -20,17 +21,18 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * {@code forwardBackward} called the way thread-per-task code calls it: each operation starts a
- * new virtual thread that makes one call, and joins it ({@code caller=virtual}); against the
- * same call on JMH's own platform thread ({@code platform}) and a new virtual thread that makes
- * no call ({@code virtualEmpty}, what the thread itself costs). The kernels' scratch is per
- * thread; virtual threads borrow it from a pool for each call ({@code Scratch} in the kernel),
- * where before every new virtual thread created its own (about 60 KB). Virtual threads need JDK
- * 21 or later: on older JDKs the virtual cells fail at setup, saying so. Allocation on virtual
- * threads is not in {@code gc.alloc.rate.norm} (JMH counts its own threads); {@code -prof
- * gc:churn=true} counts it from the collections. Run it with {@code
- * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -jar bench/target/bench.jar VirtualThreadBench -f 1
- * -wi 3 -i 5 -prof gc:churn=true}.
+ * {@code forwardBackward} called the way thread-per-task code calls it: each invocation starts
+ * {@value #CALLS} new virtual threads, each making one call with its own gradient array, and joins
+ * them ({@code caller=virtual}); against the same {@value #CALLS} calls one after another on JMH's
+ * platform thread ({@code platform}) and {@value #CALLS} new virtual threads that make no call
+ * ({@code virtualEmpty}: what starting and joining the threads costs). Scores are per call. The
+ * kernels' scratch is per thread; virtual threads borrow it from a pool for each call ({@code
+ * Scratch} in the kernel), where before every new virtual thread created its own (about 60 KB).
+ * Virtual threads need JDK 21 or later: on older JDKs the virtual cells fail at setup, saying so.
+ * Allocation on virtual threads is not in {@code gc.alloc.rate.norm} (JMH counts its own
+ * threads); {@code -prof gc:churn=true} counts it from the collections (no collection in an
+ * iteration, no churn line). Run it with {@code /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -jar
+ * bench/target/bench.jar VirtualThreadBench -f 1 -wi 3 -i 5 -prof gc:churn=true}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -39,6 +41,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsPrepend = {"--add-modules=jdk.incubator.vector"})
 public class VirtualThreadBench {
+
+  /** Calls per invocation: threads started together. */
+  static final int CALLS = 16;
 
   @Param({"one_vs_all", "softmax", "sigmoid"})
   public String form;
@@ -50,13 +55,15 @@ public class VirtualThreadBench {
   public String caller;
 
   private FocalLoss loss;
-  private BenchData.Batch batch;
+  /** One batch per call: shared inputs and targets, a gradient array each. */
+  private BenchData.Batch[] batches;
   /** Thread.startVirtualThread(Runnable), looked up at setup (JDK 21 and later). */
   private MethodHandle startVirtual;
-  /** What a virtual thread runs: one call, or nothing. */
-  private Runnable body;
-  /** The last call's loss, written by the virtual thread, read after the join. */
-  private volatile float last;
+  /** What each virtual thread runs: its call, or nothing. */
+  private Runnable[] bodies;
+  private final Thread[] threads = new Thread[CALLS];
+  /** Each call's loss, written by its thread, read after the joins. */
+  private final float[] results = new float[CALLS];
 
   /** The primed losses, kept so that priming is not dead code. */
   public double primed;
@@ -67,8 +74,16 @@ public class VirtualThreadBench {
     int[] nc = BenchData.parseShape(shape);
     BenchData data = BenchData.generate(nc, f, f.refTargets());
     loss = BenchData.loss(f, Kernel.AUTO, data.alpha);
-    batch = data.batch(f, f.refTargets());
-    primed = batch.prime(loss);
+    batches = new BenchData.Batch[CALLS];
+    bodies = new Runnable[CALLS];
+    for (int i = 0; i < CALLS; i++) {
+      BenchData.Batch b = data.batch(f, f.refTargets());
+      batches[i] = b;
+      primed += i == 0 ? b.prime(loss) : b.forwardBackward(loss); // the JIT's warm-up once
+      int k = i;
+      bodies[i] = caller.equals("virtualEmpty") ? () -> results[k] = 1f
+          : () -> results[k] = b.forwardBackward(loss);
+    }
     if (!caller.equals("platform")) {
       try {
         startVirtual = MethodHandles.publicLookup().findStatic(Thread.class,
@@ -78,18 +93,26 @@ public class VirtualThreadBench {
             + " later; this is " + Runtime.version(), e);
       }
     }
-    Runnable call = () -> last = batch.forwardBackward(loss);
-    Runnable empty = () -> last = 1f;
-    body = caller.equals("virtual") ? call : empty;
   }
 
+  /** The sum of the {@value #CALLS} calls' losses (of the empty threads: {@value #CALLS}). */
   @Benchmark
+  @OperationsPerInvocation(CALLS)
   public float forwardBackward() throws Throwable {
+    float sum = 0;
     if (startVirtual == null) {
-      return batch.forwardBackward(loss);
+      for (BenchData.Batch b : batches) {
+        sum += b.forwardBackward(loss);
+      }
+      return sum;
     }
-    Thread t = (Thread) startVirtual.invokeExact(body);
-    t.join();
-    return last;
+    for (int i = 0; i < CALLS; i++) {
+      threads[i] = (Thread) startVirtual.invokeExact(bodies[i]);
+    }
+    for (int i = 0; i < CALLS; i++) {
+      threads[i].join();
+      sum += results[i];
+    }
+    return sum;
   }
 }
