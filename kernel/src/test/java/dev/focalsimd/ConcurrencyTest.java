@@ -107,13 +107,7 @@ class ConcurrencyTest {
   /** As runShared, but each call a task of its own (on a virtual thread, a new thread). */
   private static void runPerCall(ExecutorService pool, FocalLoss shared, List<Scenario> data,
       int rounds, String what) throws Exception {
-    for (Scenario s : data) {
-      s.run(shared); // warm-up (see runShared)
-    }
-    List<Scenario.Result> sequential = new ArrayList<>();
-    for (Scenario s : data) {
-      sequential.add(s.run(shared));
-    }
+    List<Scenario.Result> sequential = sequential(shared, data, 1);
     for (int round = 0; round < rounds; round++) {
       List<Future<Scenario.Result>> futures = new ArrayList<>();
       for (Scenario s : data) {
@@ -126,19 +120,28 @@ class ConcurrencyTest {
     }
   }
 
-  private static void runShared(ExecutorService pool, FocalLoss shared, List<Scenario> data,
-      int rounds, String what) throws Exception {
-    // Sequential results after a few warm-up rounds, so that this test is about threads; whether
-    // the first (interpreted) calls give the same bits as compiled ones is JitTierTest's job.
-    for (int w = 0; w < 3; w++) {
+  /**
+   * Each scenario's result on the calling thread, after warmUps rounds of them all: sequential
+   * results after warm-up, so that these tests are about threads; whether the first (interpreted)
+   * calls give the same bits as compiled ones is JitTierTest's job.
+   */
+  private static List<Scenario.Result> sequential(FocalLoss shared, List<Scenario> data,
+      int warmUps) {
+    for (int w = 0; w < warmUps; w++) {
       for (Scenario s : data) {
         s.run(shared);
       }
     }
-    List<Scenario.Result> sequential = new ArrayList<>();
+    List<Scenario.Result> results = new ArrayList<>();
     for (Scenario s : data) {
-      sequential.add(s.run(shared));
+      results.add(s.run(shared));
     }
+    return results;
+  }
+
+  private static void runShared(ExecutorService pool, FocalLoss shared, List<Scenario> data,
+      int rounds, String what) throws Exception {
+    List<Scenario.Result> sequential = sequential(shared, data, 3);
     CountDownLatch start = new CountDownLatch(1);
     List<Future<Integer>> futures = new ArrayList<>();
     for (int i = 0; i < THREADS; i++) {

@@ -50,6 +50,40 @@ class ScratchTest {
     return pool;
   }
 
+  /** What a test does with a virtual thread per task. */
+  interface OnVirtualThreads {
+    void run(ExecutorService pool) throws Exception;
+  }
+
+  /**
+   * body with a virtual-thread-per-task executor, shut down after it (the test skipped before
+   * JDK 21).
+   */
+  static void onVirtualThreads(OnVirtualThreads body) throws Exception {
+    ExecutorService pool = virtualThreadsOrSkip();
+    try {
+      body.run(pool);
+    } finally {
+      pool.shutdown();
+      assertTrue(pool.awaitTermination(1, TimeUnit.MINUTES));
+    }
+  }
+
+  /** What a call runs while it holds the set that {@link Scratch#enter} lent it (or null). */
+  interface InCall<V> {
+    V run(Object[] set) throws Exception;
+  }
+
+  /** body between {@link Scratch#enter} and {@link Scratch#exit}, as the public calls run. */
+  static <V> V inCall(InCall<V> body) throws Exception {
+    Object[] set = Scratch.enter();
+    try {
+      return body.run(set);
+    } finally {
+      Scratch.exit(set);
+    }
+  }
+
   @Test
   void platformThreadsKeepTheirOwnValues() throws Exception {
     assertNull(Scratch.enter(), "no set is lent to a platform thread");
@@ -66,21 +100,15 @@ class ScratchTest {
 
   @Test
   void oneVirtualThreadAfterAnotherReuseOneSet() throws Exception {
-    ExecutorService pool = virtualThreadsOrSkip();
-    try {
+    onVirtualThreads(pool -> {
       int before = Scratch.created();
       List<Marked> seen = new ArrayList<>();
       for (int i = 0; i < 200; i++) { // one call at a time, each on a new virtual thread
-        seen.add(pool.submit(() -> {
-          Object[] set = Scratch.enter();
-          try {
-            assertTrue(set != null, "a virtual thread's call is lent a set");
-            assertNull(Scratch.enter(), "a call inside a call keeps the outer set");
-            return MARKED.get();
-          } finally {
-            Scratch.exit(set);
-          }
-        }).get(1, TimeUnit.MINUTES));
+        seen.add(pool.submit(() -> inCall(set -> {
+          assertTrue(set != null, "a virtual thread's call is lent a set");
+          assertNull(Scratch.enter(), "a call inside a call keeps the outer set");
+          return MARKED.get();
+        })).get(1, TimeUnit.MINUTES));
       }
       assertTrue(Scratch.created() - before <= 1,
           "sets created for 200 calls one after another: " + (Scratch.created() - before));
@@ -90,10 +118,7 @@ class ScratchTest {
       // outside a call a virtual thread has its own value, as with a plain ThreadLocal
       Marked outside = pool.submit(MARKED::get).get(1, TimeUnit.MINUTES);
       assertNotSame(seen.get(0), outside);
-    } finally {
-      pool.shutdown();
-      assertTrue(pool.awaitTermination(1, TimeUnit.MINUTES));
-    }
+    });
   }
 
   /**
@@ -103,8 +128,7 @@ class ScratchTest {
    */
   @Test
   void publicCallsOnNewVirtualThreadsCreateScratchOnce() throws Exception {
-    ExecutorService pool = virtualThreadsOrSkip();
-    try {
+    onVirtualThreads(pool -> {
       int n = 64;
       int c = 16;
       float[] probs = new float[n * c];
@@ -137,10 +161,7 @@ class ScratchTest {
       }
       int created = Scratch.valuesCreated() - before;
       assertEquals(0, created, "scratch values created by 300 calls after the first");
-    } finally {
-      pool.shutdown();
-      assertTrue(pool.awaitTermination(1, TimeUnit.MINUTES));
-    }
+    });
   }
 
   static final Scratch<float[]> GROWN = Scratch.withInitial(() -> new float[4],
@@ -152,35 +173,20 @@ class ScratchTest {
    */
   @Test
   void pooledSetsDropArraysAboveTheBound() throws Exception {
-    ExecutorService pool = virtualThreadsOrSkip();
-    try {
+    onVirtualThreads(pool -> {
       for (int length : new int[] {Scratch.POOLED_ELEMENTS, Scratch.POOLED_ELEMENTS + 1}) {
-        pool.submit(() -> { // one call, which grows the value
-          Object[] set = Scratch.enter();
-          try {
-            GROWN.set(new float[length]);
-          } finally {
-            Scratch.exit(set);
-          }
+        pool.submit(() -> inCall(set -> { // one call, which grows the value
+          GROWN.set(new float[length]);
           return null;
-        }).get(1, TimeUnit.MINUTES);
-        int seen = pool.submit(() -> { // the next call, one after the other: the same set
-          Object[] set = Scratch.enter();
-          try {
-            return GROWN.get().length;
-          } finally {
-            Scratch.exit(set);
-          }
-        }).get(1, TimeUnit.MINUTES);
+        })).get(1, TimeUnit.MINUTES);
+        // the next call, one after the other: the same set
+        int seen = pool.submit(() -> inCall(set -> GROWN.get().length)).get(1, TimeUnit.MINUTES);
         assertEquals(length <= Scratch.POOLED_ELEMENTS ? length : 4, seen, "length " + length);
       }
       float[] big = new float[Scratch.POOLED_ELEMENTS + 1];
       GROWN.set(big); // a platform thread: a plain ThreadLocal
       assertSame(big, GROWN.get());
-    } finally {
-      pool.shutdown();
-      assertTrue(pool.awaitTermination(1, TimeUnit.MINUTES));
-    }
+    });
   }
 
   /**
@@ -190,8 +196,7 @@ class ScratchTest {
    */
   @Test
   void wideRowScratchDoesNotStayInThePool() throws Exception {
-    ExecutorService pool = virtualThreadsOrSkip();
-    try {
+    onVirtualThreads(pool -> {
       for (dev.focalsimd.Kernel k : new dev.focalsimd.Kernel[] {dev.focalsimd.Kernel.SCALAR,
           dev.focalsimd.Kernel.AUTO}) {
         dev.focalsimd.FocalLoss loss = dev.focalsimd.FocalLoss.oneVsAll().fromLogits(true)
@@ -209,17 +214,13 @@ class ScratchTest {
               k + ": values created after a row of " + wide + " classes");
         }
       }
-    } finally {
-      pool.shutdown();
-      assertTrue(pool.awaitTermination(1, TimeUnit.MINUTES));
-    }
+    });
   }
 
   @Test
   void virtualThreadCallsInProgressNeverShareAValue() throws Exception {
-    ExecutorService pool = virtualThreadsOrSkip();
     int calls = 64;
-    try {
+    onVirtualThreads(pool -> {
       int before = Scratch.created();
       CountDownLatch start = new CountDownLatch(1);
       List<Future<Integer>> futures = new ArrayList<>();
@@ -228,17 +229,14 @@ class ScratchTest {
           start.await();
           int held = 0;
           for (int round = 0; round < 20; round++) {
-            Object[] set = Scratch.enter();
-            try {
+            held += inCall(set -> {
               Marked m = MARKED.get();
               assertTrue(m.held.compareAndSet(false, true), "another call holds this value");
               Thread.sleep(1); // parks: another virtual thread runs on this carrier meanwhile
               assertSame(m, MARKED.get(), "the value after parking");
               m.held.set(false);
-              held++;
-            } finally {
-              Scratch.exit(set);
-            }
+              return 1;
+            });
           }
           return held;
         };
@@ -252,9 +250,6 @@ class ScratchTest {
       assertEquals(calls * 20, total);
       int created = Scratch.created() - before;
       assertTrue(created <= calls, "sets created for " + calls + " callers: " + created);
-    } finally {
-      pool.shutdown();
-      assertTrue(pool.awaitTermination(1, TimeUnit.MINUTES));
-    }
+    });
   }
 }
